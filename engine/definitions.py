@@ -1,0 +1,145 @@
+"""Deploying definitions: validate, version by content, store files and spec once.
+
+Parsed specs are cached in memory by (key, version, content hash); the cache is only
+a cache, every process rebuilds it from the database on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import audit, spiff, validation
+from .errors import NotFoundError, Problem, ValidationError
+from .models import DefinitionFile, ProcessDefinition
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    key: str
+    version: int
+    created: bool
+    definition_id: int
+
+    def __str__(self) -> str:
+        verb = "deployed" if self.created else "unchanged"
+        return f"{self.key} version {self.version} ({verb})"
+
+
+def content_hash(files: dict[str, bytes]) -> str:
+    """A hash over the names and contents of a set of files, order-independent."""
+    outer = hashlib.sha256()
+    for name in sorted(files):
+        outer.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).digest())
+    return outer.hexdigest()
+
+
+def deploy(
+    session: Session,
+    files: dict[str, bytes],
+    *,
+    actor: str | None = None,
+    note: str = "",
+    known_operators: set[str] | None = None,
+) -> list[DeployResult]:
+    """Deploy every executable process found in ``files``.
+
+    Each process is stored with exactly the files it needs. Content identical to an
+    existing version creates no new version. Nothing is deployed if any file has a
+    problem.
+
+    :raises ValidationError: with one problem per ``file:element_id``
+    """
+    problems = validation.validate_files(files, known_operators=known_operators)
+    if problems:
+        raise ValidationError("the definition files have problems; nothing was deployed", problems)
+    keys = validation.executable_process_ids(files)
+    if not keys:
+        raise ValidationError("nothing to deploy", [
+            Problem(", ".join(sorted(files)) or "(no files)", "no executable BPMN process found")
+        ])
+    return [_deploy_one(session, files, key, actor, note) for key in keys]
+
+
+def _deploy_one(session: Session, files, key: str, actor, note) -> DeployResult:
+    needed = {name: files[name] for name in sorted(validation.referenced_files(files, key))}
+    digest = content_hash(needed)
+    existing = session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.content_hash == digest)
+    )
+    if existing is not None:
+        return DeployResult(key, existing.version, False, existing.id)
+    spec, subprocess_specs = validation.parse_specs(needed, key)
+    latest = session.scalar(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key))
+    definition = ProcessDefinition(
+        key=key,
+        version=(latest or 0) + 1,
+        name=spec.description or key,
+        content_hash=digest,
+        serialized_spec=spiff.specs_to_dict(spec, subprocess_specs),
+        note=note,
+        deployed_by=actor,
+        files=[
+            DefinitionFile(name=name, sha256=hashlib.sha256(content).hexdigest(), content=content)
+            for name, content in needed.items()
+        ],
+    )
+    session.add(definition)
+    session.flush()
+    audit.record(session, "definition.deployed", actor=actor, data={
+        "key": key, "version": definition.version, "content_hash": digest,
+        "files": sorted(needed), "note": note,
+    })
+    return DeployResult(key, definition.version, True, definition.id)
+
+
+def get_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
+    """The given version of a process, or its latest."""
+    query = select(ProcessDefinition).where(ProcessDefinition.key == key)
+    if version is None:
+        query = query.order_by(ProcessDefinition.version.desc()).limit(1)
+    else:
+        query = query.where(ProcessDefinition.version == version)
+    definition = session.scalar(query)
+    if definition is None:
+        what = f"{key} version {version}" if version is not None else key
+        raise NotFoundError(f"no deployed process {what}")
+    return definition
+
+
+@dataclass
+class LoadedDefinition:
+    """A definition version made ready to run: restored spec and parsed forms."""
+
+    spec: object
+    subprocess_specs: dict
+    forms: dict[str, dict] = field(default_factory=dict)
+
+
+_CACHE_SIZE = 256
+_cache: OrderedDict[tuple, LoadedDefinition] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def load(definition: ProcessDefinition) -> LoadedDefinition:
+    """The restored spec and forms of a definition version, from the in-memory cache."""
+    cache_key = (definition.key, definition.version, definition.content_hash)
+    with _cache_lock:
+        loaded = _cache.get(cache_key)
+        if loaded is not None:
+            _cache.move_to_end(cache_key)
+            return loaded
+    spec, subprocess_specs = spiff.specs_from_dict(definition.serialized_spec)
+    forms = {f.name: json.loads(f.content) for f in definition.files if f.name.endswith(".json")}
+    loaded = LoadedDefinition(spec, subprocess_specs, forms)
+    with _cache_lock:
+        _cache[cache_key] = loaded
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return loaded

@@ -1,0 +1,32 @@
+"""Validating submitted task data against the task's JSON Schema form."""
+
+from __future__ import annotations
+
+from jsonschema import FormatChecker
+from jsonschema.validators import validator_for
+
+from .errors import Problem, ValidationError
+
+
+def validate_form_data(schema: dict, data: dict) -> None:
+    """Check ``data`` against ``schema``; every problem is reported under its field.
+
+    :raises ValidationError: with one problem per field (dotted path; ``""`` for the
+        whole form)
+    """
+    if not isinstance(data, dict):
+        raise ValidationError("form data must be a JSON object", [Problem("", "expected an object")])
+    validator_class = validator_for(schema)
+    validator = validator_class(schema, format_checker=FormatChecker())
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        path = [str(p) for p in error.absolute_path]
+        if error.validator == "required":
+            # "required" is reported on the object; name the missing field instead.
+            missing = [name for name in error.validator_value if name not in (error.instance or {})]
+            for name in missing:
+                problems.append(Problem(".".join([*path, name]), "this field is required"))
+            continue
+        problems.append(Problem(".".join(path), error.message))
+    if problems:
+        raise ValidationError("the form has errors", problems)

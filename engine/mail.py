@@ -1,0 +1,63 @@
+"""Outgoing mail: queued in the caller's transaction, delivered by the worker."""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from sqlalchemy.orm import Session
+
+from .models import Job, JobKind, MailMessage, MailState, utcnow
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """SMTP settings; with no ``host`` mail is kept in the outbox for admins."""
+
+    host: str | None = None
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    sender: str = "sek@localhost"
+    timeout: float = 30.0
+
+
+def queue_mail(session: Session, recipients: list[str] | str, subject: str, body: str,
+               *, instance_id: int | None = None) -> MailMessage:
+    """Write a mail and the job that will send it, in the caller's transaction."""
+    if isinstance(recipients, str):
+        recipients = [recipients]
+    recipients = [r.strip() for r in recipients if r and r.strip()]
+    if not recipients:
+        raise ValueError("a mail needs at least one recipient")
+    message = MailMessage(instance_id=instance_id, recipients=", ".join(recipients),
+                          subject=subject, body=body)
+    session.add(message)
+    session.flush()
+    session.add(Job(kind=JobKind.MAIL, instance_id=instance_id, payload={"mail_id": message.id}))
+    return message
+
+
+def deliver(message: MailMessage, settings: MailSettings) -> None:
+    """Send one queued mail (or put it in the outbox when no SMTP is configured).
+
+    Raises on SMTP failure so that the job is retried.
+    """
+    if not settings.host:
+        message.state = MailState.OUTBOX
+        return
+    email = EmailMessage()
+    email["From"] = settings.sender
+    email["To"] = message.recipients
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+        if settings.starttls:
+            smtp.starttls()
+        if settings.user:
+            smtp.login(settings.user, settings.password or "")
+        smtp.send_message(email)
+    message.state = MailState.SENT
+    message.sent_at = utcnow()

@@ -1,0 +1,17 @@
+"""SQLAlchemy models, one topic a module, all on one declarative ``Base``."""
+
+from .audit import AuditChain, AuditEvent
+from .base import Base, utcnow
+from .definition import DefinitionFile, ProcessDefinition
+from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, ProcessInstance
+from .job import Job, JobKind, JobState
+from .mail import MailMessage, MailState
+from .task import OPEN_TASK_STATES, HumanTask, TaskState
+from .user import ROLES, ApiToken, Group, User
+
+__all__ = [
+    "ApiToken", "AuditChain", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
+    "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
+    "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
+    "ProcessInstance", "ROLES", "TaskState", "User", "utcnow",
+]

@@ -1,0 +1,227 @@
+"""Running instances: load, act, run engine steps, write everything back.
+
+An :class:`ActiveInstance` is a loaded instance and its workflow. Every command
+loads one, acts on it, then calls :meth:`ActiveInstance.save`, which writes the
+spec-less state (bumping ``revision``), the human tasks, jobs and message
+subscriptions derived from it, and one audit event, all in the caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState as SpiffState
+
+from . import audit, definitions, spiff, sync
+from .errors import ConflictError, NotFoundError, ValidationError, WorkflowError
+from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
+
+TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+TRACKING_LENGTH = 10
+
+
+def new_tracking_code() -> str:
+    """An unguessable, unambiguous tracking code (about 49 bits from ``secrets``)."""
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+class _ScriptEngines(threading.local):
+    engine = None
+
+
+_engines = _ScriptEngines()
+
+
+def script_engine():
+    """The sandboxed script engine of this thread (the trace-based step limit is per thread)."""
+    if _engines.engine is None:
+        from .sandbox import SandboxScriptEngine
+
+        _engines.engine = SandboxScriptEngine()
+    return _engines.engine
+
+
+def actor_name(user: User | str | None) -> str | None:
+    if user is None or isinstance(user, str):
+        return user
+    return user.username
+
+
+@dataclass
+class ActiveInstance:
+    """A loaded instance with its workflow and definition, for one command."""
+
+    instance: ProcessInstance
+    definition: definitions.LoadedDefinition
+    workflow: object
+
+    def run_engine_steps(self) -> None:
+        """Run gateways, scripts, events until only user tasks and waits are left."""
+        try:
+            self.workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            raise WorkflowError(_describe(exc)) from exc
+
+    def save(self, session: Session, action: str, *, actor: str | None, data=None) -> None:
+        """Write state, derived rows and an audit event (flush, never commit)."""
+        sync.write_state(session, self)
+        audit.record(session, action, actor=actor, instance_id=self.instance.id, data=data)
+
+    def get_task(self, task_uuid: str):
+        from uuid import UUID
+
+        task = self.workflow.get_task_from_id(UUID(task_uuid))
+        if task is None:
+            raise NotFoundError(f"task {task_uuid} is not part of instance {self.instance.id}")
+        return task
+
+
+def _describe(exc: SpiffWorkflowException) -> str:
+    task = getattr(exc, "task", None)
+    where = f"{task.task_spec.bpmn_id}: " if task is not None and getattr(task.task_spec, "bpmn_id", None) else ""
+    notes = "; ".join(getattr(exc, "notes", []) or [])
+    message = str(exc) if not notes else f"{exc} ({notes})"
+    return f"{where}{message}"
+
+
+def load_instance(session: Session, instance_id: int) -> ActiveInstance:
+    """Load an instance and restore its workflow from its spec-less state."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFoundError(f"no instance {instance_id}")
+    loaded = definitions.load(instance.definition)
+    state = dict(instance.state)
+    state.pop(sync.SEK_KEY, None)
+    workflow = spiff.workflow_from_dict(state, loaded.spec, loaded.subprocess_specs, script_engine())
+    return ActiveInstance(instance, loaded, workflow)
+
+
+def start_instance(
+    session: Session,
+    key: str,
+    *,
+    data: dict | None = None,
+    actor: User | str | None = None,
+    version: int | None = None,
+) -> ProcessInstance:
+    """Start a new instance of a process (its latest version unless ``version``).
+
+    :param data: initial data, given to the start event
+    :raises NotFoundError: no such process
+    :raises ValidationError: ``data`` is not a JSON object
+    :raises WorkflowError: the process failed before its first wait
+    """
+    if data is not None and not isinstance(data, dict):
+        raise ValidationError("start data must be a JSON object", [])
+    definition = definitions.get_definition(session, key, version)
+    loaded = definitions.load(definition)
+    workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
+    if data:
+        workflow.task_tree.data.update(audit.to_json_value(data))
+        for task in workflow.get_tasks(state=SpiffState.READY):
+            task.data.update(audit.to_json_value(data))
+    instance = ProcessInstance(
+        definition=definition,
+        process_key=key,
+        tracking_code=_unique_tracking_code(session),
+        started_by=actor_name(actor),
+        state={},
+        status=InstanceStatus.RUNNING,
+    )
+    session.add(instance)
+    session.flush()
+    active = ActiveInstance(instance, loaded, workflow)
+    active.run_engine_steps()
+    active.save(session, "instance.started", actor=actor_name(actor), data={
+        "key": key, "version": definition.version, "data": data or {},
+    })
+    return instance
+
+
+def _unique_tracking_code(session: Session) -> str:
+    while True:
+        code = new_tracking_code()
+        if session.scalar(select(ProcessInstance.id).where(ProcessInstance.tracking_code == code)) is None:
+            return code
+
+
+def cancel_instance(session: Session, instance_id: int, *, actor: User | str | None, reason: str = "") -> None:
+    """Cancel a running instance: its open tasks, timers and services are cancelled."""
+    active = load_instance(session, instance_id)
+    if active.instance.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
+        raise ConflictError(f"instance {instance_id} is already {active.instance.status}")
+    active.workflow.cancel()
+    active.instance.status = InstanceStatus.CANCELLED
+    active.save(session, "instance.cancelled", actor=actor_name(actor), data={"reason": reason})
+
+
+def deliver_message(
+    session: Session,
+    name: str,
+    payload: dict | None = None,
+    *,
+    instance_id: int | None = None,
+    correlation_key: str | None = None,
+    actor: User | str | None = None,
+) -> list[int]:
+    """Deliver a message to the instance(s) waiting for it.
+
+    Either to one instance (``instance_id``), or to every instance with a waiting
+    catch event for ``name`` whose correlation key (the event's ``correlationKey``
+    property) or tracking code equals ``correlation_key``.
+
+    :returns: the ids of the instances that caught it
+    :raises NotFoundError: nobody is waiting for this message
+    """
+    if instance_id is None and correlation_key is None:
+        raise ValidationError("give an instance or a correlation key", [])
+    query = select(MessageSubscription).where(MessageSubscription.message_name == name)
+    if instance_id is not None:
+        query = query.where(MessageSubscription.instance_id == instance_id)
+    subscriptions = [
+        s for s in session.scalars(query.order_by(MessageSubscription.instance_id))
+        if correlation_key is None or correlation_key in s.correlation.values()
+    ]
+    if not subscriptions:
+        raise NotFoundError(f"no instance is waiting for message {name!r}")
+    delivered = []
+    for instance_id_ in sorted({s.instance_id for s in subscriptions}):
+        active = load_instance(session, instance_id_)
+        task_ids = [s.task_uuid for s in subscriptions if s.instance_id == instance_id_]
+        task = active.get_task(task_ids[0])
+        event = BpmnEvent(task.task_spec.event_definition, audit.to_json_value(payload or {}))
+        try:
+            active.workflow.send_event(event)
+        except SpiffWorkflowException as exc:
+            raise WorkflowError(_describe(exc)) from exc
+        active.run_engine_steps()
+        active.save(session, "message.delivered", actor=actor_name(actor), data={
+            "message": name, "payload": payload or {}, "correlation_key": correlation_key,
+        })
+        delivered.append(instance_id_)
+    return delivered
+
+
+def fire_due_timers(session: Session, instance_id: int) -> bool:
+    """Let an instance's due timers fire; True if anything changed."""
+    active = load_instance(session, instance_id)
+    if active.instance.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
+        return False
+    before = sync.waiting_timer_uuids(active.workflow)
+    try:
+        active.workflow.refresh_timers()
+    except SpiffWorkflowException as exc:
+        raise WorkflowError(_describe(exc)) from exc
+    active.run_engine_steps()
+    fired = sorted(before - sync.waiting_timer_uuids(active.workflow))
+    if not fired:
+        return False
+    active.save(session, "timer.fired", actor=None, data={"tasks": fired, "at": utcnow().isoformat()})
+    return True

@@ -1,0 +1,276 @@
+"""Restricted Python for BPMN scripts, conditions, timer and ``candidateGroups`` expressions.
+
+Code is compiled with RestrictedPython (no imports, no names or attributes starting
+with ``_``, no ``exec``/``eval``, no classes) and runs with guarded attribute, item
+and write access and a small allowlist of builtins: ``datetime``, ``date``,
+``timedelta`` and ``timezone`` (the classes, as after ``from datetime import ...``),
+``Decimal``, read-only ``math``, ``re`` and ``json`` namespaces and the engine's
+own helpers. A step and time budget, enforced by a tracer, stops runaway loops.
+Every failure or refusal surfaces as :class:`engine.errors.ScriptError`.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import math
+import operator
+import re
+import sys
+import time
+import types
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr_raise,
+)
+from RestrictedPython.PrintCollector import PrintCollector
+from RestrictedPython.transformer import RestrictingNodeTransformer
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine.errors import ScriptError
+
+# The tracer counts only frames compiled under this name (module code, functions,
+# lambdas and comprehensions of the script), never the engine's own code.
+_FILENAME = "<bpmn script>"
+
+_INPLACE = {
+    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "@=": operator.imatmul,
+    "<<=": operator.ilshift, ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior,
+    "^=": operator.ixor,
+}
+
+# Class bodies are refused by the policy; the BaseException family is left out so a
+# script cannot raise something that slips past ``except Exception`` in the engine.
+_LEFT_OUT = {"__build_class__", "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit"}
+
+
+def _namespace(module: types.ModuleType, names: list[str]) -> types.SimpleNamespace:
+    # A namespace rather than the module: modules reach other modules (json.codecs.open,
+    # re.enum.sys), a namespace holds only what is listed, and _write_ keeps it read-only.
+    return types.SimpleNamespace(**{name: getattr(module, name) for name in names})
+
+
+_BUILTINS = {
+    **{name: value for name, value in safe_builtins.items() if name not in _LEFT_OUT},
+    "all": all, "any": any, "dict": dict, "enumerate": enumerate, "filter": filter,
+    "frozenset": frozenset, "list": list, "map": map, "max": max, "min": min,
+    "reversed": reversed, "set": set, "sorted": sorted, "sum": sum, "tuple": tuple, "zip": zip,
+    "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
+    "Decimal": Decimal,
+    "math": _namespace(math, [name for name in dir(math) if not name.startswith("_")]),
+    "re": _namespace(re, ["compile", "escape", "findall", "finditer", "fullmatch", "match", "search",
+                          "split", "sub", "subn", "A", "ASCII", "I", "IGNORECASE", "M",
+                          "MULTILINE", "S", "DOTALL", "X", "VERBOSE"]),
+    "json": _namespace(json, ["dumps", "loads", "JSONDecodeError"]),
+    # Guards that RestrictedPython's compiled code calls instead of plain operations.
+    "_getattr_": safer_getattr_raise,
+    "_getitem_": lambda obj, key: obj[key],
+    "_getiter_": iter,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_write_": full_write_guard,
+    "_inplacevar_": lambda op, target, value: _INPLACE[op](target, value),
+    "_apply_": lambda func, *args, **kwargs: func(*args, **kwargs),
+    "_print_": PrintCollector,
+}
+
+_NOT_DATA = (types.ModuleType, types.SimpleNamespace, types.GeneratorType)
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's policy without classes, and with a budget check in every handler.
+
+    Python switches the tracer off as soon as it raises, so a script that catches the
+    stop (or has a ``finally``) would carry on untraced; checking again at the top of
+    each ``except`` and ``finally`` block makes the stop stick.
+    """
+
+    def visit_ClassDef(self, node):
+        self.not_allowed(node)
+
+    def visit_ExceptHandler(self, node):
+        node = super().visit_ExceptHandler(node)
+        node.body.insert(0, _budget_check(node))
+        return node
+
+    def visit_Try(self, node):
+        node = super().visit_Try(node)
+        if node.finalbody:
+            node.finalbody.insert(0, _budget_check(node.finalbody[0]))
+        return node
+
+
+def _budget_check(where: ast.AST) -> ast.stmt:
+    call = ast.Expr(ast.Call(ast.Name("_check_budget_", ast.Load()), [], []))
+    for node in ast.walk(call):
+        ast.copy_location(node, where)
+    return call
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile(source: str, mode: str) -> types.CodeType:
+    compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
+    result = compiler(source, filename=_FILENAME, policy=_Policy)
+    if result.errors:
+        raise ScriptError("; ".join(result.errors))
+    return result.code
+
+
+def check_script(source: str) -> None:
+    """Refuse a script the sandbox would not run.
+
+    :param source: the script text of a script task.
+    :raises ScriptError: with the line number, if it does not compile or is refused.
+    """
+    _compile(source, "exec")
+
+
+def check_expression(source: str) -> None:
+    """Refuse an expression (condition, timer, ``candidateGroups``) the sandbox would not run.
+
+    :param source: the expression text.
+    :raises ScriptError: with the line number, if it does not compile or is refused.
+    """
+    _compile(source.strip(), "eval")
+
+
+class _Budget:
+    """Steps and time left to one run; its ``trace`` is installed for the run only."""
+
+    def __init__(self, max_steps: int, max_seconds: float):
+        self.max_steps = max_steps
+        self.max_seconds = max_seconds
+        self.steps = 0
+        self.deadline = time.monotonic() + max_seconds
+        self.stopped: str | None = None
+        self.finished = False
+
+    def __enter__(self) -> _Budget:
+        self.previous = sys.gettrace()
+        sys.settrace(self.trace)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        sys.settrace(self.previous)
+        self.finished = True
+
+    def trace(self, frame, event, arg):
+        return self._count if frame.f_code.co_filename == _FILENAME else None
+
+    def _count(self, frame, event, arg):
+        if event == "line":
+            self.steps += 1
+            if self.steps > self.max_steps:
+                self.stopped = f"script stopped: took more than {self.max_steps} steps"
+            elif time.monotonic() > self.deadline:
+                self.stopped = f"script stopped: ran longer than {self.max_seconds} seconds"
+            if self.stopped:
+                raise ScriptError(self.stopped)
+        return self._count
+
+    def check(self) -> None:
+        # Called at the top of every except/finally block of the script (see _Policy).
+        if self.finished or sys.gettrace() != self.trace:
+            raise ScriptError(self.stopped or "script stopped: its step limit was lost")
+
+
+def _script_error(err: BaseException) -> ScriptError:
+    detail = err.message if isinstance(err, ScriptError) else type(err).__name__
+    if not isinstance(err, ScriptError) and str(err):
+        detail += f": {err}"
+    line, tb = None, err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == _FILENAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return ScriptError(f"{detail} (line {line})" if line else detail)
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow script environment that runs task code under RestrictedPython.
+
+    Same semantics as SpiffWorkflow's ``TaskDataEnvironment``: ``evaluate`` returns
+    the value of an expression over the task data, ``execute`` runs a script with the
+    task data as its variables and leaves only data behind.
+
+    :param helpers: extra engine functions offered to scripts by name.
+    :param max_steps: lines of script code one run may execute.
+    :param max_seconds: wall-clock time one run may take.
+    """
+
+    def __init__(self, helpers: dict | None = None, max_steps: int = 100_000, max_seconds: float = 2.0):
+        super().__init__(dict(helpers or {}))
+        self.max_steps = max_steps
+        self.max_seconds = max_seconds
+        self._builtins = {**_BUILTINS, **self.globals, "range": self._range}
+
+    def evaluate(self, expression, context, external_context=None):
+        """Return the value of ``expression`` over the task data ``context``."""
+        code = _compile(expression.strip(), "eval")
+        return self._run(code, {**(external_context or {}), **context})
+
+    def execute(self, script, context, external_context=None):
+        """Run ``script`` with the task data ``context`` as its variables, updating it in place."""
+        external_context = external_context or {}
+        hidden = (set(self.globals) | set(external_context)) & set(context)
+        if hidden:
+            # Spiff's rule: fail fast rather than let data hide a function scripts call.
+            raise ScriptError(f"task data hides engine functions, rename: {', '.join(sorted(hidden))}")
+        code = _compile(script, "exec")
+        context.update(external_context)
+        try:
+            self._run(code, context)
+        finally:
+            for key in list(context):
+                value = context[key]
+                if (key == "__builtins__" or key in self.globals or key in external_context
+                        or callable(value) or isinstance(value, _NOT_DATA)):
+                    del context[key]
+        return True
+
+    def _range(self, *args):
+        # sum(range(10**12)) loops in C where the tracer cannot see it.
+        numbers = range(*args)
+        try:
+            too_many = len(numbers) > self.max_steps
+        except OverflowError:  # more numbers than a C integer can count
+            too_many = True
+        if too_many:
+            raise ValueError(f"range of more than {self.max_steps} numbers")
+        return numbers
+
+    def _run(self, code: types.CodeType, scope: dict):
+        budget = _Budget(self.max_steps, self.max_seconds)
+        scope["__builtins__"] = {**self._builtins, "_check_budget_": budget.check}
+        try:
+            with budget:
+                return eval(code, scope)  # eval also runs exec-mode code; both are restricted
+        except (KeyboardInterrupt, SystemExit):
+            raise  # genuine: scripts cannot name these classes
+        except BaseException as err:
+            raise _script_error(err) from err
+
+
+class SandboxScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow script engine running every script and expression in the sandbox.
+
+    :param helpers: extra engine functions offered to scripts by name.
+    :param max_steps: lines of script code one run may execute.
+    :param max_seconds: wall-clock time one run may take.
+    """
+
+    def __init__(self, helpers: dict | None = None, max_steps: int = 100_000, max_seconds: float = 2.0):
+        super().__init__(environment=SandboxEnvironment(helpers, max_steps, max_seconds))
+
+    def call_service(self, task, **kwargs):
+        """Refuse: SEK's service tasks are queued as jobs, never called inline."""
+        raise ScriptError("service tasks run in the worker")

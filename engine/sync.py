@@ -1,0 +1,235 @@
+"""Writing an instance back: state, human tasks, jobs and subscriptions.
+
+Everything here is derived from the workflow after a command ran its engine steps.
+To keep the common step cheap, the ids of the timers, services and message waits
+seen at the last save are kept in the state (under ``SEK_KEY``); their tables are
+only queried when that set or the new one is not empty.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState as SpiffState
+
+from . import spiff
+from .errors import WorkflowError
+from .models import (
+    OPEN_TASK_STATES,
+    HumanTask,
+    InstanceStatus,
+    Job,
+    JobKind,
+    JobState,
+    MessageSubscription,
+    TaskState,
+    utcnow,
+)
+
+SEK_KEY = "sek"
+
+
+def waiting_timers(workflow) -> dict[str, datetime]:
+    """Task uuid -> when it is due, for every timer event the workflow waits on."""
+    due = {}
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, TimerEventDefinition) or not task.has_state(SpiffState.WAITING):
+            continue
+        value = task._get_internal_data("event_value")
+        if value is None:
+            continue
+        if isinstance(definition, CycleTimerEventDefinition):
+            when = datetime.fromisoformat(value["next"])
+        else:
+            when = TimerEventDefinition.parse_time_or_duration(value)
+            if not isinstance(when, datetime):
+                continue
+        due[str(task.id)] = when.astimezone(UTC)
+    return due
+
+
+def waiting_timer_uuids(workflow) -> set[str]:
+    return set(waiting_timers(workflow))
+
+
+def _waiting_messages(workflow):
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if isinstance(definition, MessageEventDefinition) and task.has_state(SpiffState.WAITING):
+            yield task
+
+
+def _started_services(workflow):
+    return workflow.get_tasks(state=SpiffState.STARTED, spec_class=spiff.QueuedServiceTask)
+
+
+def _status(active) -> InstanceStatus:
+    current = active.instance.status
+    if current == InstanceStatus.CANCELLED:
+        return current
+    if active.workflow.is_completed():
+        return InstanceStatus.COMPLETED
+    if active.workflow.get_next_task(state=SpiffState.READY, manual=True) is not None:
+        return InstanceStatus.RUNNING
+    return InstanceStatus.WAITING
+
+
+def write_state(session: Session, active) -> None:
+    """Serialize the workflow into the instance row and bring derived rows up to date."""
+    instance, workflow = active.instance, active.workflow
+    previous = (instance.state or {}).get(SEK_KEY, {})
+    status = _status(active)
+    # An instance in error stays so (other work may go on) until the failed job is
+    # retried, or it ends.
+    if instance.status != InstanceStatus.ERROR or status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
+        instance.status = status
+        instance.error_message = None
+    if status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED) and instance.completed_at is None:
+        instance.completed_at = utcnow()
+    timers = waiting_timers(workflow)
+    services = {str(t.id): t for t in _started_services(workflow)}
+    messages = {str(t.id): t for t in _waiting_messages(workflow)}
+    state = spiff.workflow_to_dict(workflow)
+    state[SEK_KEY] = {"timers": sorted(timers), "services": sorted(services), "messages": sorted(messages)}
+    instance.state = state
+    # Flush the instance first: a lost optimistic-locking race fails here, before
+    # any other row of this command is written.
+    session.flush()
+    _sync_human_tasks(session, active)
+    if timers or previous.get("timers"):
+        _sync_jobs(session, instance.id, JobKind.TIMER, {u: {"due": d} for u, d in timers.items()})
+    if services or previous.get("services"):
+        _sync_jobs(session, instance.id, JobKind.SERVICE, {
+            u: {"operator": t.task_spec.operation_name, "retries": t.task_spec.retries}
+            for u, t in services.items()
+        })
+    if messages or previous.get("messages"):
+        _sync_subscriptions(session, active, messages)
+    session.flush()
+
+
+def _sync_human_tasks(session: Session, active) -> None:
+    instance, workflow = active.instance, active.workflow
+    ready = {str(t.id): t for t in workflow.get_tasks(state=SpiffState.READY, manual=True)}
+    open_rows = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state.in_(OPEN_TASK_STATES))
+    ).all()
+    known = {row.task_uuid for row in open_rows}
+    now = utcnow()
+    for row in open_rows:
+        if row.task_uuid not in ready:
+            row.state = TaskState.CANCELLED
+            row.completed_at = now
+    for uuid, task in ready.items():
+        if uuid not in known:
+            session.add(_new_human_task(instance, task, now))
+
+
+def _new_human_task(instance, task, now) -> HumanTask:
+    spec = task.task_spec
+    extensions = getattr(spec, "extensions", {}) or {}
+    properties = extensions.get("properties", {}) or {}
+    return HumanTask(
+        instance_id=instance.id,
+        process_key=instance.process_key,
+        task_uuid=str(task.id),
+        bpmn_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        group_name=task_group(task),
+        state=TaskState.READY,
+        form_file=extensions.get("formJsonSchemaFilename"),
+        ui_file=extensions.get("formUiSchemaFilename"),
+        instructions=extensions.get("instructionsForEndUser"),
+        due_at=_due_at(task, properties.get("dueIn"), now),
+        created_at=now,
+    )
+
+
+def task_group(task) -> str:
+    """The group that works a user task: ``candidateGroups`` if set, else the lane."""
+    spec = task.task_spec
+    properties = (getattr(spec, "extensions", {}) or {}).get("properties", {}) or {}
+    expression = properties.get("candidateGroups")
+    if expression:
+        value = _evaluate(task, expression, "candidateGroups")
+        if isinstance(value, list | tuple) and len(value) == 1:
+            value = value[0]
+        if not isinstance(value, str) or not value.strip():
+            raise WorkflowError(
+                f"{spec.bpmn_id}: candidateGroups must give one group name, got {value!r}"
+            )
+        return value.strip()
+    if spec.lane:
+        return spec.lane
+    raise WorkflowError(f"{spec.bpmn_id}: user task has no lane and no candidateGroups")
+
+
+def _due_at(task, expression: str | None, now: datetime) -> datetime | None:
+    if not expression:
+        return None
+    value = _evaluate(task, expression, "dueIn")
+    try:
+        if isinstance(value, str) and value.upper().startswith("P"):
+            parsed = TimerEventDefinition.parse_iso_duration(value)
+            return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        if isinstance(value, int | float):
+            return now + timedelta(hours=value)
+        return TimerEventDefinition.get_datetime(str(value))
+    except Exception as exc:
+        raise WorkflowError(f"{task.task_spec.bpmn_id}: dueIn gave {value!r}, not a duration or date") from exc
+
+
+def _evaluate(task, expression: str, what: str):
+    try:
+        return task.workflow.script_engine.evaluate(task, expression)
+    except SpiffWorkflowException as exc:
+        raise WorkflowError(f"{task.task_spec.bpmn_id}: {what} failed: {exc}") from exc
+
+
+def _sync_jobs(session: Session, instance_id: int, kind: JobKind, wanted: dict[str, dict]) -> None:
+    pending = session.scalars(
+        select(Job).where(Job.instance_id == instance_id, Job.kind == kind, Job.state == JobState.PENDING)
+    ).all()
+    have = {job.task_uuid: job for job in pending}
+    now = utcnow()
+    for job in pending:
+        if job.task_uuid not in wanted:
+            job.state = JobState.CANCELLED
+            job.finished_at = now
+    for uuid, info in wanted.items():
+        job = have.get(uuid)
+        due = info.get("due", now)
+        if job is None:
+            retries = info.get("retries")
+            session.add(Job(
+                kind=kind, instance_id=instance_id, task_uuid=uuid, due_at=due,
+                payload={k: v for k, v in info.items() if k != "due"},
+                max_attempts=retries + 1 if retries else 5,
+            ))
+        elif kind == JobKind.TIMER and job.due_at != due:
+            job.due_at = due
+
+
+def _sync_subscriptions(session: Session, active, messages: dict) -> None:
+    instance = active.instance
+    session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+    for uuid, task in messages.items():
+        properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+        correlation = {"tracking_code": instance.tracking_code}
+        if properties.get("correlationKey"):
+            correlation["key"] = str(_evaluate(task, properties["correlationKey"], "correlationKey"))
+        session.add(MessageSubscription(
+            instance_id=instance.id,
+            message_name=task.task_spec.event_definition.name,
+            task_uuid=uuid,
+            correlation=correlation,
+        ))

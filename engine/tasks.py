@@ -1,0 +1,151 @@
+"""Claiming and completing user tasks, and listing them from ``human_task``."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState as SpiffState
+
+from . import audit, forms, runtime
+from .errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from .models import OPEN_TASK_STATES, HumanTask, TaskState, User, utcnow
+
+STATE_FILTERS = {
+    "ready": (TaskState.READY,),
+    "claimed": (TaskState.CLAIMED,),
+    "open": OPEN_TASK_STATES,
+    "completed": (TaskState.COMPLETED,),
+    "cancelled": (TaskState.CANCELLED,),
+    "all": None,
+}
+
+
+def task_dict(task: HumanTask) -> dict:
+    """The stable JSON shape of a task (``sek tasks --json``, the API)."""
+    return {
+        "id": task.id,
+        "instance_id": task.instance_id,
+        "bpmn_id": task.bpmn_id,
+        "name": task.name,
+        "group": task.group_name,
+        "assignee": task.assignee,
+        "state": task.state,
+    }
+
+
+def list_tasks(session: Session, *, group: str | None = None, state: str = "ready",
+               user: User | None = None, limit: int = 1000) -> list[HumanTask]:
+    """Tasks by group and state; with ``user``, only those of the user's groups."""
+    if state not in STATE_FILTERS:
+        raise ValidationError(f"unknown state {state!r}", [])
+    query = select(HumanTask).order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    if STATE_FILTERS[state] is not None:
+        query = query.where(HumanTask.state.in_(STATE_FILTERS[state]))
+    if group is not None:
+        query = query.where(HumanTask.group_name == group)
+    if user is not None and not user.has_role("admin"):
+        query = query.where(HumanTask.group_name.in_(user.group_slugs))
+    return list(session.scalars(query.limit(limit)))
+
+
+def get_task(session: Session, task_id: int) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFoundError(f"no task {task_id}")
+    return task
+
+
+def _check_member(task: HumanTask, user: User) -> None:
+    if not user.active:
+        raise PermissionDeniedError(f"user {user.username} is deactivated")
+    if user.has_role("admin"):
+        return
+    if task.group_name not in user.group_slugs:
+        raise PermissionDeniedError(f"task {task.id} belongs to group {task.group_name}, "
+                                    f"and {user.username} is not a member")
+
+
+def _check_open(task: HumanTask) -> None:
+    if task.state not in OPEN_TASK_STATES:
+        raise ConflictError(f"task {task.id} is no longer open (it is {task.state})")
+
+
+def claim_task(session: Session, task_id: int, user: User) -> HumanTask:
+    """Take an unclaimed task of one of the user's groups."""
+    task = get_task(session, task_id)
+    _check_member(task, user)
+    _check_open(task)
+    if task.assignee == user.username:
+        return task
+    if task.assignee is not None:
+        raise ConflictError(f"task {task.id} is already claimed by {task.assignee}")
+    _touch_instance(session, task)
+    task.assignee, task.state = user.username, TaskState.CLAIMED
+    audit.record(session, "task.claimed", actor=user.username, instance_id=task.instance_id,
+                 data={"task_id": task.id, "bpmn_id": task.bpmn_id})
+    return task
+
+
+def unclaim_task(session: Session, task_id: int, user: User) -> HumanTask:
+    """Give a claimed task back to its group (the assignee, or an admin)."""
+    task = get_task(session, task_id)
+    _check_member(task, user)
+    _check_open(task)
+    if task.assignee is None:
+        return task
+    if task.assignee != user.username and not user.has_role("admin"):
+        raise PermissionDeniedError(f"task {task.id} is claimed by {task.assignee}")
+    _touch_instance(session, task)
+    before = task.assignee
+    task.assignee, task.state = None, TaskState.READY
+    audit.record(session, "task.unclaimed", actor=user.username, instance_id=task.instance_id,
+                 data={"task_id": task.id, "before": before})
+    return task
+
+
+def _touch_instance(session: Session, task: HumanTask) -> None:
+    # Bump the instance revision so that claims race like every other write.
+    instance = task_instance(session, task)
+    instance.updated_at = utcnow()
+    session.flush()
+
+
+def task_instance(session: Session, task: HumanTask):
+    from .models import ProcessInstance
+
+    return session.get(ProcessInstance, task.instance_id)
+
+
+def complete_task(session: Session, task_id: int, user: User, data: dict | None = None) -> HumanTask:
+    """Complete a task with form data, then run the process on to its next wait.
+
+    Only the assignee may complete a claimed task; an unclaimed one can be completed
+    by any member of its group (it is claimed on the way).
+
+    :raises PermissionDeniedError: not the user's group, or claimed by someone else
+    :raises ConflictError: no longer open, or someone else got there first
+    :raises ValidationError: ``data`` does not satisfy the task's form
+    """
+    data = data or {}
+    task = get_task(session, task_id)
+    _check_member(task, user)
+    _check_open(task)
+    if task.assignee not in (None, user.username) and not user.has_role("admin"):
+        raise PermissionDeniedError(f"task {task.id} is claimed by {task.assignee}")
+    active = runtime.load_instance(session, task.instance_id)
+    if task.form_file:
+        forms.validate_form_data(active.definition.forms[task.form_file], data)
+    elif not isinstance(data, dict):
+        raise ValidationError("task data must be a JSON object", [])
+    spiff_task = active.get_task(task.task_uuid)
+    if not spiff_task.has_state(SpiffState.READY):
+        raise ConflictError(f"task {task.id} is no longer open")
+    clean = audit.to_json_value(data)
+    spiff_task.data.update(clean)
+    spiff_task.run()
+    task.state, task.completed_by, task.completed_at = TaskState.COMPLETED, user.username, utcnow()
+    task.assignee = task.assignee or user.username
+    active.run_engine_steps()
+    active.save(session, "task.completed", actor=user.username,
+                data={"task_id": task.id, "bpmn_id": task.bpmn_id, "data": clean})
+    return task

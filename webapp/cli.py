@@ -1,0 +1,317 @@
+"""The ``sek`` command line (contract in DESIGN.md).
+
+Each command is one transaction. Exit codes: 0 success, 1 refused (invalid input,
+conflict, permission), 2 usage. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from engine import audit, definitions, migrate, runtime, tasks, users, validation, worker
+from engine.db import make_engine, make_session_factory, transaction
+from engine.errors import EngineError, ValidationError
+
+from .config import load_config, worker_settings
+
+
+class Context:
+    """The configuration, engine and session factory of one CLI call."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.engine = make_engine(config["DATABASE_URL"])
+        self.factory = make_session_factory(self.engine)
+
+    def ensure_schema(self) -> None:
+        if inspect(self.engine).has_table("process_instance"):
+            return
+        if self.engine.dialect.name == "sqlite":
+            migrate.upgrade(self.engine)  # the embedded default just works
+            return
+        raise EngineError("the database has no schema yet: run `sek db upgrade`")
+
+    def transaction(self):
+        return transaction(self.factory)
+
+
+def _json_arg(text: str | None, what: str = "--data") -> dict:
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EngineError(f"{what} is not valid JSON: {exc.msg} at position {exc.pos}") from None
+    if not isinstance(value, dict):
+        raise EngineError(f"{what} must be a JSON object")
+    return value
+
+
+def _print_json(value) -> None:
+    print(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def cmd_db_upgrade(ctx: Context, args) -> None:
+    migrate.upgrade(ctx.engine)
+    print("database schema is up to date")
+
+
+def cmd_validate(ctx: Context, args) -> int:
+    files = validation.load_paths(args.paths)
+    problems = validation.validate_files(files, require_executable=False)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {len(files)} file(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {len(files)} file(s), processes: {', '.join(validation.executable_process_ids(files)) or '-'}")
+    return 0
+
+
+def cmd_deploy(ctx: Context, args) -> int:
+    files = validation.load_paths(args.paths)
+    from engine import services
+
+    with ctx.transaction() as session:
+        actor = users.acting_user(session, args.as_user).username if args.as_user else None
+        results = definitions.deploy(session, files, actor=actor, note=args.note or "",
+                                     known_operators=services.operator_names())
+    for result in results:
+        print(f"{result.key} {result.version}{'' if result.created else ' (unchanged)'}")
+    return 0
+
+
+def cmd_start(ctx: Context, args) -> int:
+    data = _json_arg(args.data)
+    with ctx.transaction() as session:
+        actor = users.acting_user(session, args.as_user) if args.as_user else None
+        instance = runtime.start_instance(session, args.key, data=data, actor=actor, version=args.version)
+        result = {"id": instance.id, "tracking_code": instance.tracking_code, "status": instance.status}
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"started instance {result['id']} (tracking code {result['tracking_code']}, {result['status']})")
+    return 0
+
+
+def cmd_tasks(ctx: Context, args) -> int:
+    with ctx.transaction() as session:
+        rows = [tasks.task_dict(t) for t in tasks.list_tasks(session, group=args.group, state=args.state)]
+    if args.json:
+        _print_json(rows)
+        return 0
+    for row in rows:
+        print(f"{row['id']:>6}  {row['state']:<9} {row['group']:<12} {row['assignee'] or '-':<12} "
+              f"instance {row['instance_id']:<6} {row['bpmn_id']}: {row['name']}")
+    if not rows:
+        print("no tasks", file=sys.stderr)
+    return 0
+
+
+def cmd_claim(ctx: Context, args) -> int:
+    with ctx.transaction() as session:
+        task = tasks.claim_task(session, args.task_id, users.acting_user(session, args.as_user))
+        print(f"task {task.id} claimed by {task.assignee}")
+    return 0
+
+
+def cmd_unclaim(ctx: Context, args) -> int:
+    with ctx.transaction() as session:
+        task = tasks.unclaim_task(session, args.task_id, users.acting_user(session, args.as_user))
+        print(f"task {task.id} is back in group {task.group_name}")
+    return 0
+
+
+def cmd_complete(ctx: Context, args) -> int:
+    data = _json_arg(args.data)
+    with ctx.transaction() as session:
+        task = tasks.complete_task(session, args.task_id, users.acting_user(session, args.as_user), data)
+        instance = tasks.task_instance(session, task)
+        print(f"task {task.id} completed; instance {instance.id} is {instance.status}")
+    return 0
+
+
+def cmd_cancel(ctx: Context, args) -> int:
+    with ctx.transaction() as session:
+        runtime.cancel_instance(session, args.instance_id, actor=users.acting_user(session, args.as_user),
+                                reason=args.reason or "")
+    print(f"instance {args.instance_id} cancelled")
+    return 0
+
+
+def cmd_message(ctx: Context, args) -> int:
+    data = _json_arg(args.data)
+    with ctx.transaction() as session:
+        actor = users.acting_user(session, args.as_user) if args.as_user else None
+        ids = runtime.deliver_message(session, args.name, data, instance_id=args.instance,
+                                      correlation_key=args.correlation, actor=actor)
+    print(f"message {args.name} delivered to instance(s) {', '.join(map(str, ids))}")
+    return 0
+
+
+def cmd_worker(ctx: Context, args) -> int:
+    count = worker.run_worker(ctx.factory, worker_settings(ctx.config), once=args.once)
+    if args.once:
+        print(f"{count} job(s) run")
+    return 0
+
+
+def cmd_users_add(ctx: Context, args) -> int:
+    with ctx.transaction() as session:
+        user = users.add_user(session, args.username, groups=args.group or [], roles=args.role or ["staff"],
+                              password=args.password, email=args.email)
+        print(f"user {user.username}: roles {', '.join(user.roles)}; "
+              f"groups {', '.join(sorted(user.group_slugs)) or '-'}")
+    return 0
+
+
+def cmd_users_token(ctx: Context, args) -> int:
+    with ctx.transaction() as session:
+        print(users.create_token(session, args.username))
+    return 0
+
+
+def cmd_audit_verify(ctx: Context, args) -> int:
+    with ctx.transaction() as session:
+        result = audit.verify(session)
+    print(result, file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+def cmd_jobs_retry(ctx: Context, args) -> int:
+    from engine import jobs
+
+    with ctx.transaction() as session:
+        job = jobs.retry_job(session, args.job_id, actor=None)
+    print(f"job {job.id} queued again")
+    return 0
+
+
+def cmd_demo(ctx: Context, args) -> int:
+    from processes import demo
+
+    with ctx.transaction() as session:
+        summary = demo.load_demo(session)
+    print(summary)
+    return 0
+
+
+def cmd_run(ctx: Context, args) -> int:
+    from . import create_app
+
+    migrate.upgrade(ctx.engine)
+    app = create_app(ctx.config)
+    thread, stop = worker.start_embedded_worker(ctx.factory, worker_settings(ctx.config))
+    try:
+        app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    finally:
+        stop.set()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sek", description="SEK process automation")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    def command(name, func, help_text, parent=sub):
+        p = parent.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("run", cmd_run, "web app + embedded worker")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p = command("worker", cmd_worker, "run due jobs (timers, mail, services)")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    db = command("db", None, "database schema").add_subparsers(metavar="ACTION")
+    command("upgrade", cmd_db_upgrade, "create / migrate the schema", db)
+    p = command("deploy", cmd_deploy, "deploy BPMN/DMN/form files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--note", help="change note for the new version(s)")
+    p.add_argument("--as", dest="as_user", metavar="USER")
+    p = command("validate", cmd_validate, "check files without deploying")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p = command("start", cmd_start, "start an instance of a process")
+    p.add_argument("key")
+    p.add_argument("--data", metavar="JSON")
+    p.add_argument("--as", dest="as_user", metavar="USER")
+    p.add_argument("--version", type=int, help="a specific version (default: the latest)")
+    p.add_argument("--json", action="store_true")
+    p = command("tasks", cmd_tasks, "list user tasks")
+    p.add_argument("--group")
+    p.add_argument("--state", default="ready", choices=["ready", "claimed", "completed", "cancelled", "open", "all"])
+    p.add_argument("--json", action="store_true")
+    for name, func, text in (("claim", cmd_claim, "claim a task"), ("unclaim", cmd_unclaim, "give a task back")):
+        p = command(name, func, text)
+        p.add_argument("task_id", type=int, metavar="TASK_ID")
+        p.add_argument("--as", dest="as_user", metavar="USER", required=True)
+    p = command("complete", cmd_complete, "complete a task with form data")
+    p.add_argument("task_id", type=int, metavar="TASK_ID")
+    p.add_argument("--data", metavar="JSON")
+    p.add_argument("--as", dest="as_user", metavar="USER", required=True)
+    p = command("cancel", cmd_cancel, "cancel a running instance")
+    p.add_argument("instance_id", type=int, metavar="INSTANCE_ID")
+    p.add_argument("--reason")
+    p.add_argument("--as", dest="as_user", metavar="USER", required=True)
+    p = command("message", cmd_message, "deliver a message to waiting instance(s)")
+    p.add_argument("name")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--instance", type=int, metavar="ID")
+    target.add_argument("--correlation", metavar="KEY", help="correlation key or tracking code")
+    p.add_argument("--data", metavar="JSON")
+    p.add_argument("--as", dest="as_user", metavar="USER")
+    users_cmd = command("users", None, "accounts").add_subparsers(metavar="ACTION")
+    p = command("add", cmd_users_add, "add or update a user", users_cmd)
+    p.add_argument("username")
+    p.add_argument("--group", action="append", metavar="G")
+    p.add_argument("--role", action="append", metavar="R")
+    p.add_argument("--password")
+    p.add_argument("--email")
+    p = command("token", cmd_users_token, "print a new API token", users_cmd)
+    p.add_argument("username")
+    audit_cmd = command("audit", None, "audit trail").add_subparsers(metavar="ACTION")
+    command("verify", cmd_audit_verify, "recompute the hash chains", audit_cmd)
+    jobs_cmd = command("jobs", None, "background jobs").add_subparsers(metavar="ACTION")
+    p = command("retry", cmd_jobs_retry, "queue a failed job again", jobs_cmd)
+    p.add_argument("job_id", type=int)
+    command("demo", cmd_demo, "load demo users, groups and sample requests")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_usage(sys.stderr)
+        return 2
+    try:
+        ctx = Context(load_config())
+        if args.func is not cmd_db_upgrade:
+            ctx.ensure_schema()
+        return args.func(ctx, args) or 0
+    except ValidationError as exc:
+        lines = [str(p) for p in exc.problems] or [exc.message]
+        if args.func is cmd_validate or args.func is cmd_deploy:
+            for line in lines:
+                print(line)
+            print(exc.message, file=sys.stderr)
+        else:
+            print(f"error: {exc.message}" + (f": {'; '.join(lines)}" if exc.problems else ""), file=sys.stderr)
+        return 1
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (OperationalError, ProgrammingError) as exc:
+        print(f"error: database: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Every setting in one table: name, default, environment variable, meaning.
+
+The README points here. Values come from the environment; nothing else reads
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.db import sqlite_url
+from engine.jobs import WorkerSettings
+from engine.mail import MailSettings
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+
+
+SETTINGS = (
+    Setting("SEK_DATA_DIR", "./data", "folder for the SQLite file, attachments and the generated secret key"),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL; default: SQLite file sek.db in SEK_DATA_DIR "
+                                  "(postgresql://user@host/db for scale-out)"),
+    Setting("SECRET_KEY", None, "signs sessions and links; default: generated once into SEK_DATA_DIR/secret_key"),
+    Setting("SMTP_HOST", None, "SMTP server; unset: mail is kept in the outbox for admins"),
+    Setting("SMTP_PORT", "25", "SMTP port"),
+    Setting("SMTP_USER", None, "SMTP login user"),
+    Setting("SMTP_PASSWORD", None, "SMTP login password"),
+    Setting("SMTP_STARTTLS", "false", "true: upgrade the SMTP connection with STARTTLS"),
+    Setting("MAIL_FROM", "sek@localhost", "sender address of outgoing mail"),
+    Setting("SEK_JOB_BACKOFF_SECONDS", "30", "first retry delay of a failed job; doubles per attempt"),
+    Setting("SEK_WORKER_POLL_SECONDS", "1", "how often an idle worker looks for due jobs"),
+)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_config(environ=None) -> dict:
+    """Read every setting from the environment (or ``environ``), with defaults."""
+    environ = os.environ if environ is None else environ
+    config = {s.name: environ.get(s.name, s.default) for s in SETTINGS}
+    data_dir = Path(config["SEK_DATA_DIR"]).resolve()
+    config["SEK_DATA_DIR"] = str(data_dir)
+    config["DATABASE_URL"] = config["DATABASE_URL"] or sqlite_url(data_dir)
+    return config
+
+
+def secret_key(config: dict) -> str:
+    """The configured secret key, or one generated once and kept in the data folder."""
+    if config.get("SECRET_KEY"):
+        return config["SECRET_KEY"]
+    path = Path(config["SEK_DATA_DIR"]) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def worker_settings(config: dict) -> WorkerSettings:
+    return WorkerSettings(
+        mail=MailSettings(
+            host=config["SMTP_HOST"] or None,
+            port=int(config["SMTP_PORT"]),
+            user=config["SMTP_USER"] or None,
+            password=config["SMTP_PASSWORD"] or None,
+            starttls=_truthy(config["SMTP_STARTTLS"]),
+            sender=config["MAIL_FROM"],
+        ),
+        backoff_seconds=float(config["SEK_JOB_BACKOFF_SECONDS"]),
+        poll_seconds=float(config["SEK_WORKER_POLL_SECONDS"]),
+    )
