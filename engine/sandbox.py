@@ -87,7 +87,7 @@ _NOT_DATA = (types.ModuleType, types.SimpleNamespace, types.GeneratorType)
 
 
 class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy without classes, and with a budget check in every handler.
+    """RestrictedPython's policy without imports or classes, with budget checks added.
 
     Python switches the tracer off as soon as it raises, so a script that catches the
     stop (or has a ``finally``) would carry on untraced; checking again at the top of
@@ -96,6 +96,19 @@ class _Policy(RestrictingNodeTransformer):
 
     def visit_ClassDef(self, node):
         self.not_allowed(node)
+
+    def visit_Import(self, node):
+        # RestrictedPython would defer to a guarded __import__; we offer none at all.
+        self.error(node, "import statements are not allowed.")
+
+    visit_ImportFrom = visit_Import
+
+    def visit_While(self, node):
+        # `while True: pass` jumps to itself and never raises a 'line' event; a call in
+        # the body gives the tracer one per turn.
+        node = super().visit_While(node)
+        node.body.insert(0, _budget_check(node.body[0]))
+        return node
 
     def visit_ExceptHandler(self, node):
         node = super().visit_ExceptHandler(node)

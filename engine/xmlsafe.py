@@ -10,6 +10,7 @@ and check once more that no document type slipped through.
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 from lxml import etree
 
@@ -81,5 +82,5 @@ def _declares_dtd(content: bytes) -> bool:
     return any(marker in probe for probe in probes for marker in _FORBIDDEN)
 
 
-def _refuse(filename: str, message: str):
+def _refuse(filename: str, message: str) -> NoReturn:
     raise ValidationError(f"{filename}: {message}", [Problem(filename, message)])
