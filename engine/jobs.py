@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from . import audit, mail, runtime, services, sync
 from .errors import NotFoundError, WorkflowError

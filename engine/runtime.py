@@ -13,11 +13,11 @@ import secrets
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from . import audit, definitions, spiff, sync
 from .errors import ConflictError, NotFoundError, ValidationError, WorkflowError

@@ -7,11 +7,16 @@ and write access and a small allowlist of builtins: ``datetime``, ``date``,
 ``Decimal``, read-only ``math``, ``re`` and ``json`` namespaces and the engine's
 own helpers. A step and time budget, enforced by a tracer, stops runaway loops.
 Every failure or refusal surfaces as :class:`engine.errors.ScriptError`.
+
+Not limited: memory, and a single long operation in C that no tracer sees
+(``"a" * 10**10``, ``10**10**8``, a backtracking regex); the worker's process
+limits are the backstop for those.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import json
 import math
@@ -51,6 +56,7 @@ _INPLACE = {
 # Class bodies are refused by the policy; the BaseException family is left out so a
 # script cannot raise something that slips past ``except Exception`` in the engine.
 _LEFT_OUT = {"__build_class__", "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit"}
+_MORE_BUILTINS = "all any dict enumerate filter frozenset list map max min reversed set sorted sum tuple zip"
 
 
 def _namespace(module: types.ModuleType, names: list[str]) -> types.SimpleNamespace:
@@ -61,9 +67,7 @@ def _namespace(module: types.ModuleType, names: list[str]) -> types.SimpleNamesp
 
 _BUILTINS = {
     **{name: value for name, value in safe_builtins.items() if name not in _LEFT_OUT},
-    "all": all, "any": any, "dict": dict, "enumerate": enumerate, "filter": filter,
-    "frozenset": frozenset, "list": list, "map": map, "max": max, "min": min,
-    "reversed": reversed, "set": set, "sorted": sorted, "sum": sum, "tuple": tuple, "zip": zip,
+    **{name: getattr(builtins, name) for name in _MORE_BUILTINS.split()},
     "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
     "Decimal": Decimal,
     "math": _namespace(math, [name for name in dir(math) if not name.startswith("_")]),
@@ -193,7 +197,7 @@ class _Budget:
     def check(self) -> None:
         # Called at the top of every except/finally block of the script (see _Policy).
         if self.finished or sys.gettrace() != self.trace:
-            raise ScriptError(self.stopped or "script stopped: its step limit was lost")
+            raise ScriptError(self.stopped or "script stopped: code ran outside its step limit")
 
 
 def _script_error(err: BaseException) -> ScriptError:
@@ -276,9 +280,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 class SandboxScriptEngine(PythonScriptEngine):
     """SpiffWorkflow script engine running every script and expression in the sandbox.
 
-    :param helpers: extra engine functions offered to scripts by name.
-    :param max_steps: lines of script code one run may execute.
-    :param max_seconds: wall-clock time one run may take.
+    :param helpers, max_steps, max_seconds: as for :class:`SandboxEnvironment`.
     """
 
     def __init__(self, helpers: dict | None = None, max_steps: int = 100_000, max_seconds: float = 2.0):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -19,6 +17,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from . import spiff
 from .errors import WorkflowError

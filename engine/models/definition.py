@@ -25,7 +25,8 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(300), default="")
     content_hash: Mapped[str] = mapped_column(String(64))
     # The Spiff spec and its subprocess specs, serialized once per version.
-    serialized_spec: Mapped[dict] = mapped_column(JSON)
+    # Deferred: only loaded when the in-memory spec cache misses.
+    serialized_spec: Mapped[dict] = mapped_column(JSON, deferred=True)
     note: Mapped[str] = mapped_column(Text, default="")
     deployed_by: Mapped[str | None] = mapped_column(String(150))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,196 @@
+"""Quality-bar benchmarks of DESIGN.md, each a ratio against a baseline of the same run.
+
+Run with ``make bench`` (or ``python -m bench [--quick]``). Prints a Markdown table
+that goes into the README with the machine it came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from engine import definitions, migrate, runtime, services, tasks, users, validation
+from engine.db import make_engine, make_session_factory, transaction
+from engine.models import HumanTask, ProcessInstance, TaskState, utcnow
+
+DATA = Path(__file__).parent / "data"
+
+
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+class Bench:
+    """One fresh SQLite database in a temporary folder, with a user and the bench BPMN."""
+
+    def __init__(self, folder: Path):
+        self.engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
+        migrate.upgrade(self.engine)
+        self.factory = make_session_factory(self.engine)
+        files = validation.load_paths([str(DATA)])
+        with transaction(self.factory) as session:
+            definitions.deploy(session, files, known_operators=services.operator_names())
+            users.add_user(session, "bench", groups=["helpdesk"])
+
+    def start(self, key: str) -> int:
+        with transaction(self.factory) as session:
+            return runtime.start_instance(session, key, actor="bench").id
+
+    def complete_open_task(self, instance_id: int) -> None:
+        with transaction(self.factory) as session:
+            task_id = session.scalar(select(HumanTask.id).where(
+                HumanTask.instance_id == instance_id, HumanTask.state == TaskState.READY))
+            tasks.complete_task(session, task_id, users.get_user(session, "bench"), {})
+
+
+def bench_engine_overhead(rounds: int) -> tuple[float, float]:
+    """Start + complete 3 user tasks: SEK on a SQLite file vs plain SpiffWorkflow in memory."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState as SpiffState
+
+    files = validation.load_paths([str(DATA / "three_tasks.bpmn")])
+    spec, subprocess_specs = validation.parse_specs(files, "bench_three")
+
+    def plain():
+        workflow = BpmnWorkflow(spec, subprocess_specs)
+        workflow.do_engine_steps()
+        for _ in range(3):
+            task = workflow.get_next_task(state=SpiffState.READY, manual=True)
+            task.data.update({})
+            task.run()
+            workflow.do_engine_steps()
+        assert workflow.is_completed()
+
+    with tempfile.TemporaryDirectory() as folder:
+        bench = Bench(Path(folder))
+
+        def persisted():
+            instance_id = bench.start("bench_three")
+            for _ in range(3):
+                bench.complete_open_task(instance_id)
+
+        for _ in range(3):  # warm caches on both sides
+            plain()
+            persisted()
+        baseline = _timed(plain, rounds)
+        measured = _timed(persisted, rounds)
+        bench.engine.dispose()
+    return baseline, measured
+
+
+def _timed(func, rounds: int) -> float:
+    samples = []
+    for _ in range(rounds):
+        begin = time.perf_counter()
+        func()
+        samples.append(time.perf_counter() - begin)
+    return _median_ms(samples)
+
+
+def bench_inbox(small: int, large: int, backlog: int, rounds: int) -> tuple[float, float]:
+    """A group's inbox page (25 open tasks by due date + open counts per group) as history grows.
+
+    The open backlog stays ``backlog`` tasks (staff capacity does not grow with
+    history); every other instance is finished with three completed tasks.
+    """
+    results = []
+    for count in (small, large):
+        with tempfile.TemporaryDirectory() as folder:
+            bench = Bench(Path(folder))
+            _fill_history(bench, count, backlog)
+            user_groups = ["helpdesk", "network"]
+
+            def inbox_page(bench=bench, user_groups=user_groups):
+                with transaction(bench.factory) as session:
+                    page = tasks.list_tasks(session, group="network", state="open", limit=25)
+                    counts = tasks.open_counts_by_group(session, user_groups)
+                assert page and counts
+
+            for _ in range(5):
+                inbox_page()
+            results.append(_timed(inbox_page, rounds))
+            bench.engine.dispose()
+    return results[0], results[1]
+
+
+def _fill_history(bench: Bench, count: int, backlog: int) -> None:
+    groups = ["helpdesk", "network", "systems", "software", "callcenter"]
+    now = utcnow()
+    with transaction(bench.factory) as session:
+        definition_id = definitions.get_definition(session, "bench_three").id
+        batch = 5000
+        for offset in range(0, count, batch):
+            ids = range(offset + 1, min(offset + batch, count) + 1)
+            session.execute(insert(ProcessInstance), [{
+                "id": i, "definition_id": definition_id, "process_key": "bench_three",
+                "status": "running" if i > count - backlog else "completed",
+                "tracking_code": f"B{i:09d}", "state": {}, "revision": 1, "created_at": now,
+                "updated_at": now,
+            } for i in ids])
+            rows = []
+            for i in ids:
+                is_open = i > count - backlog
+                for n, bpmn_id in enumerate(("first", "second", "third")):
+                    open_task = is_open and n == 2
+                    rows.append({
+                        "instance_id": i, "process_key": "bench_three", "task_uuid": f"{i}-{n}",
+                        "bpmn_id": bpmn_id, "name": bpmn_id, "group_name": groups[(i + n) % 5],
+                        "state": "ready" if open_task else "completed", "created_at": now,
+                        "due_at": now, "completed_by": None if open_task else "bench",
+                        "completed_at": None if open_task else now,
+                    })
+            session.execute(insert(HumanTask), rows)
+
+
+def bench_long_instance(short: int, long: int, rounds: int) -> tuple[float, float]:
+    """One step (complete the loop's user task) after ``short`` vs ``long`` iterations."""
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        bench = Bench(Path(folder))
+        for iterations in (short, long):
+            instance_id = bench.start("bench_loop")
+            for _ in range(iterations):
+                bench.complete_open_task(instance_id)
+            results.append(_timed(lambda i=instance_id: bench.complete_open_task(i), rounds))
+        bench.engine.dispose()
+    return results[0], results[1]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    rows = []
+
+    base, ours = bench_engine_overhead(rounds=10 if quick else 40)
+    rows.append(("engine overhead", "start + 3 user tasks, SQLite file vs plain Spiff in memory",
+                 f"{base:.2f} ms", f"{ours:.2f} ms", ours / base, "≤ 2.0×"))
+    small, large = (1_000, 10_000) if quick else (1_000, 100_000)
+    base, ours = bench_inbox(small, large, backlog=300, rounds=20 if quick else 50)
+    rows.append(("inbox at scale", f"group inbox page, {large:,} vs {small:,} instances",
+                 f"{base:.2f} ms", f"{ours:.2f} ms", ours / base, "≤ 1.5×"))
+    short, long = (10, 100) if quick else (10, 500)
+    base, ours = bench_long_instance(short, long, rounds=5 if quick else 10)
+    rows.append(("long instance", f"one step after {long} vs {short} loop iterations",
+                 f"{base:.2f} ms", f"{ours:.2f} ms", ours / base, "≤ 3×"))
+
+    print(f"Machine: {platform.node()} — {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    print()
+    print("| bench | measure | baseline | measured | ratio | target |")
+    print("|---|---|---|---|---|---|")
+    for name, measure, base_s, ours_s, ratio, target in rows:
+        print(f"| {name} | {measure} | {base_s} | {ours_s} | {ratio:.2f}× | {target} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
