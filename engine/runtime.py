@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -61,6 +62,8 @@ class ActiveInstance:
     instance: ProcessInstance
     definition: definitions.LoadedDefinition
     workflow: object
+    # What the last save derived (waiting timers, services, messages), see sync.
+    previous: dict = field(default_factory=dict)
 
     def run_engine_steps(self) -> None:
         """Run gateways, scripts, events until only user tasks and waits are left."""
@@ -73,6 +76,7 @@ class ActiveInstance:
         """Write state, derived rows and an audit event (flush, never commit)."""
         sync.write_state(session, self)
         audit.record(session, action, actor=actor, instance_id=self.instance.id, data=data)
+        remember(session, self)
 
     def get_task(self, task_uuid: str):
         from uuid import UUID
@@ -91,16 +95,63 @@ def _describe(exc: SpiffWorkflowException) -> str:
     return f"{where}{message}"
 
 
+class _WorkflowCache:
+    """Restored workflows of recently saved instances, in this process only.
+
+    An entry is valid only while the instance row still carries the random
+    ``state_token`` of the save that produced it; a rolled-back save or a save by
+    another process changes or never writes that token, so a stale entry can never
+    be used. Entries are taken out while a command works on them.
+    """
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self.entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def take(self, key: tuple, token: str | None):
+        with self.lock:
+            entry = self.entries.pop(key, None)
+        if entry is None or token is None or entry[0] != token:
+            return None
+        return entry[1], entry[2]
+
+    def put(self, key: tuple, token: str, workflow, previous: dict) -> None:
+        with self.lock:
+            self.entries[key] = (token, workflow, previous)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_workflow_cache = _WorkflowCache()
+
+
+def _cache_key(session: Session, instance_id: int) -> tuple:
+    return str(session.get_bind().url), instance_id
+
+
+def remember(session: Session, active: ActiveInstance) -> None:
+    """Keep a just-saved workflow for the next command on the same instance."""
+    key = _cache_key(session, active.instance.id)
+    _workflow_cache.put(key, active.instance.state_token, active.workflow, active.previous)
+
+
 def load_instance(session: Session, instance_id: int) -> ActiveInstance:
-    """Load an instance and restore its workflow from its spec-less state."""
+    """Load an instance and restore its workflow (from the cache, or its spec-less state)."""
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFoundError(f"no instance {instance_id}")
-    loaded = definitions.load(instance.definition)
+    loaded = definitions.load_by_id(session, instance.definition_id)
+    cached = _workflow_cache.take(_cache_key(session, instance_id), instance.state_token)
+    if cached is not None:
+        workflow, previous = cached
+        workflow.script_engine = script_engine()
+        return ActiveInstance(instance, loaded, workflow, previous)
     state = dict(instance.state)
-    state.pop(sync.SEK_KEY, None)
+    previous = state.pop(sync.SEK_KEY, None) or {}
     workflow = spiff.workflow_from_dict(state, loaded.spec, loaded.subprocess_specs, script_engine())
-    return ActiveInstance(instance, loaded, workflow)
+    return ActiveInstance(instance, loaded, workflow, previous)
 
 
 def start_instance(
@@ -121,7 +172,7 @@ def start_instance(
     if data is not None and not isinstance(data, dict):
         raise ValidationError("start data must be a JSON object", [])
     definition = definitions.get_definition(session, key, version)
-    loaded = definitions.load(definition)
+    loaded = definitions.load_by_id(session, definition.id)
     workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
     if data:
         workflow.task_tree.data.update(audit.to_json_value(data))

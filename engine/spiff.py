@@ -15,12 +15,18 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 SERIALIZER_VERSION = "sek-1"
 
@@ -64,8 +70,38 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class MemoTaskConverter(TaskConverter):
+    """Spiff's task converter, remembering the dict of every finished task.
+
+    A finished task does not change (its data, state and trigger are final; only
+    new children can be added), so a long instance's history is converted once,
+    not on every save.
+    """
+
+    @staticmethod
+    def _signature(task):
+        return task.state, task.last_state_change, task.triggered, len(task._children)
+
+    def to_dict(self, task):
+        memo = getattr(task, "_sek_memo", None)
+        signature = self._signature(task)
+        if memo is not None and memo[0] == signature:
+            return memo[1]
+        dct = super().to_dict(task)
+        if task.has_state(TaskState.FINISHED_MASK):
+            task._sek_memo = (signature, dct)
+        return dct
+
+    def from_dict(self, dct, workflow):
+        task = super().from_dict(dct, workflow)
+        if task.has_state(TaskState.FINISHED_MASK):
+            task._sek_memo = (self._signature(task), dct)
+        return task
+
+
 def _build_registry():
     config = dict(SPIFF_CONFIG)
+    config[Task] = MemoTaskConverter
     config[QueuedServiceTask] = ServiceTaskConverter
     config[BpmnWorkflow] = SpeclessWorkflowConverter
     return BpmnWorkflowSerializer.configure(config)

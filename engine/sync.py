@@ -9,6 +9,7 @@ only queried when that set or the new one is not empty.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -86,7 +87,7 @@ def _status(active) -> InstanceStatus:
 def write_state(session: Session, active) -> None:
     """Serialize the workflow into the instance row and bring derived rows up to date."""
     instance, workflow = active.instance, active.workflow
-    previous = (instance.state or {}).get(SEK_KEY, {})
+    previous = active.previous
     status = _status(active)
     # An instance in error stays so (other work may go on) until the failed job is
     # retried, or it ends.
@@ -99,8 +100,10 @@ def write_state(session: Session, active) -> None:
     services = {str(t.id): t for t in _started_services(workflow)}
     messages = {str(t.id): t for t in _waiting_messages(workflow)}
     state = spiff.workflow_to_dict(workflow)
-    state[SEK_KEY] = {"timers": sorted(timers), "services": sorted(services), "messages": sorted(messages)}
+    active.previous = {"timers": sorted(timers), "services": sorted(services), "messages": sorted(messages)}
+    state[SEK_KEY] = active.previous
     instance.state = state
+    instance.state_token = uuid4().hex
     # Flush the instance first: a lost optimistic-locking race fails here, before
     # any other row of this command is written.
     session.flush()

@@ -37,7 +37,11 @@ class ProcessInstance(Base):
     process_key: Mapped[str] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True, default=InstanceStatus.RUNNING)
     tracking_code: Mapped[str] = mapped_column(String(32), unique=True)
-    state: Mapped[dict] = mapped_column(JSON)
+    # Spec-less SpiffWorkflow serialization; deferred so that a cache hit never reads it.
+    state: Mapped[dict] = mapped_column(JSON, deferred=True)
+    # A fresh random value on every save: the in-process workflow cache is valid
+    # only while the row still carries the token it saved.
+    state_token: Mapped[str | None] = mapped_column(String(32))
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     started_by: Mapped[str | None] = mapped_column(String(150))
     error_message: Mapped[str | None] = mapped_column(Text)

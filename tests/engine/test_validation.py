@@ -87,7 +87,7 @@ def test_folder_with_calls_decisions_and_forms_has_no_problems():
         (">ticket-schema.json<", ">missing.json<", "ticket.bpmn:triage", "form file 'missing.json' is missing"),
         ("<bpmn:flowNodeRef>fix_network</bpmn:flowNodeRef>", "", "ticket.bpmn:fix_network",
          "user task has no lane and no candidateGroups: nobody would see it"),
-        ('answer = "handled by " + kind', "import os", "ticket.bpmn:note", "imports are not allowed"),
+        ('answer = "handled by " + kind', "import os", "ticket.bpmn:note", "import statements are not allowed"),
         ('kind == "network"', 'kind == = "network"', "ticket.bpmn:is_network", "condition cannot run in the sandbox"),
         ('"PT1H"', "PT1H +", "ticket.bpmn:triage_timer", "timer expression cannot run in the sandbox"),
         ('value="&quot;helpdesk&quot;"', 'value="help desk"', "ticket.bpmn:triage",

@@ -107,6 +107,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('tracking_code', sa.String(length=32), nullable=False),
     sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('state_token', sa.String(length=32), nullable=True),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('started_by', sa.String(length=150), nullable=True),
     sa.Column('error_message', sa.Text(), nullable=True),
