@@ -104,19 +104,28 @@ def verify(session: Session, chain: str | None = None) -> VerifyResult:
     current, prev_hash, expected_seq = None, GENESIS, 1
     seen: set[str] = set()
 
-    def close(name: str, last_hash: str, last_seq: int) -> VerifyResult | None:
+    def close(name: str, last_hash: str, last_seq: int, last_id: int | None) -> VerifyResult | None:
         head = heads.get(name)
         if head is None:
             return VerifyResult(False, checked, None, name, "chain head is missing")
-        if head.seq != last_seq or head.head_hash != last_hash:
+        if head.seq > last_seq:
             return VerifyResult(False, checked, None, name,
                                 f"chain ends at event #{last_seq} but its head records #{head.seq}: "
                                 "events were removed from the end")
+        if head.seq < last_seq:
+            return VerifyResult(False, checked, last_id, name,
+                                f"chain ends at event #{last_seq} but its head records #{head.seq}: "
+                                "events were added after the chain head")
+        if head.head_hash != last_hash:
+            return VerifyResult(False, checked, last_id, name,
+                                f"the last event (#{last_seq}) does not match its chain head: "
+                                "it was edited or replaced")
         return None
 
+    last_id = None
     for event in session.scalars(query).yield_per(1000):
         if event.chain != current:
-            if current is not None and (bad := close(current, prev_hash, expected_seq - 1)):
+            if current is not None and (bad := close(current, prev_hash, expected_seq - 1, last_id)):
                 return bad
             current, prev_hash, expected_seq = event.chain, GENESIS, 1
             seen.add(current)
@@ -130,9 +139,9 @@ def verify(session: Session, chain: str | None = None) -> VerifyResult:
         if _digest(event) != event.hash:
             return VerifyResult(False, checked, event.id, event.chain,
                                 "content does not match its hash: the event was edited")
-        prev_hash, expected_seq = event.hash, expected_seq + 1
+        prev_hash, expected_seq, last_id = event.hash, expected_seq + 1, event.id
         checked += 1
-    if current is not None and (bad := close(current, prev_hash, expected_seq - 1)):
+    if current is not None and (bad := close(current, prev_hash, expected_seq - 1, last_id)):
         return bad
     for name, head in heads.items():
         if (chain is None or name == chain) and name not in seen and head.seq > 0:

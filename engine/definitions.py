@@ -130,18 +130,20 @@ _cache_lock = threading.Lock()
 def load_by_id(session: Session, definition_id: int) -> LoadedDefinition:
     """The restored spec and forms of a definition version, from the in-memory cache.
 
-    Definition rows never change, so (database, id) is a safe cache key; the row
-    and its serialized spec are only read on a miss.
+    The cache key is the process key and content hash, which fix the spec whatever
+    database or id the row has: an id can be reused (a rolled-back deploy on SQLite,
+    a reset database), so (database, id) is not safe. The serialized spec is only
+    read on a miss.
     """
-    cache_key = (str(session.get_bind().url), definition_id)
+    definition = session.get(ProcessDefinition, definition_id)
+    if definition is None:
+        raise NotFoundError(f"no definition {definition_id}")
+    cache_key = (definition.key, definition.content_hash)
     with _cache_lock:
         loaded = _cache.get(cache_key)
         if loaded is not None:
             _cache.move_to_end(cache_key)
             return loaded
-    definition = session.get(ProcessDefinition, definition_id)
-    if definition is None:
-        raise NotFoundError(f"no definition {definition_id}")
     spec, subprocess_specs = spiff.specs_from_dict(definition.serialized_spec)
     forms = {f.name: json.loads(f.content) for f in definition.files if f.name.endswith(".json")}
     loaded = LoadedDefinition(spec, subprocess_specs, forms)

@@ -22,10 +22,13 @@ def validate_form_data(schema: dict, data: dict) -> None:
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         path = [str(p) for p in error.absolute_path]
         if error.validator == "required":
-            # "required" is reported on the object; name the missing field instead.
+            # "required" is reported on the object, once per missing field, each error
+            # carrying the whole list; name every missing field once.
             missing = [name for name in error.validator_value if name not in (error.instance or {})]
             for name in missing:
-                problems.append(Problem(".".join([*path, name]), "this field is required"))
+                problem = Problem(".".join([*path, name]), "this field is required")
+                if problem not in problems:
+                    problems.append(problem)
             continue
         problems.append(Problem(".".join(path), error.message))
     if problems:

@@ -154,5 +154,3 @@ def send_mail_operator(ctx: ServiceContext, to, subject: str, body: str) -> dict
     message = mail.queue_mail(ctx.session, to, subject, body, instance_id=ctx.instance_id)
     return {"mail_id": message.id}
 
-
-services.register_operator("send_mail", send_mail_operator)

@@ -3,7 +3,7 @@
 ``processes`` registers its operators here; the engine never imports them. A
 service task's ``spiffworkflow:serviceTaskOperator id="NAME"`` names one; the
 worker calls it with the evaluated parameters and stores the JSON-able result in
-the task's ``resultVariable``.
+the task's ``resultVariable``. Built in: ``send_mail(to, subject, body)``.
 """
 
 from __future__ import annotations
@@ -20,12 +20,19 @@ def register_operator(name: str, func: Operator) -> None:
     _operators[name] = func
 
 
+def _builtins() -> dict[str, Operator]:
+    from .jobs import send_mail_operator
+
+    return {"send_mail": send_mail_operator}
+
+
 def get_operator(name: str) -> Operator:
-    try:
-        return _operators[name]
-    except KeyError:
-        raise LookupError(f"no service operator named {name!r} is registered") from None
+    operator = _operators.get(name) or _builtins().get(name)
+    if operator is None:
+        raise LookupError(f"no service operator named {name!r} is registered")
+    return operator
 
 
 def operator_names() -> set[str]:
-    return set(_operators)
+    """Every operator a service task may name: the built-ins and the registered ones."""
+    return set(_builtins()) | set(_operators)

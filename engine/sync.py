@@ -19,10 +19,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import spiff
-from .errors import WorkflowError
+from .errors import ConflictError, WorkflowError
 from .models import (
     OPEN_TASK_STATES,
     HumanTask,
@@ -202,6 +203,11 @@ def _sync_jobs(session: Session, instance_id: int, kind: JobKind, wanted: dict[s
     pending = session.scalars(
         select(Job).where(Job.instance_id == instance_id, Job.kind == kind, Job.state == JobState.PENDING)
     ).all()
+    changing = [job for job in pending if job.task_uuid not in wanted or (
+        kind == JobKind.TIMER and job.due_at != wanted[job.task_uuid].get("due", job.due_at))]
+    if changing:
+        locked = _lock_jobs(session, changing)
+        pending = [job for job in pending if job not in changing or job in locked]
     have = {job.task_uuid: job for job in pending}
     now = utcnow()
     for job in pending:
@@ -220,6 +226,29 @@ def _sync_jobs(session: Session, instance_id: int, kind: JobKind, wanted: dict[s
             ))
         elif kind == JobKind.TIMER and job.due_at != due:
             job.due_at = due
+
+
+def _lock_jobs(session: Session, jobs: list[Job]) -> list[Job]:
+    """Lock job rows about to change without waiting; returns those still pending.
+
+    A worker running one of them holds its row (``claim_next``) and will write this
+    instance next, while this command already holds the instance row: waiting here
+    would deadlock on PostgreSQL. The command loses the race instead.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return jobs  # SQLite: BEGIN IMMEDIATE already serializes writers
+    query = (
+        select(Job).where(Job.id.in_([job.id for job in jobs]))
+        .with_for_update(nowait=True).execution_options(populate_existing=True)
+    )
+    try:
+        locked = session.scalars(query).all()
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise ConflictError("a worker is running a job of this instance right now; "
+                                "reload and try again") from exc
+        raise
+    return [job for job in locked if job.state == JobState.PENDING]
 
 
 def _sync_subscriptions(session: Session, active, messages: dict) -> None:

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from sqlalchemy import inspect
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
 from engine import audit, definitions, migrate, runtime, tasks, users, validation, worker
 from engine.db import make_engine, make_session_factory, transaction
 from engine.errors import EngineError, ValidationError
 
 from .config import load_config, worker_settings
+
+MAX_ID = 2**31 - 1  # INTEGER primary keys; a larger number would fail inside the database driver
 
 
 class Context:
@@ -40,15 +43,42 @@ class Context:
         return transaction(self.factory)
 
 
+def _json_number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text} is out of range")
+    return value
+
+
+def _json_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _json_arg(text: str | None, what: str = "--data") -> dict:
     if text is None:
         return {}
     try:
-        value = json.loads(text)
+        # NaN, Infinity and 1e999 are not JSON: PostgreSQL refuses them, SQLite would keep them.
+        value = json.loads(text, parse_float=_json_number, parse_constant=_json_constant)
     except json.JSONDecodeError as exc:
         raise EngineError(f"{what} is not valid JSON: {exc.msg} at position {exc.pos}") from None
+    except ValueError as exc:
+        raise EngineError(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise EngineError(f"{what} is not valid JSON: nested too deeply") from None
     if not isinstance(value, dict):
         raise EngineError(f"{what} must be a JSON object")
+    return value
+
+
+def _row_id(text: str) -> int:
+    """An id argument: a positive integer that fits the database's INTEGER columns."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid id: {text!r}") from None
+    if not 0 < value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"invalid id: {text} (ids go from 1 to {MAX_ID})")
     return value
 
 
@@ -240,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key")
     p.add_argument("--data", metavar="JSON")
     p.add_argument("--as", dest="as_user", metavar="USER")
-    p.add_argument("--version", type=int, help="a specific version (default: the latest)")
+    p.add_argument("--version", type=_row_id, help="a specific version (default: the latest)")
     p.add_argument("--json", action="store_true")
     p = command("tasks", cmd_tasks, "list user tasks")
     p.add_argument("--group")
@@ -248,20 +278,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     for name, func, text in (("claim", cmd_claim, "claim a task"), ("unclaim", cmd_unclaim, "give a task back")):
         p = command(name, func, text)
-        p.add_argument("task_id", type=int, metavar="TASK_ID")
+        p.add_argument("task_id", type=_row_id, metavar="TASK_ID")
         p.add_argument("--as", dest="as_user", metavar="USER", required=True)
     p = command("complete", cmd_complete, "complete a task with form data")
-    p.add_argument("task_id", type=int, metavar="TASK_ID")
+    p.add_argument("task_id", type=_row_id, metavar="TASK_ID")
     p.add_argument("--data", metavar="JSON")
     p.add_argument("--as", dest="as_user", metavar="USER", required=True)
     p = command("cancel", cmd_cancel, "cancel a running instance")
-    p.add_argument("instance_id", type=int, metavar="INSTANCE_ID")
+    p.add_argument("instance_id", type=_row_id, metavar="INSTANCE_ID")
     p.add_argument("--reason")
     p.add_argument("--as", dest="as_user", metavar="USER", required=True)
     p = command("message", cmd_message, "deliver a message to waiting instance(s)")
     p.add_argument("name")
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--instance", type=int, metavar="ID")
+    target.add_argument("--instance", type=_row_id, metavar="ID")
     target.add_argument("--correlation", metavar="KEY", help="correlation key or tracking code")
     p.add_argument("--data", metavar="JSON")
     p.add_argument("--as", dest="as_user", metavar="USER")
@@ -278,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("verify", cmd_audit_verify, "recompute the hash chains", audit_cmd)
     jobs_cmd = command("jobs", None, "background jobs").add_subparsers(metavar="ACTION")
     p = command("retry", cmd_jobs_retry, "queue a failed job again", jobs_cmd)
-    p.add_argument("job_id", type=int)
+    p.add_argument("job_id", type=_row_id)
     command("demo", cmd_demo, "load demo users, groups and sample requests")
     return parser
 
@@ -306,11 +336,19 @@ def main(argv: list[str] | None = None) -> int:
     except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (OperationalError, ProgrammingError) as exc:
-        print(f"error: database: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)
+    except DBAPIError as exc:
+        print(f"error: database: {_first_line(exc.orig)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the contract: one line, never a traceback
+        print(f"error: {type(exc).__name__}: {_first_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "(no message)"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,301 @@
+"""The ``sek`` command line as other programs use it (DESIGN.md, "Contracts other
+programs rely on"): real subprocesses, exit codes 0/1/2, one-line errors on stderr,
+the JSON shapes of ``start --json`` and ``tasks --json``.
+
+The journey runs a process the project never ships (``tests/data/cli``): the help
+desk reviews a software request (a message can withdraw it), a script records the
+review, a gateway sends it to the software team or ends it, and a boundary timer
+ends an installation that misses the deadline the help desk set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import users
+from engine.models import AuditEvent, ProcessDefinition, ProcessInstance
+
+SEK = Path(sys.executable).parent / "sek"
+DATA = Path(__file__).resolve().parent.parent / "data" / "cli"
+PROCESS = DATA / "software_request"
+XXE = DATA / "xxe.bpmn"
+
+START_KEYS = {"id", "tracking_code", "status"}
+TASK_KEYS = {"id", "instance_id", "bpmn_id", "name", "group", "assignee", "state"}
+LOCATED = re.compile(r"^[\w.-]+\.(bpmn|dmn|json)(:[\w.-]+)?: \S")
+
+
+def _sek(env: dict, *args) -> tuple[int, str, str]:
+    """Run ``sek ARGS...``; return (exit code, stdout, stderr). Never a traceback."""
+    proc = subprocess.run([str(SEK), *map(str, args)], env=env, capture_output=True,
+                          encoding="utf-8", timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _env(data_dir: Path, database_url: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEK_DATA_DIR")}
+    env.update(SEK_DATA_DIR=str(data_dir), PYTHONUTF8="1")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+@pytest.fixture
+def run(db, tmp_path):
+    """``run(*args)`` against the test database (SQLite, or PostgreSQL when configured)."""
+    env = _env(tmp_path, db.url)
+    return lambda *args: _sek(env, *args)
+
+
+@pytest.fixture
+def run_without_db(tmp_path):
+    """``run(*args)`` with no database configured: for errors that must not reach one."""
+    env = _env(tmp_path / "data", None)
+    return lambda *args: _sek(env, *args)
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
+    return lines[0]
+
+
+def refused(result: tuple[int, str, str]) -> str:
+    """Assert exit 1 with one error line on stderr; return that line."""
+    code, out, err = result
+    assert code == 1, (code, out, err)
+    return one_line(err)
+
+
+def succeeded(result: tuple[int, str, str]) -> str:
+    code, out, err = result
+    assert code == 0, (code, out, err)
+    return out
+
+
+def task_list(run, *args) -> list[dict]:
+    tasks = json.loads(succeeded(run("tasks", *args, "--json")))
+    assert isinstance(tasks, list)
+    for task in tasks:
+        assert set(task) == TASK_KEYS, task
+    return tasks
+
+
+def _broken_copy(tmp_path: Path) -> Path:
+    """The fixture with an import in its script, a condition that does not compile,
+    its install task outside every lane and its install form missing."""
+    broken = tmp_path / "broken"
+    shutil.copytree(PROCESS, broken)
+    bpmn = broken / "software_request.bpmn"
+    text = bpmn.read_text(encoding="utf-8")
+    for old, new in (("<bpmn:script>summary", "<bpmn:script>import os\nsummary"),
+                     ("        <bpmn:flowNodeRef>install</bpmn:flowNodeRef>\n", ""),
+                     ('decision == "reject"', "decision ==")):
+        assert old in text, old
+        text = text.replace(old, new)
+    bpmn.write_text(text, encoding="utf-8")
+    (broken / "software_request.install.schema.json").unlink()
+    return broken
+
+
+def test_software_request_journey(run, db, tmp_path):
+    # -- schema, checking and deploying ------------------------------------------
+    assert "up to date" in succeeded(run("db", "upgrade"))
+    assert "software_request" in succeeded(run("validate", PROCESS))
+
+    code, out, err = run("validate", _broken_copy(tmp_path))
+    assert code == 1, (out, err)
+    one_line(err)
+    lines = out.splitlines()
+    assert lines and all(LOCATED.match(line) for line in lines), out
+    located = {line.split(": ", 1)[0] for line in lines}
+    assert {"software_request.bpmn:record_review", "software_request.bpmn:install",
+            "software_request.bpmn:not_approved"} <= located, out
+    assert "nobody would see it" in out and "import" in out
+
+    # One XXE file in the folder: refused, and nothing of the folder is deployed.
+    mixed = tmp_path / "mixed"
+    shutil.copytree(PROCESS, mixed)
+    shutil.copy(XXE, mixed / "xxe.bpmn")
+    code, out, err = run("deploy", mixed)
+    assert code == 1, (out, err)
+    one_line(err)
+    assert out.startswith("xxe.bpmn: ") and "DOCTYPE" in out, out
+
+    assert succeeded(run("deploy", PROCESS)).strip() == "software_request 1"
+    assert succeeded(run("deploy", PROCESS)).strip() == "software_request 1 (unchanged)"
+    with db.tx() as session:
+        deployed = session.execute(select(ProcessDefinition.key, ProcessDefinition.version)).all()
+    assert [tuple(row) for row in deployed] == [("software_request", 1)]
+
+    # -- accounts ----------------------------------------------------------------
+    out = succeeded(run("users", "add", "deniz", "--group", "helpdesk", "--role", "staff",
+                        "--password", "parola123", "--email", "deniz@example.edu.tr"))
+    assert "deniz" in out and "helpdesk" in out
+    succeeded(run("users", "add", "kerem", "--group", "software"))
+    token = succeeded(run("users", "token", "deniz")).strip()
+    assert token and len(token.split()) == 1
+    with db.tx() as session:
+        assert users.user_for_token(session, token).username == "deniz"
+        assert users.get_user(session, "deniz").email == "deniz@example.edu.tr"
+
+    # -- five requests: installed, rejected, overdue, withdrawn, cancelled --------
+    started = {}
+    for name in ("installed", "rejected", "overdue", "withdrawn", "cancelled"):
+        args = ["start", "software_request", "--data", json.dumps({"package": f"SPSS ({name})"}), "--json"]
+        if name == "installed":
+            args += ["--as", "deniz"]
+        value = json.loads(succeeded(run(*args)))
+        assert set(value) == START_KEYS, value
+        assert value["status"] == "running"
+        started[name] = value
+    instance = {name: value["id"] for name, value in started.items()}
+
+    ready = task_list(run, "--group", "helpdesk")
+    assert sorted(t["instance_id"] for t in ready) == sorted(instance.values())
+    assert {(t["bpmn_id"], t["group"], t["state"], t["assignee"]) for t in ready} == {
+        ("review", "helpdesk", "ready", None)}
+    review = {t["instance_id"]: t["id"] for t in ready}
+    first = review[instance["installed"]]
+
+    # Invalid form data names every field at fault, in one line.
+    line = refused(run("complete", first, "--data", '{"install_within": "two days"}', "--as", "deniz"))
+    assert "decision" in line and "install_within" in line
+    # Another group's member may not complete the help desk's task.
+    assert "kerem" in refused(run("complete", first, "--data", '{"decision": "reject"}', "--as", "kerem"))
+
+    assert "deniz" in succeeded(run("claim", first, "--as", "deniz"))
+    claimed = task_list(run, "--state", "claimed")
+    assert [(t["id"], t["assignee"], t["state"]) for t in claimed] == [(first, "deniz", "claimed")]
+
+    approve = {"decision": "approve", "install_within": "P14D", "comment": "licence available"}
+    assert "is running" in succeeded(run("complete", first, "--data", json.dumps(approve), "--as", "deniz"))
+    assert "no longer open" in refused(run("complete", first, "--data", json.dumps(approve), "--as", "deniz"))
+
+    out = succeeded(run("complete", review[instance["rejected"]], "--data", '{"decision": "reject"}',
+                        "--as", "deniz"))
+    assert f"instance {instance['rejected']} is completed" in out
+
+    overdue = {"decision": "approve", "install_within": "PT1S"}
+    succeeded(run("complete", review[instance["overdue"]], "--data", json.dumps(overdue), "--as", "deniz"))
+    deadline = time.monotonic() + 1.5
+
+    tracking_code = started["withdrawn"]["tracking_code"]
+    out = succeeded(run("message", "request_withdrawn", "--correlation", tracking_code,
+                        "--data", '{"reason": "bought a licence myself"}'))
+    assert str(instance["withdrawn"]) in out
+
+    # A deadline the form lets through but the timer cannot parse is refused in one line.
+    refused(run("complete", review[instance["cancelled"]], "--data",
+                '{"decision": "approve", "install_within": "PT"}', "--as", "deniz"))
+    succeeded(run("cancel", instance["cancelled"], "--as", "deniz", "--reason", "duplicate"))
+
+    # -- the software team ----------------------------------------------------------
+    install = task_list(run, "--group", "software")
+    assert {t["instance_id"] for t in install} == {instance["installed"], instance["overdue"]}
+    assert {(t["bpmn_id"], t["group"], t["state"]) for t in install} == {("install", "software", "ready")}
+    install_task = next(t["id"] for t in install if t["instance_id"] == instance["installed"])
+    out = succeeded(run("complete", install_task, "--data", '{"installed_version": "29.0", "host": "lab-12"}',
+                        "--as", "kerem"))
+    assert f"instance {instance['installed']} is completed" in out
+
+    time.sleep(max(0.0, deadline - time.monotonic()))
+    assert succeeded(run("worker", "--once")).strip() == "1 job(s) run"
+
+    # -- what everybody can see afterwards ----------------------------------------
+    completed = task_list(run, "--state", "completed")
+    assert {(t["instance_id"], t["bpmn_id"]) for t in completed} == {
+        (instance["installed"], "review"), (instance["installed"], "install"),
+        (instance["rejected"], "review"), (instance["overdue"], "review")}
+    assert {t["state"] for t in completed} == {"completed"}
+    assert next(t for t in completed if t["bpmn_id"] == "install")["assignee"] == "kerem"
+
+    every = task_list(run, "--state", "all")
+    states = {(t["instance_id"], t["bpmn_id"]): t["state"] for t in every}
+    assert len(every) == 7
+    assert states[(instance["overdue"], "install")] == "cancelled"
+    assert states[(instance["withdrawn"], "review")] == "cancelled"
+    assert states[(instance["cancelled"], "review")] == "cancelled"
+
+    assert "intact" in succeeded(run("audit", "verify"))
+
+    with db.tx() as session:
+        rows = {row.id: row for row in session.scalars(select(ProcessInstance))}
+        status = {name: rows[id_].status for name, id_ in instance.items()}
+        data = {name: rows[id_].state.get("data", {}) for name, id_ in instance.items()
+                if rows[id_].status == "completed"}
+        actions = {(event.instance_id, event.action) for event in session.scalars(select(AuditEvent))}
+    assert status == {"installed": "completed", "rejected": "completed", "overdue": "completed",
+                      "withdrawn": "completed", "cancelled": "cancelled"}
+    assert rows[instance["installed"]].started_by == "deniz"
+    assert data["installed"]["summary"] == "SPSS (installed): approve"  # the script task ran
+    assert data["installed"]["installed_version"] == "29.0"
+    assert data["rejected"]["summary"] == "SPSS (rejected): reject"
+    assert "installed_version" not in data["overdue"]
+    assert data["withdrawn"]["withdrawal"] == {"reason": "bought a licence myself"}
+    assert {(instance["overdue"], "timer.fired"), (instance["withdrawn"], "message.delivered"),
+            (instance["cancelled"], "instance.cancelled")} <= actions
+
+
+def test_demo_can_be_loaded_twice(run, db):
+    first = succeeded(run("demo"))
+    second = succeeded(run("demo"))
+
+    assert "user_support version 1 (deployed)" in first and "4 sample requests started" in first
+    assert "user_support version 1 (unchanged)" in second and "0 sample requests started" in second
+    with db.tx() as session:
+        assert len(session.scalars(select(ProcessInstance)).all()) == 4  # the sample requests, once
+        assert users.get_user(session, "destek").group_slugs == {"helpdesk"}
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["start", "no_such_process"], "no_such_process"),
+    (["start", "software_request", "--data", '{"package": "SPSS"'], "not valid JSON"),
+    (["start", "software_request", "--data", '{"package": NaN}'], "NaN"),
+    (["users", "add", "bob", "--role", "wizard"], "wizard"),
+    (["claim", "7", "--as", "nobody"], "nobody"),
+    (["validate", XXE], "problem"),  # deploying it: see the journey
+], ids=lambda value: " ".join(Path(str(v)).name for v in value[:2]) if isinstance(value, list) else "")
+def test_refusals_exit_1_with_one_line(run, db, args, expected):
+    code, out, err = run(*args)
+
+    assert code == 1, (code, out, err)
+    assert expected in one_line(err)
+    if args[0] == "validate":
+        assert out.splitlines() == [
+            "xxe.bpmn: DOCTYPE and ENTITY declarations are not allowed; the file was not parsed"]
+    else:
+        assert out == ""
+    with db.tx() as session:
+        assert session.scalars(select(ProcessDefinition)).all() == []
+
+
+@pytest.mark.parametrize("args, expected", [
+    ([], "usage: sek"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["claim", "1"], "--as"),
+    (["complete", "1", "--data", "{}"], "--as"),
+    (["tasks", "--state", "bogus"], "invalid choice: 'bogus'"),
+    (["claim", "first", "--as", "deniz"], "invalid id"),
+    (["claim", "99999999999999999999", "--as", "deniz"], "invalid id"),
+    (["message", "request_withdrawn"], "--instance"),
+    (["db"], "usage: sek"),
+])
+def test_usage_errors_exit_2_and_touch_nothing(run_without_db, tmp_path, args, expected):
+    code, out, err = run_without_db(*args)
+
+    assert code == 2, (code, out, err)
+    assert expected in err and err.startswith("usage: sek")
+    assert out == ""
+    assert not (tmp_path / "data").exists()  # no database was created or opened
