@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .errors import Problem, ValidationError
 from .models import AuditChain, AuditEvent, utcnow
 
 GENESIS = "0" * 64
@@ -26,8 +27,16 @@ def chain_name(instance_id: int | None) -> str:
 
 
 def to_json_value(data):
-    """Normalize data to plain JSON types so that its hash survives a round trip."""
-    return json.loads(json.dumps(data, default=str, ensure_ascii=False))
+    """Normalize data to plain JSON types so that its hash survives a round trip.
+
+    :raises ValidationError: NaN or infinite numbers (not JSON; PostgreSQL refuses them)
+    """
+    try:
+        return json.loads(json.dumps(data, default=str, ensure_ascii=False, allow_nan=False))
+    except ValueError:
+        raise ValidationError("data is not valid JSON", [
+            Problem("", "numbers must be finite (NaN and infinity are not JSON)")
+        ]) from None
 
 
 def _digest(event: AuditEvent) -> str:

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, definitions, spiff, sync
-from .errors import ConflictError, NotFoundError, ValidationError, WorkflowError
+from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
 from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
 
 TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -69,7 +70,9 @@ class ActiveInstance:
         """Run gateways, scripts, events until only user tasks and waits are left."""
         try:
             self.workflow.do_engine_steps()
-        except SpiffWorkflowException as exc:
+        except EngineError:
+            raise
+        except Exception as exc:  # Spiff raises plain exceptions too (e.g. a bad timer duration)
             raise WorkflowError(_describe(exc)) from exc
 
     def save(self, session: Session, action: str, *, actor: str | None, data=None) -> None:
@@ -87,12 +90,29 @@ class ActiveInstance:
         return task
 
 
-def _describe(exc: SpiffWorkflowException) -> str:
-    task = getattr(exc, "task", None)
-    where = f"{task.task_spec.bpmn_id}: " if task is not None and getattr(task.task_spec, "bpmn_id", None) else ""
-    notes = "; ".join(getattr(exc, "notes", []) or [])
-    message = str(exc) if not notes else f"{exc} ({notes})"
-    return f"{where}{message}"
+def _failing_task(exc: Exception):
+    """The innermost Spiff task on the traceback: the one that was running."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        for name in ("my_task", "task"):
+            value = tb.tb_frame.f_locals.get(name)
+            if isinstance(value, Task):
+                found = value
+        tb = tb.tb_next
+    return found
+
+
+def _describe(exc: Exception) -> str:
+    """One line naming the BPMN element that failed, when it can be known."""
+    task = getattr(exc, "task", None) or _failing_task(exc)
+    bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    notes = "; ".join(getattr(exc, "__notes__", []) or getattr(exc, "notes", []) or [])
+    message = str(exc) or type(exc).__name__
+    if not isinstance(exc, SpiffWorkflowException):
+        message = f"{type(exc).__name__}: {message}"
+    if notes:
+        message = f"{message} ({notes})"
+    return f"{bpmn_id}: {message}" if bpmn_id else message
 
 
 class _WorkflowCache:
@@ -268,7 +288,7 @@ def fire_due_timers(session: Session, instance_id: int) -> bool:
     before = sync.waiting_timer_uuids(active.workflow)
     try:
         active.workflow.refresh_timers()
-    except SpiffWorkflowException as exc:
+    except Exception as exc:
         raise WorkflowError(_describe(exc)) from exc
     active.run_engine_steps()
     fired = sorted(before - sync.waiting_timer_uuids(active.workflow))

@@ -1,33 +1,13 @@
-"""The Flask web app: ``create_app`` binds the extensions and registers blueprints.
+"""The web edge of SEK: the Flask app (``create_app``), the ``sek`` CLI, configuration.
 
-The inbox, portal and other areas arrive with their issues; until then the app
-serves a placeholder page and a health check.
+Importing this package imports no Flask, so CLI commands that do not serve start fast.
 """
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
 
-from engine.models import Base
+def create_app(config: dict | None = None):
+    """Build the Flask app from ``config`` (default: the environment, see ``webapp.config``)."""
+    from .app import build_app
 
-from .config import load_config, secret_key
-
-db = SQLAlchemy(model_class=Base)
-
-
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app from ``config`` (default: the environment, see ``webapp.config``)."""
-    config = dict(config or load_config())
-    app = Flask(__name__)
-    app.config.update(config)
-    app.config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
-    app.config["SECRET_KEY"] = secret_key(config)
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    db.init_app(app)
-
-    from .home import bp as home_bp
-
-    app.register_blueprint(home_bp)
-    return app
+    return build_app(config)

@@ -14,7 +14,7 @@ import sys
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
-from engine import audit, definitions, migrate, runtime, tasks, users, validation, worker
+from engine import audit, definitions, runtime, tasks, users, validation, worker
 from engine.db import make_engine, make_session_factory, transaction
 from engine.errors import EngineError, ValidationError
 
@@ -35,6 +35,8 @@ class Context:
         if inspect(self.engine).has_table("process_instance"):
             return
         if self.engine.dialect.name == "sqlite":
+            from engine import migrate
+
             migrate.upgrade(self.engine)  # the embedded default just works
             return
         raise EngineError("the database has no schema yet: run `sek db upgrade`")
@@ -87,6 +89,8 @@ def _print_json(value) -> None:
 
 
 def cmd_db_upgrade(ctx: Context, args) -> None:
+    from engine import migrate
+
     migrate.upgrade(ctx.engine)
     print("database schema is up to date")
 
@@ -232,6 +236,8 @@ def cmd_demo(ctx: Context, args) -> int:
 
 
 def cmd_run(ctx: Context, args) -> int:
+    from engine import migrate
+
     from . import create_app
 
     migrate.upgrade(ctx.engine)

@@ -12,7 +12,7 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 def index():
-    from . import db
+    from .extensions import db
 
     counts = {
         "definitions": db.session.scalar(select(func.count()).select_from(ProcessDefinition)),

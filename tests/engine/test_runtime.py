@@ -665,3 +665,28 @@ def test_an_unseen_diagram_runs_lanes_gateway_timer_and_scripts(db, deploy, staf
     assert row.status == InstanceStatus.COMPLETED
     assert final_data(db, instance_id)["summary"] == summary
     assert [t.state for t in task_rows(db, instance_id)] == [TaskState.COMPLETED] * (2 if then else 1)
+
+
+# -- errors that are not Spiff's own ---------------------------------------------------
+
+
+def test_a_bad_timer_duration_is_a_workflow_error_naming_the_timer(db, deploy, staff):
+    deploy(TESTS / "data" / "jobs" / "timer_catch.bpmn")
+
+    with pytest.raises(WorkflowError) as refused:
+        start(db, "timer_catch", {"wait": "PT"})
+
+    # Spiff raises a plain Exception("Invalid duration"); the engine names the element.
+    assert str(refused.value).startswith("wait_timer: ")
+    assert "Invalid duration" in str(refused.value)
+    with db.tx() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf")])
+def test_non_finite_numbers_in_data_are_refused(db, triage, number):
+    with pytest.raises(ValidationError) as refused:
+        complete(db, triage.id, "ayse", {**YURTNET, "triage_note": "x", "score": number})
+
+    assert "finite" in str(refused.value)
+    assert open_task(db, triage.instance_id).id == triage.id
