@@ -19,7 +19,18 @@ from sqlalchemy.orm import Session
 from . import audit, mail, runtime, services, sync
 from .errors import NotFoundError, WorkflowError
 from .mail import MailSettings
-from .models import InstanceStatus, Job, JobKind, JobState, MailMessage, MailState, ProcessInstance, utcnow
+from .models import (
+    OPEN_TASK_STATES,
+    HumanTask,
+    InstanceStatus,
+    Job,
+    JobKind,
+    JobState,
+    MailMessage,
+    MailState,
+    ProcessInstance,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +129,7 @@ def _record_failure(session: Session, job: Job, exc: Exception, settings: Worker
         mail_row = session.get(MailMessage, job.payload.get("mail_id"))
         if mail_row is not None:
             mail_row.state, mail_row.error = MailState.FAILED, message
-    if job.instance_id is not None and job.kind != JobKind.MAIL:
+    if job.instance_id is not None:
         instance = session.get(ProcessInstance, job.instance_id)
         if instance is not None:
             instance.status, instance.error_message = InstanceStatus.ERROR, summary
@@ -139,7 +150,7 @@ def retry_job(session: Session, job_id: int, *, actor: str | None) -> Job:
     if job.instance_id is not None:
         instance = session.get(ProcessInstance, job.instance_id)
         if instance is not None and instance.status == InstanceStatus.ERROR:
-            instance.status, instance.error_message = InstanceStatus.WAITING, None
+            instance.status, instance.error_message = _status_without_error(session, instance.id), None
     if job.kind == JobKind.MAIL:
         mail_row = session.get(MailMessage, job.payload.get("mail_id"))
         if mail_row is not None:
@@ -147,6 +158,12 @@ def retry_job(session: Session, job_id: int, *, actor: str | None) -> Job:
     audit.record(session, "job.retried", actor=actor, instance_id=job.instance_id,
                  data={"job_id": job.id, "kind": job.kind})
     return job
+
+
+def _status_without_error(session: Session, instance_id: int) -> InstanceStatus:
+    open_task = session.scalar(select(HumanTask.id).where(
+        HumanTask.instance_id == instance_id, HumanTask.state.in_(OPEN_TASK_STATES)).limit(1))
+    return InstanceStatus.RUNNING if open_task is not None else InstanceStatus.WAITING
 
 
 def send_mail_operator(ctx: ServiceContext, to, subject: str, body: str) -> dict:

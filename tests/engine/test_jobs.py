@@ -18,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import func, select
 
 from engine import jobs, runtime, services, tasks, users
+from engine.errors import ConflictError
 from engine.jobs import WorkerSettings
 from engine.mail import MailSettings
 from engine.models import (
@@ -378,8 +379,6 @@ def test_failing_service_retries_with_backoff_then_marks_the_instance_error(jobs
 
 
 def test_retry_job_refuses_a_job_that_has_not_failed(jobs_deployed):
-    from engine.errors import ConflictError
-
     db = jobs_deployed
     instance_id = _start(db, "timer_catch", {"wait": "PT1H"})
     [timer] = _jobs(db, instance_id, "timer")
@@ -476,13 +475,16 @@ def test_mail_with_smtp_down_retries_then_fails_visibly_and_can_be_resent(jobs_d
     with db.tx() as session:
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "job.failed"))
         assert (event.data["kind"], event.data["job_id"]) == ("mail", mail_job.id)
-    # a mail that could not be sent is not a broken process
-    assert _instance(db, instance_id).status == InstanceStatus.RUNNING
+    # DESIGN.md: a job that exhausts its retries marks its instance error, visibly
+    broken = _instance(db, instance_id)
+    assert broken.status == InstanceStatus.ERROR
+    assert f"mail job {mail_job.id} failed after 5 attempts" in broken.error_message
 
     port, received = smtp_server
     with db.tx() as session:
         jobs.retry_job(session, mail_job.id, actor="admin")
     assert _mail(db, message.id).state == "queued"
+    assert _instance(db, instance_id).status == InstanceStatus.RUNNING  # its user task is open
     up = WorkerSettings(mail=MailSettings(host="127.0.0.1", port=port, timeout=5))
     assert run_due_jobs(db.factory, up) == 1
     assert _mail(db, message.id).state == "sent"
