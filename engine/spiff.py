@@ -10,6 +10,7 @@ definition version and passed back in when an instance is restored.
 
 from __future__ import annotations
 
+import sys
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -20,13 +21,14 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     TaskConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 SERIALIZER_VERSION = "sek-1"
 
@@ -107,6 +109,22 @@ def _build_registry():
     return BpmnWorkflowSerializer.configure(config)
 
 
+def _lift_depth_limit(init) -> None:
+    """Set the ``max_depth`` default of a task iterator's ``__init__`` to unlimited.
+
+    SpiffWorkflow stops walking the task tree at depth 1000. A loop adds a few
+    levels per pass, so after ~250 passes the ready task, open joins and unfinished
+    tasks become invisible and the instance silently "completes". Spiff builds these
+    iterators in many places (joins, the end join, ``is_completed``), so the default
+    itself is the one place to fix. The iterators walk with a list, not recursion.
+    """
+    code = init.__code__
+    names = code.co_varnames[: code.co_argcount]
+    defaults = list(init.__defaults__)
+    defaults[names.index("max_depth") - (len(names) - len(defaults))] = sys.maxsize
+    init.__defaults__ = tuple(defaults)
+
+
 class _Serializers:
     """Built on first use, never at import time."""
 
@@ -115,6 +133,8 @@ class _Serializers:
     @classmethod
     def get(cls):
         if cls.registry is None:
+            for iterator in (TaskIterator, BpmnTaskIterator):
+                _lift_depth_limit(iterator.__init__)
             cls.registry = _build_registry()
         return cls.registry
 
@@ -156,4 +176,5 @@ def workflow_from_dict(dct: dict, spec, subprocess_specs, script_engine):
 
 def new_workflow(spec, subprocess_specs, script_engine):
     """Create a fresh workflow for a spec."""
+    _Serializers.get()  # SpiffWorkflow configured before anything runs
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)

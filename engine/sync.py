@@ -70,18 +70,30 @@ def _waiting_messages(workflow):
             yield task
 
 
-def _started_services(workflow):
-    return workflow.get_tasks(state=SpiffState.STARTED, spec_class=spiff.QueuedServiceTask)
+def _open_tasks(workflow) -> tuple[dict, dict]:
+    """Ready user tasks and started service tasks, by uuid, in one flat pass.
+
+    Walking the flat task dicts costs far less than Spiff's tree iterator, which
+    visits a long instance's whole history on every call.
+    """
+    ready, services = {}, {}
+    for wf in (workflow, *workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if task.state == SpiffState.READY and task.task_spec.manual:
+                ready[str(task.id)] = task
+            elif task.state == SpiffState.STARTED and isinstance(task.task_spec, spiff.QueuedServiceTask):
+                services[str(task.id)] = task
+    return ready, services
 
 
-def _status(active) -> InstanceStatus:
+def _status(active, ready: dict) -> InstanceStatus:
     current = active.instance.status
     if current == InstanceStatus.CANCELLED:
         return current
+    if ready:
+        return InstanceStatus.RUNNING
     if active.workflow.is_completed():
         return InstanceStatus.COMPLETED
-    if active.workflow.get_next_task(state=SpiffState.READY, manual=True) is not None:
-        return InstanceStatus.RUNNING
     return InstanceStatus.WAITING
 
 
@@ -89,7 +101,8 @@ def write_state(session: Session, active) -> None:
     """Serialize the workflow into the instance row and bring derived rows up to date."""
     instance, workflow = active.instance, active.workflow
     previous = active.previous
-    status = _status(active)
+    ready, services = _open_tasks(workflow)
+    status = _status(active, ready)
     # An instance in error stays so (other work may go on) until the failed job is
     # retried, or it ends.
     if instance.status != InstanceStatus.ERROR or status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
@@ -98,7 +111,6 @@ def write_state(session: Session, active) -> None:
     if status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED) and instance.completed_at is None:
         instance.completed_at = utcnow()
     timers = waiting_timers(workflow)
-    services = {str(t.id): t for t in _started_services(workflow)}
     messages = {str(t.id): t for t in _waiting_messages(workflow)}
     state = spiff.workflow_to_dict(workflow)
     active.previous = {"timers": sorted(timers), "services": sorted(services), "messages": sorted(messages)}
@@ -108,7 +120,7 @@ def write_state(session: Session, active) -> None:
     # Flush the instance first: a lost optimistic-locking race fails here, before
     # any other row of this command is written.
     session.flush()
-    _sync_human_tasks(session, active)
+    _sync_human_tasks(session, active, ready)
     if timers or previous.get("timers"):
         _sync_jobs(session, instance.id, JobKind.TIMER, {u: {"due": d} for u, d in timers.items()})
     if services or previous.get("services"):
@@ -121,9 +133,8 @@ def write_state(session: Session, active) -> None:
     session.flush()
 
 
-def _sync_human_tasks(session: Session, active) -> None:
-    instance, workflow = active.instance, active.workflow
-    ready = {str(t.id): t for t in workflow.get_tasks(state=SpiffState.READY, manual=True)}
+def _sync_human_tasks(session: Session, active, ready: dict) -> None:
+    instance = active.instance
     open_rows = session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state.in_(OPEN_TASK_STATES))
     ).all()

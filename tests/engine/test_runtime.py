@@ -690,3 +690,18 @@ def test_non_finite_numbers_in_data_are_refused(db, triage, number):
 
     assert "finite" in str(refused.value)
     assert open_task(db, triage.instance_id).id == triage.id
+
+
+def test_a_loop_runs_past_spiffs_depth_limit_and_ends_only_when_its_condition_says(db, deploy, staff):
+    # Plain SpiffWorkflow stops seeing tasks deeper than 1000 levels: this loop would
+    # silently "complete" after 250 passes. The engine lifts that limit.
+    deploy(DATA / "long_loop.bpmn")
+    instance_id = start(db, "long_loop", {"limit": 260})
+
+    for _ in range(259):
+        complete(db, open_task(db, instance_id).id, "ayse")
+        assert instance_row(db, instance_id).status == InstanceStatus.RUNNING
+
+    complete(db, open_task(db, instance_id).id, "ayse")
+    assert instance_row(db, instance_id).status == InstanceStatus.COMPLETED
+    assert final_data(db, instance_id)["i"] == 260
