@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, mail, runtime, services, sync
-from .errors import NotFoundError, WorkflowError
+from .errors import ConflictError, NotFoundError, WorkflowError
 from .mail import MailSettings
 from .models import (
     OPEN_TASK_STATES,
@@ -143,8 +143,6 @@ def retry_job(session: Session, job_id: int, *, actor: str | None) -> Job:
     if job is None:
         raise NotFoundError(f"no job {job_id}")
     if job.state != JobState.FAILED:
-        from .errors import ConflictError
-
         raise ConflictError(f"job {job_id} is {job.state}, not failed")
     job.state, job.attempts, job.due_at, job.finished_at = JobState.PENDING, 0, utcnow(), None
     if job.instance_id is not None:

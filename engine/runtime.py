@@ -13,6 +13,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -82,8 +83,6 @@ class ActiveInstance:
         remember(session, self)
 
     def get_task(self, task_uuid: str):
-        from uuid import UUID
-
         task = self.workflow.get_task_from_id(UUID(task_uuid))
         if task is None:
             raise NotFoundError(f"task {task_uuid} is not part of instance {self.instance.id}")

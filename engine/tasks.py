@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, forms, runtime
 from .errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from .models import OPEN_TASK_STATES, HumanTask, TaskState, User, utcnow
+from .models import OPEN_TASK_STATES, HumanTask, ProcessInstance, TaskState, User, utcnow
 
 STATE_FILTERS = {
     "ready": (TaskState.READY,),
@@ -120,9 +120,7 @@ def _touch_instance(session: Session, task: HumanTask) -> None:
     session.flush()
 
 
-def task_instance(session: Session, task: HumanTask):
-    from .models import ProcessInstance
-
+def task_instance(session: Session, task: HumanTask) -> ProcessInstance:
     return session.get(ProcessInstance, task.instance_id)
 
 
