@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, mail, runtime, services, sync
+from . import audit, mail, runtime, services
 from .errors import ConflictError, NotFoundError, WorkflowError
 from .mail import MailSettings
 from .models import (
@@ -78,11 +78,8 @@ def execute(session: Session, job: Job, settings: WorkerSettings) -> bool:
 
 
 def _run_timer(session: Session, job: Job, settings: WorkerSettings) -> None:
-    if runtime.fire_due_timers(session, job.instance_id):
-        return
-    instance = session.get(ProcessInstance, job.instance_id)
-    waiting = (instance.state or {}).get(sync.SEK_KEY, {}).get("timers", [])
-    if job.task_uuid in waiting and instance.status not in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
+    fired, waiting = runtime.fire_due_timers(session, job.instance_id)
+    if not fired and job.task_uuid in waiting:
         # Not quite due by the engine's clock yet: look again in a moment.
         job.due_at = utcnow() + timedelta(seconds=1)
 

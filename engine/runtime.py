@@ -279,19 +279,22 @@ def deliver_message(
     return delivered
 
 
-def fire_due_timers(session: Session, instance_id: int) -> bool:
-    """Let an instance's due timers fire; True if anything changed."""
+def fire_due_timers(session: Session, instance_id: int) -> tuple[list[str], set[str]]:
+    """Let an instance's due timers fire.
+
+    :returns: the task uuids of the timers that fired, and of those still waiting
+    """
     active = load_instance(session, instance_id)
     if active.instance.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
-        return False
-    before = sync.waiting_timer_uuids(active.workflow)
+        return [], set()
+    before = set(sync.waiting_timers(active.workflow))
     try:
         active.workflow.refresh_timers()
     except Exception as exc:
         raise WorkflowError(_describe(exc)) from exc
     active.run_engine_steps()
-    fired = sorted(before - sync.waiting_timer_uuids(active.workflow))
-    if not fired:
-        return False
-    active.save(session, "timer.fired", actor=None, data={"tasks": fired, "at": utcnow().isoformat()})
-    return True
+    waiting = set(sync.waiting_timers(active.workflow))
+    fired = sorted(before - waiting)
+    if fired:
+        active.save(session, "timer.fired", actor=None, data={"tasks": fired, "at": utcnow().isoformat()})
+    return fired, waiting

@@ -59,10 +59,6 @@ def waiting_timers(workflow) -> dict[str, datetime]:
     return due
 
 
-def waiting_timer_uuids(workflow) -> set[str]:
-    return set(waiting_timers(workflow))
-
-
 def _waiting_messages(workflow):
     for task in workflow.event_manager.tasks.values():
         definition = task.task_spec.event_definition
