@@ -2,9 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+VENDOR := webapp/static/vendor
 export SEK_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint bench install install-test clean
+.PHONY: run test lint bench install install-test static translations messages browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +19,35 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+## front-end packages from npm (pinned in package-lock.json), copied into the git-ignored static folder
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/bootstrap
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   $(VENDOR)/bootstrap/
+	touch $@
 
-install-test: $(VENV)/.installed-test
+static: $(VENDOR)/.installed
+
+## compile the .po catalogs of webapp/translations into .mo files
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d webapp/translations
+
+## re-extract the UI strings and merge them into the .po catalogs (for translators)
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o webapp/translations/messages.pot webapp
+	$(BIN)/pybabel update -q -N -i webapp/translations/messages.pot -d webapp/translations
+
+install: $(VENV)/.installed static translations
+
+install-test: $(VENV)/.installed-test static translations
+
+## Debian's chromium for the browser tests (never a downloaded browser)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium with apt-get" >&2; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2; }
 
 ## make run: install, migrate, load demo data, serve on http://127.0.0.1:5000 (SQLite default)
 run: install
@@ -31,8 +58,8 @@ run: install
 lint: install-test
 	$(BIN)/ruff check .
 
-## make test: lint, then every test on SQLite and (when it answers) PostgreSQL
-test: install-test lint
+## make test: lint, then every test on SQLite and (when it answers) PostgreSQL, browser tests included
+test: install-test lint browser
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(.ci/postgres-up)}" $(BIN)/pytest -q
 
 ## make bench: the quality-bar benchmarks of DESIGN.md (not part of make test)
@@ -41,4 +68,4 @@ bench: install-test
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(.ci/postgres-up)}" $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache node_modules $(VENDOR)

@@ -6,7 +6,7 @@ exit codes and one-line messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class EngineError(Exception):
@@ -41,6 +41,10 @@ class Problem:
 
     location: str
     message: str
+    # What kind of problem (a JSON Schema keyword such as ``required``, ``maxLength``)
+    # and its parameters, so an edge can word it in the user's language.
+    code: str = field(default="", compare=False)
+    params: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message

@@ -26,10 +26,11 @@ def validate_form_data(schema: dict, data: dict) -> None:
             # carrying the whole list; name every missing field once.
             missing = [name for name in error.validator_value if name not in (error.instance or {})]
             for name in missing:
-                problem = Problem(".".join([*path, name]), "this field is required")
+                problem = Problem(".".join([*path, name]), "this field is required", "required")
                 if problem not in problems:
                     problems.append(problem)
             continue
-        problems.append(Problem(".".join(path), error.message))
+        problems.append(Problem(".".join(path), error.message, str(error.validator),
+                                {"limit": error.validator_value} if error.validator != "enum" else {}))
     if problems:
         raise ValidationError("the form has errors", problems)

@@ -5,14 +5,20 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit
 from .errors import NotFoundError, PermissionDeniedError, Problem, ValidationError
-from .models import ROLES, ApiToken, Group, User, utcnow
+from .models import ROLES, ApiToken, Group, LoginFailure, User, utcnow
+
+LOCALES = ("tr", "en")
+# A hash to check against when the user does not exist, so that a wrong username
+# takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-password")
 
 SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,150}$")
@@ -105,3 +111,111 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     row.last_used_at = utcnow()
     return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def list_groups(session: Session) -> list[Group]:
+    return list(session.scalars(select(Group).order_by(Group.slug)))
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str | None) -> User:
+    """Activate or deactivate an account; deactivation ends its sessions at once.
+
+    Signed session cookies carry ``session_epoch``; bumping it makes every cookie
+    issued before invalid, and tokens of an inactive user are refused.
+    """
+    user = get_user(session, username)
+    if user.username == actor and not active:
+        raise ValidationError("refused", [Problem("active", "you cannot deactivate your own account")])
+    if user.active != active:
+        user.active = active
+        user.session_epoch = (user.session_epoch or 0) + 1
+        session.flush()
+        audit.record(session, "user.activated" if active else "user.deactivated", actor=actor,
+                     data={"username": username})
+    return user
+
+
+def set_groups(session: Session, username: str, slugs, *, actor: str | None) -> User:
+    """Make ``slugs`` exactly the user's groups (each must exist)."""
+    user = get_user(session, username)
+    wanted = sorted(set(slugs))
+    groups = list(session.scalars(select(Group).where(Group.slug.in_(wanted))))
+    unknown = sorted(set(wanted) - {g.slug for g in groups})
+    if unknown:
+        raise ValidationError("refused", [Problem("groups", f"unknown group(s): {', '.join(unknown)}")])
+    before = sorted(user.group_slugs)
+    if before != wanted:
+        user.groups = groups
+        session.flush()
+        audit.record(session, "user.groups_changed", actor=actor,
+                     data={"username": username, "before": before, "after": wanted})
+    return user
+
+
+def set_roles(session: Session, username: str, roles, *, actor: str | None) -> User:
+    """Make ``roles`` exactly the user's roles."""
+    user = get_user(session, username)
+    wanted = sorted(set(roles))
+    unknown = [r for r in wanted if r not in ROLES]
+    if unknown:
+        raise ValidationError("refused", [Problem("roles", f"unknown role(s): {', '.join(unknown)}")])
+    if user.username == actor and "admin" in user.roles and "admin" not in wanted:
+        raise ValidationError("refused", [Problem("roles", "you cannot take the admin role from yourself")])
+    before = sorted(user.roles or [])
+    if before != wanted:
+        user.roles = wanted
+        session.flush()
+        audit.record(session, "user.roles_changed", actor=actor,
+                     data={"username": username, "before": before, "after": wanted})
+    return user
+
+
+def set_locale(session: Session, user: User, locale: str) -> None:
+    """Remember the UI language a user chose."""
+    if locale not in LOCALES:
+        raise ValidationError("refused", [Problem("locale", f"unknown language {locale!r}")])
+    user.locale = locale
+    session.flush()
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or ``None``."""
+    user = session.scalar(select(User).where(User.username == username)) if username else None
+    hash_ = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    ok = check_password_hash(hash_, password or "")
+    if user is None or not user.password_hash or not ok or not user.active:
+        return None
+    return user
+
+
+def login_blocked(session: Session, keys, *, limit: int, window: timedelta) -> bool:
+    """Whether any of ``keys`` has ``limit`` or more failures within ``window``."""
+    since = utcnow() - window
+    for key, key_limit in _limits(keys, limit):
+        count = session.scalar(select(func.count()).select_from(LoginFailure)
+                               .where(LoginFailure.key == key, LoginFailure.created_at >= since))
+        if count >= key_limit:
+            return True
+    return False
+
+
+def _limits(keys, limit: int):
+    # An address is shared by many people (a campus NAT): it gets more tries than a name.
+    for key in keys:
+        yield key, limit * 5 if key.startswith("ip:") else limit
+
+
+def record_login_failure(session: Session, keys, *, window: timedelta) -> None:
+    """Count a failed sign-in against every key; old failures are dropped."""
+    session.execute(delete(LoginFailure).where(LoginFailure.created_at < utcnow() - window))
+    for key in keys:
+        session.add(LoginFailure(key=key))
+    session.flush()
+
+
+def clear_login_failures(session: Session, key: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.key == key))

@@ -1,28 +1,91 @@
-"""The app factory: configuration, extensions, blueprints.
-
-The inbox, portal and other areas arrive with their issues; until then the app
-serves a placeholder page and a health check.
-"""
+"""The app factory: configuration, extensions, blueprints, error pages, security headers."""
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
 
-from .config import load_config, secret_key
-from .extensions import db
+from flask import Flask, current_app, request, session
+from flask_login import current_user
+
+from engine.users import LOCALES
+
+from .config import load_config, secret_key, truthy
+from .extensions import babel, csrf, db, login_manager
 
 
 def build_app(config: dict | None = None) -> Flask:
     config = dict(config or load_config())
     app = Flask(__name__)
     app.config.update(config)
-    app.config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
-    app.config["SECRET_KEY"] = secret_key(config)
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=config["DATABASE_URL"],
+        SECRET_KEY=secret_key(config),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=truthy(config.get("SEK_SECURE_COOKIES")),
+        SESSION_COOKIE_NAME="sek_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=float(config.get("SEK_SESSION_HOURS") or 12)),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=truthy(config.get("SEK_SECURE_COOKIES")),
+        WTF_CSRF_CHECK_DEFAULT=False,   # checked in _protect, which knows about API tokens
+        WTF_CSRF_TIME_LIMIT=None,       # the token lives as long as the signed session
+        BABEL_DEFAULT_LOCALE=config.get("SEK_DEFAULT_LOCALE") or "tr",
+        BABEL_DEFAULT_TIMEZONE=config.get("SEK_TIMEZONE") or "Europe/Istanbul",
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
     db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
 
+    from . import auth, templating
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .errors import register_error_handlers
     from .home import bp as home_bp
+    from .inbox import bp as inbox_bp
+    from .instances import bp as instances_bp
 
-    app.register_blueprint(home_bp)
+    auth.init_login(login_manager)
+    templating.init_templating(app)
+    register_error_handlers(app)
+    app.before_request(_protect)
+    app.after_request(_security_headers)
+    for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, admin_bp, api_bp):
+        app.register_blueprint(blueprint)
     return app
+
+
+def _select_locale() -> str:
+    user = current_user
+    if getattr(user, "is_authenticated", False) and user.locale in LOCALES:
+        return user.locale
+    if session.get("lang") in LOCALES:
+        return session["lang"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LOCALES) or default
+    return default
+
+
+def _protect() -> None:
+    """CSRF on every state-changing request, except API calls carrying a Bearer token
+    (a token is not sent by the browser on its own, so it cannot be forged across sites)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    csrf.protect()
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Content-Security-Policy",
+                       "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                       "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    if request.path.startswith(("/inbox", "/tasks", "/instances", "/admin", "/api")):
+        headers.setdefault("Cache-Control", "no-store")
+    return response

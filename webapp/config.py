@@ -36,10 +36,16 @@ SETTINGS = (
     Setting("MAIL_FROM", "sek@localhost", "sender address of outgoing mail"),
     Setting("SEK_JOB_BACKOFF_SECONDS", "30", "first retry delay of a failed job; doubles per attempt"),
     Setting("SEK_WORKER_POLL_SECONDS", "1", "how often an idle worker looks for due jobs"),
+    Setting("SEK_DEFAULT_LOCALE", "tr", "UI language for people who have not chosen one (tr or en)"),
+    Setting("SEK_TIMEZONE", "Europe/Istanbul", "time zone that dates and times are shown in"),
+    Setting("SEK_SECURE_COOKIES", "false", "true: session cookies only over HTTPS (set it behind TLS)"),
+    Setting("SEK_SESSION_HOURS", "12", "how long a sign-in lasts"),
+    Setting("SEK_LOGIN_MAX_FAILURES", "5", "failed sign-ins per username (x5 per address) before a pause"),
+    Setting("SEK_LOGIN_WINDOW_MINUTES", "15", "the window failed sign-ins are counted in, and the pause"),
 )
 
 
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -72,7 +78,7 @@ def worker_settings(config: dict) -> WorkerSettings:
             port=int(config["SMTP_PORT"]),
             user=config["SMTP_USER"] or None,
             password=config["SMTP_PASSWORD"] or None,
-            starttls=_truthy(config["SMTP_STARTTLS"]),
+            starttls=truthy(config["SMTP_STARTTLS"]),
             sender=config["MAIL_FROM"],
         ),
         backoff_seconds=float(config["SEK_JOB_BACKOFF_SECONDS"]),

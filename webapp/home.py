@@ -1,25 +1,16 @@
-"""Placeholder home page and health check until the inbox lands."""
+"""The front door (sign-in or the inbox) and the health check."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import func, select
-
-from engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user
 
 bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
 def index():
-    from .extensions import db
-
-    counts = {
-        "definitions": db.session.scalar(select(func.count()).select_from(ProcessDefinition)),
-        "instances": db.session.scalar(select(func.count()).select_from(ProcessInstance)),
-        "tasks": db.session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == "ready")),
-    }
-    return render_template("home/index.html", counts=counts)
+    return redirect(url_for("inbox.index" if current_user.is_authenticated else "auth.login"))
 
 
 @bp.get("/healthz")

@@ -7,11 +7,11 @@ from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, Proces
 from .job import Job, JobKind, JobState
 from .mail import MailMessage, MailState
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
-from .user import ROLES, ApiToken, Group, User
+from .user import ROLES, ApiToken, Group, LoginFailure, User
 
 __all__ = [
     "ApiToken", "AuditChain", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
-    "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
+    "InstanceStatus", "Job", "LoginFailure", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
     "ProcessInstance", "ROLES", "TaskState", "User", "utcnow",
 ]

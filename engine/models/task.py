@@ -27,6 +27,7 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         Index("ix_human_task_group_state_due", "group_name", "state", "due_at"),
+        Index("ix_human_task_group_state_created", "group_name", "state", "created_at"),
         Index("ix_human_task_assignee_state", "assignee", "state"),
     )
 

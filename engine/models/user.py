@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -44,6 +44,8 @@ class User(Base):
     # Bumped on deactivation or password change: signed sessions carrying an older
     # value stop working at once.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # The UI language this user chose ("tr" or "en"); None: the default.
+    locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(secondary=user_group, back_populates="members")
@@ -55,6 +57,18 @@ class User(Base):
     def has_role(self, role: str) -> bool:
         return role in (self.roles or []) or "admin" in (self.roles or [])
 
+    # The identity protocol of sign-in sessions (Flask-Login reads these names).
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        """What a signed session stores: the id and the session epoch it was issued in."""
+        return f"{self.id}:{self.session_epoch or 0}"
+
 
 class ApiToken(Base):
     __tablename__ = "api_token"
@@ -64,3 +78,18 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, by username and by client address, for rate limiting.
+
+    Kept in the database (not in process memory) so that every web process of a
+    scaled-out installation counts the same failures.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key_at", "key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))   # "user:<name>" or "ip:<address>"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

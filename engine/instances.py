@@ -1,0 +1,132 @@
+"""Reading instances for people: who may see one, its data, tasks and timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from . import definitions, runtime
+from .errors import NotFoundError, PermissionDeniedError
+from .models import OPEN_TASK_STATES, AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, User
+
+# Roles that read every instance (DESIGN.md: auditors and admins see all).
+READ_ALL_ROLES = ("admin", "auditor")
+
+
+def reads_all(user: User) -> bool:
+    return any(role in (user.roles or []) for role in READ_ALL_ROLES)
+
+
+def _touched_by(user: User):
+    """Instances whose tasks were in the user's groups, or that the user worked or started."""
+    task_filter = or_(HumanTask.assignee == user.username, HumanTask.completed_by == user.username)
+    if user.group_slugs:
+        task_filter = or_(task_filter, HumanTask.group_name.in_(sorted(user.group_slugs)))
+    touched = select(HumanTask.instance_id).where(task_filter)
+    return or_(ProcessInstance.id.in_(touched), ProcessInstance.started_by == user.username)
+
+
+def can_view(session: Session, user: User, instance: ProcessInstance) -> bool:
+    """Auditors and admins see every instance; staff those their groups touched."""
+    if not user.active:
+        return False
+    if reads_all(user):
+        return True
+    query = select(ProcessInstance.id).where(ProcessInstance.id == instance.id, _touched_by(user))
+    return session.scalar(query) is not None
+
+
+def get_visible(session: Session, user: User, instance_id: int) -> ProcessInstance:
+    """The instance, if the user may see it.
+
+    :raises NotFoundError: no such instance
+    :raises PermissionDeniedError: it exists but is not the user's to see
+    """
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFoundError(f"no instance {instance_id}")
+    if not can_view(session, user, instance):
+        raise PermissionDeniedError(f"instance {instance_id} is not visible to {user.username}")
+    return instance
+
+
+def list_visible(session: Session, user: User, *, tracking_code: str | None = None,
+                 status: str | None = None, limit: int = 50, offset: int = 0) -> list[ProcessInstance]:
+    """The newest instances the user may see, optionally by tracking code or status."""
+    query = select(ProcessInstance).order_by(ProcessInstance.id.desc())
+    if not reads_all(user):
+        query = query.where(_touched_by(user))
+    if tracking_code:
+        query = query.where(ProcessInstance.tracking_code == tracking_code.strip().upper())
+    if status:
+        query = query.where(ProcessInstance.status == status)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def version_of(session: Session, instance: ProcessInstance) -> int:
+    return session.scalar(select(ProcessDefinition.version)
+                          .where(ProcessDefinition.id == instance.definition_id))
+
+
+def tasks_of(session: Session, instance_id: int) -> list[HumanTask]:
+    """Every user task of an instance, open and finished, oldest first."""
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+                                .order_by(HumanTask.created_at, HumanTask.id)))
+
+
+def events_of(session: Session, instance_id: int) -> list[AuditEvent]:
+    """The instance's audit timeline, oldest first."""
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
+                                .order_by(AuditEvent.seq)))
+
+
+def current_data(session: Session, instance_id: int) -> dict:
+    """The process data as it stands: the data of the open tasks, else of the last finished one."""
+    workflow = runtime.load_instance(session, instance_id).workflow
+    data: dict = {}
+    open_states = SpiffState.READY | SpiffState.WAITING | SpiffState.STARTED
+    latest, latest_at = None, -1.0
+    for wf in (workflow, *workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if task.has_state(open_states) and task.task_spec.manual:
+                data.update(task.data)
+            elif task.has_state(SpiffState.COMPLETED) and task.last_state_change > latest_at:
+                latest, latest_at = task, task.last_state_change
+    if not data:
+        data = dict(workflow.data) or (dict(latest.data) if latest is not None else {})
+    return visible_data(data)
+
+
+def task_data(session: Session, task: HumanTask) -> dict:
+    """The data a user task sees (what the form is filled with and the context shown)."""
+    active = runtime.load_instance(session, task.instance_id)
+    return visible_data(active.get_task(task.task_uuid).data)
+
+
+def visible_data(data: dict) -> dict:
+    """Process data without engine-internal keys (those starting with ``_``)."""
+    return {key: value for key, value in data.items() if not str(key).startswith("_")}
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    """What a task page needs to render its form."""
+
+    schema: dict | None
+    ui_schema: dict | None
+
+
+def task_form(session: Session, task: HumanTask) -> TaskForm:
+    """The task's JSON Schema form and UI schema, from its definition version."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    forms = definitions.load_by_id(session, instance.definition_id).forms
+    return TaskForm(forms.get(task.form_file) if task.form_file else None,
+                    forms.get(task.ui_file) if task.ui_file else None)
+
+
+def overdue(task: HumanTask, now: datetime) -> bool:
+    return task.due_at is not None and task.due_at < now and task.state in OPEN_TASK_STATES

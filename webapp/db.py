@@ -1,0 +1,32 @@
+"""The one helper that commits a web request's change (DESIGN.md: one request, one
+transaction, committed at the edge)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import ConflictError
+
+from .extensions import db
+
+
+@contextmanager
+def command() -> Iterator[Session]:
+    """Run a state change in the request's session: commit at the end, roll back on error.
+
+    A lost optimistic-locking race surfaces as :class:`ConflictError`.
+    """
+    session = db.session
+    try:
+        yield session
+        session.commit()
+    except StaleDataError as exc:
+        session.rollback()
+        raise ConflictError("someone else changed this instance first; reload and try again") from exc
+    except BaseException:
+        session.rollback()
+        raise

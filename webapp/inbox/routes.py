@@ -1,0 +1,149 @@
+"""Inbox and task views. Lists read ``human_task`` only; a task page loads its instance."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import inbox, instances, tasks
+from engine.errors import ConflictError, PermissionDeniedError, ValidationError
+from engine.inbox import InboxFilter
+from engine.models import OPEN_TASK_STATES, HumanTask
+
+from ..db import command
+from ..extensions import db
+from ..timeline import describe_events
+from ..urls import safe_next
+from . import bp
+from .forms import attach_problems, build_fields, read_submission
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return int(request.args.get(name, default))
+    except ValueError:
+        return default
+
+
+def _filter() -> InboxFilter:
+    args = request.args
+    return InboxFilter(
+        section=args.get("section") if args.get("section") in inbox.SECTIONS else "mine",
+        process=args.get("process") or None,
+        group=args.get("group") or None,
+        overdue=args.get("overdue") == "1",
+        sort=args.get("sort") if args.get("sort") in inbox.SORTS else "due",
+        page=max(1, _int_arg("page", 1)),
+        per_page=min(inbox.MAX_PER_PAGE, max(1, _int_arg("per_page", 25))),
+    )
+
+
+@bp.get("/inbox")
+@login_required
+def index():
+    flt = _filter()
+    session = db.session
+    counts = inbox.section_counts(session, current_user)
+    if "section" not in request.args and not counts["mine"] and counts["group"]:
+        flt = InboxFilter(**{**flt.__dict__, "section": "group"})
+    page = inbox.inbox_page(session, current_user, flt)
+    return render_template(
+        "inbox/index.html", page=page, flt=flt, counts=counts,
+        groups=inbox.group_counts(session, current_user),
+        processes=inbox.process_keys(session, current_user),
+    )
+
+
+def _visible_task(task_id: int) -> HumanTask:
+    """A task the current user may look at: their group's, theirs, or any for admins."""
+    task = tasks.get_task(db.session, task_id)
+    user = current_user
+    if not (user.has_role("admin") or task.group_name in user.group_slugs
+            or user.username in (task.assignee, task.completed_by)):
+        raise PermissionDeniedError(f"task {task_id} belongs to another group")
+    return task
+
+
+def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, status=200):
+    session = db.session
+    form = instances.task_form(session, task)
+    is_open = task.state in OPEN_TASK_STATES
+    context = instances.task_data(session, task) if is_open else {}
+    if fields is None and form.schema:
+        fields = build_fields(form.schema, form.ui_schema, context)
+    instance = tasks.task_instance(session, task)
+    shown = {k: v for k, v in context.items() if k not in {f.name for f in fields or []}}
+    return render_template(
+        "inbox/task.html", task=task, instance=instance, fields=fields or [], schema=form.schema,
+        context=shown, is_open=is_open, general_errors=list(general_errors), notice=notice,
+        events=describe_events(instances.events_of(session, task.instance_id),
+                               {t.id: t.name for t in instances.tasks_of(session, task.instance_id)}),
+        version=instances.version_of(session, instance),
+        can_act=is_open and task.assignee in (None, current_user.username),
+    ), status
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def task(task_id: int):
+    return _render_task(_visible_task(task_id))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required
+def claim(task_id: int):
+    try:
+        with command() as session:
+            tasks.claim_task(session, task_id, current_user)
+        flash(_("Task claimed: it is now in your list."), "success")
+    except ConflictError as exc:
+        flash(_("This task could not be claimed: %(reason)s", reason=exc.message), "error")
+    return redirect(safe_next(request.form.get("next")) if request.form.get("next")
+                    else url_for("inbox.task", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+@login_required
+def unclaim(task_id: int):
+    try:
+        with command() as session:
+            tasks.unclaim_task(session, task_id, current_user)
+        flash(_("Task given back to its group."), "success")
+    except ConflictError as exc:
+        flash(_("This task could not be given back: %(reason)s", reason=exc.message), "error")
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@login_required
+def complete(task_id: int):
+    task = _visible_task(task_id)
+    form = instances.task_form(db.session, task)
+    fields, data = [], {}
+    if form.schema:
+        fields = build_fields(form.schema, form.ui_schema)
+        data = read_submission(fields, form.schema, request.form)
+    if any(item.errors for item in fields):
+        return _render_task(task, fields, [_("Please correct the marked fields.")], status=422)
+    name = task.name
+    try:
+        with command() as session:
+            tasks.complete_task(session, task_id, current_user, data)
+    except ValidationError as exc:
+        general = attach_problems(fields, exc.problems)
+        return _render_task(tasks.get_task(db.session, task_id), fields,
+                            [_("Please correct the marked fields."), *general], status=422)
+    except (ConflictError, PermissionDeniedError):
+        # Someone else completed or took it meanwhile: say so plainly, keep what was typed.
+        db.session.expire_all()
+        task = tasks.get_task(db.session, task_id)
+        if task.state in OPEN_TASK_STATES:
+            notice = _("%(user)s has claimed this task meanwhile; your answer was not saved.",
+                       user=task.assignee)
+        else:
+            notice = _("This task was already completed by %(user)s; your answer was not saved.",
+                       user=task.completed_by or "–")
+        return _render_task(task, fields or None, notice=notice, status=409)
+    flash(_("Task completed: %(name)s", name=name), "success")
+    return redirect(url_for("inbox.index"))

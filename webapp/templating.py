@@ -1,0 +1,42 @@
+"""Template helpers: safe Markdown, dates in the user's zone and language, the nav."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, request
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from engine.models import utcnow
+
+# "js-default": raw HTML in the source is escaped and only safe link schemes are kept.
+_markdown = MarkdownIt("js-default", {"linkify": False, "typographer": False})
+
+
+def markdown(text: str | None) -> Markup:
+    """Render instructions written by process owners; HTML in them is shown as text."""
+    return Markup(_markdown.render(text or ""))
+
+
+def when(value: datetime | None, style: str = "short") -> str:
+    return format_datetime(value, style) if value is not None else "–"
+
+
+def init_templating(app: Flask) -> None:
+    app.add_template_filter(markdown, "markdown")
+    app.add_template_filter(when, "when")
+
+    @app.context_processor
+    def nav():
+        user = current_user
+        signed_in = bool(getattr(user, "is_authenticated", False))
+        return {
+            "now": utcnow(),
+            "locale": str(get_locale() or "tr"),
+            "signed_in": signed_in,
+            "is_admin": signed_in and user.has_role("admin"),
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }

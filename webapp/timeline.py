@@ -1,0 +1,52 @@
+"""Audit events worded for people (the instance and task pages' timelines)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from engine.models import AuditEvent
+
+LABELS = {
+    "instance.started": _l("Request started"),
+    "instance.cancelled": _l("Request cancelled"),
+    "task.claimed": _l("Task claimed"),
+    "task.unclaimed": _l("Task given back to its group"),
+    "task.completed": _l("Task completed"),
+    "timer.fired": _l("Timer fired"),
+    "message.delivered": _l("Message received"),
+    "service.completed": _l("Service task completed"),
+    "job.failed": _l("Background job failed"),
+    "job.retried": _l("Background job queued again"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    label: str
+    action: str
+    actor: str | None
+    at: datetime
+    detail: dict
+
+
+def describe_events(events: list[AuditEvent], task_names: dict[int, str] | None = None) -> list[TimelineEntry]:
+    """Each event with a label in the user's language and the data it carried.
+
+    :param task_names: task id -> task name, to name the task an event is about
+    """
+    task_names = task_names or {}
+    entries = []
+    for event in events:
+        data = dict(event.data or {})
+        detail = data.get("data") if isinstance(data.get("data"), dict) else {}
+        label = str(LABELS.get(event.action, event.action))
+        if event.action.startswith("task."):
+            name = task_names.get(data.get("task_id")) or data.get("bpmn_id")
+            label = f"{label}: {name}" if name else label
+        if event.action == "instance.cancelled" and data.get("reason"):
+            detail = {"reason": data["reason"]}
+        entries.append(TimelineEntry(label, event.action, event.actor, event.created_at, detail))
+    return entries
