@@ -1,0 +1,107 @@
+"""The inbox and task pages through the Flask test client: what staff see and do."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from engine.models import AuditEvent, HumanTask
+
+
+def _task_id(db, instance_id, bpmn_id="triage"):
+    with db.tx() as session:
+        return session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                          HumanTask.bpmn_id == bpmn_id))
+
+
+def test_inbox_lists_group_tasks_and_claim_moves_them_to_mine(client, auth, make_user, support_request, db):
+    make_user("ayse", groups=("helpdesk",))
+    instance_id = support_request("Eduroam bağlanmıyor")
+    task_id = _task_id(db, instance_id)
+    auth.login("ayse")
+    page = client.get("/inbox?section=group").get_data(as_text=True)
+    assert f'data-task-id="{task_id}"' in page
+    assert "Talebi değerlendir ve yönlendir" in page
+
+    response = client.post(f"/tasks/{task_id}/claim", data={"csrf_token": auth.csrf("/inbox"),
+                                                            "next": "/inbox?section=group"})
+    assert response.status_code == 302
+    mine = client.get("/inbox?section=mine").get_data(as_text=True)
+    assert f'data-task-id="{task_id}"' in mine
+    with db.tx() as session:
+        task = session.get(HumanTask, task_id)
+        assert (task.state, task.assignee) == ("claimed", "ayse")
+
+
+def test_task_form_errors_keep_typed_values_then_complete(client, auth, make_user, support_request, db):
+    make_user("ayse", groups=("helpdesk",))
+    instance_id = support_request("Yazıcı çalışmıyor")
+    task_id = _task_id(db, instance_id)
+    auth.login("ayse")
+    token = auth.csrf(f"/tasks/{task_id}")
+    bad = client.post(f"/tasks/{task_id}/complete", data={
+        "csrf_token": token, "category": "Donanım / Arıza", "team": "", "triage_note": "Önce ağ ekibi baksın",
+    })
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert 'data-testid="error-team"' in html
+    assert "Bu alan zorunludur" in html                      # Turkish by default
+    assert "Önce ağ ekibi baksın" in html                    # what was typed is kept
+    assert re.search(r'<option value="Donanım / Arıza" selected', html)
+    with db.tx() as session:
+        assert session.get(HumanTask, task_id).state == "ready"   # nothing was saved
+
+    good = client.post(f"/tasks/{task_id}/complete", data={
+        "csrf_token": token, "category": "Donanım / Arıza", "team": "systems", "triage_note": "",
+    })
+    assert good.status_code == 302
+    with db.tx() as session:
+        task = session.get(HumanTask, task_id)
+        assert (task.state, task.completed_by) == ("completed", "ayse")
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "task.completed"))
+        assert event.data["data"]["team"] == "systems"
+        assert session.scalar(select(HumanTask.group_name).where(HumanTask.bpmn_id == "team_work")) == "systems"
+    assert f'data-task-id="{task_id}"' not in client.get("/inbox?section=group").get_data(as_text=True)
+
+
+def test_completed_meanwhile_gives_a_plain_message(client, auth, make_user, support_request, db):
+    from engine import tasks, users
+
+    make_user("ayse", groups=("helpdesk",))
+    make_user("mehmet", groups=("helpdesk",))
+    task_id = _task_id(db, support_request())
+    auth.login("ayse")
+    token = auth.csrf(f"/tasks/{task_id}")
+    with db.tx() as session:
+        tasks.complete_task(session, task_id, users.get_user(session, "mehmet"),
+                            {"category": "Diğer", "team": "network"})
+    response = client.post(f"/tasks/{task_id}/complete", data={
+        "csrf_token": token, "category": "Diğer", "team": "systems"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert 'data-testid="notice"' in html and "mehmet" in html
+    with db.tx() as session:
+        assert session.scalar(select(HumanTask.group_name).where(HumanTask.bpmn_id == "team_work")) == "network"
+
+
+def test_instance_page_shows_tasks_data_and_timeline(client, auth, make_user, support_request, db):
+    make_user("ayse", groups=("helpdesk",))
+    instance_id = support_request("Şifre sıfırlama", requester="Ali Veli")
+    auth.login("ayse")
+    html = client.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "Şifre sıfırlama" in html and "Ali Veli" in html
+    assert 'data-action="instance.started"' in html
+    assert "Talebi değerlendir ve yönlendir" in html
+
+
+def test_instructions_markdown_is_escaped(client, auth, make_user, support_request, db):
+    make_user("ayse", groups=("helpdesk",))
+    task_id = _task_id(db, support_request("<script>alert(1)</script>"))
+    with db.tx() as session:
+        session.get(HumanTask, task_id).instructions = "**Dikkat** <img src=x onerror=alert(1)>"
+    auth.login("ayse")
+    html = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "<strong>Dikkat</strong>" in html
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+    assert "<script>alert(1)</script>" not in html
