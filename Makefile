@@ -32,12 +32,12 @@ static: $(VENDOR)/.installed
 
 ## compile the .po catalogs of webapp/translations into .mo files
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d webapp/translations
+	$(BIN)/pybabel compile -d webapp/translations
 
 ## re-extract the UI strings and merge them into the .po catalogs (for translators)
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o webapp/translations/messages.pot webapp
-	$(BIN)/pybabel update -q -N -i webapp/translations/messages.pot -d webapp/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o webapp/translations/messages.pot webapp
+	$(BIN)/pybabel update -N -i webapp/translations/messages.pot -d webapp/translations
 
 install: $(VENV)/.installed static translations
 
