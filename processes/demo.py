@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import definitions, runtime, services, users, validation
-from engine.models import ProcessInstance
+from engine import definitions, runtime, services, tasks, users, validation
+from engine.models import HumanTask, ProcessInstance
 
 from .catalog import BPMN_DIR
 
@@ -44,7 +44,36 @@ SAMPLE_REQUESTS = (
      "requester_email": "zeynep.kaya@ogr.example.edu.tr", "category": "Staj Yönetim Sistemi"},
     {"subject": "Yurtta internet yok", "requester": "Ali Çelik",
      "requester_email": "ali.celik@ogr.example.edu.tr", "category": "YurtNet"},
+    {"subject": "eduroam profili yüklenmiyor", "requester": "Elif Şahin",
+     "requester_email": "elif.sahin@ogr.example.edu.tr", "category": "Kablosuz Ağ (eduroam)"},
+    {"subject": "Bölüm web sayfası açılmıyor", "requester": "Hasan Öztürk",
+     "requester_email": "hasan.ozturk@example.edu.tr", "category": "Web Sayfaları"},
+    {"subject": "BYS not girişinde hata", "requester": "Fatma Arslan",
+     "requester_email": "fatma.arslan@example.edu.tr", "category": "BYS / Yazılım"},
+    {"subject": "Laboratuvar bilgisayarı açılmıyor", "requester": "Emre Doğan",
+     "requester_email": "emre.dogan@example.edu.tr", "category": "Donanım / Arıza"},
 )
+
+# The help desk has already routed some samples, so every team's inbox has work:
+# subject -> (team, who claims the team task or None).
+ROUTED = {
+    "eduroam profili yüklenmiyor": ("network", "ag"),
+    "Yurtta internet yok": ("network", None),
+    "Bölüm web sayfası açılmıyor": ("software", None),
+    "Laboratuvar bilgisayarı açılmıyor": ("systems", None),
+}
+
+
+def _route(session: Session, instance_id: int, data: dict, team: str, claimer: str | None) -> None:
+    """Triage a sample as the help desk would, and let a team member claim it."""
+    helpdesk = users.get_user(session, "destek")
+    triage = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                    HumanTask.bpmn_id == "triage"))
+    tasks.complete_task(session, triage.id, helpdesk, {"category": data["category"], "team": team})
+    if claimer:
+        work = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                      HumanTask.state == "ready"))
+        tasks.claim_task(session, work.id, users.get_user(session, claimer))
 
 
 def load_demo(session: Session) -> str:
@@ -60,8 +89,10 @@ def load_demo(session: Session) -> str:
     started = 0
     if not session.scalar(select(func.count()).select_from(ProcessInstance)):
         for data in SAMPLE_REQUESTS:
-            runtime.start_instance(session, "user_support", data=data, actor="demo")
+            instance = runtime.start_instance(session, "user_support", data=data, actor="demo")
             started += 1
+            if data["subject"] in ROUTED:
+                _route(session, instance.id, data, *ROUTED[data["subject"]])
     deployed = ", ".join(str(r) for r in results)
     return (f"demo loaded: {deployed}; {len(USERS)} users (password {DEMO_PASSWORD!r}); "
             f"{started} sample requests started")

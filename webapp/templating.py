@@ -11,6 +11,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from engine.models import utcnow
+from processes import catalog
 
 # "js-default": raw HTML in the source is escaped and only safe link schemes are kept.
 _markdown = MarkdownIt("js-default", {"linkify": False, "typographer": False})
@@ -25,9 +26,19 @@ def when(value: datetime | None, style: str = "short") -> str:
     return format_datetime(value, style) if value is not None else "–"
 
 
+def process_title(key: str) -> str:
+    """A process's catalog title in the UI language, or its key when it is not in the catalog."""
+    try:
+        item = catalog.entry(key)
+    except LookupError:
+        return key
+    return item.title_en if str(get_locale()) == "en" else item.title_tr
+
+
 def init_templating(app: Flask) -> None:
     app.add_template_filter(markdown, "markdown")
     app.add_template_filter(when, "when")
+    app.add_template_global(process_title)
 
     @app.context_processor
     def nav():

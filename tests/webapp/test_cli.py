@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import users
-from engine.models import AuditEvent, ProcessDefinition, ProcessInstance
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 
 SEK = Path(sys.executable).parent / "sek"
 DATA = Path(__file__).resolve().parent.parent / "data" / "cli"
@@ -252,11 +252,16 @@ def test_demo_can_be_loaded_twice(run, db):
     first = succeeded(run("demo"))
     second = succeeded(run("demo"))
 
-    assert "user_support version 1 (deployed)" in first and "4 sample requests started" in first
+    assert "user_support version 1 (deployed)" in first and "8 sample requests started" in first
     assert "user_support version 1 (unchanged)" in second and "0 sample requests started" in second
     with db.tx() as session:
-        assert len(session.scalars(select(ProcessInstance)).all()) == 4  # the sample requests, once
+        assert len(session.scalars(select(ProcessInstance)).all()) == 8  # the sample requests, once
         assert users.get_user(session, "destek").group_slugs == {"helpdesk"}
+        # every team's inbox has work: routed samples wait in network, software and systems
+        open_groups = {(t.group_name, t.assignee) for t in session.scalars(
+            select(HumanTask).where(HumanTask.state.in_(["ready", "claimed"])))}
+        assert {("helpdesk", None), ("network", None), ("network", "ag"), ("software", None),
+                ("systems", None)} <= open_groups
 
 
 @pytest.mark.parametrize("args, expected", [
