@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, forms, runtime
-from .errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from .models import OPEN_TASK_STATES, HumanTask, ProcessInstance, TaskState, User, utcnow
+from .errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
+from .models import OPEN_TASK_STATES, Group, HumanTask, ProcessInstance, TaskState, User, utcnow
 
 STATE_FILTERS = {
     "ready": (TaskState.READY,),
@@ -111,6 +111,36 @@ def unclaim_task(session: Session, task_id: int, user: User) -> HumanTask:
     audit.record(session, "task.unclaimed", actor=user.username, instance_id=task.instance_id,
                  data={"task_id": task.id, "before": before})
     return task
+
+
+def reassign_task(session: Session, task_id: int, assignee: str, actor: User) -> HumanTask:
+    """Give an open task to a member of its group (admins only, DESIGN.md "Assignment").
+
+    :raises PermissionDeniedError: the actor is not an admin
+    :raises ValidationError: the new assignee is unknown, inactive or not in the task's group
+    """
+    if not actor.active or not actor.has_role("admin"):
+        raise PermissionDeniedError("only admins can reassign tasks")
+    task = get_task(session, task_id)
+    _check_open(task)
+    target = session.scalar(select(User).where(User.username == assignee))
+    if target is None or not target.active or task.group_name not in target.group_slugs:
+        raise ValidationError("the task was not reassigned", [
+            Problem("assignee", f"{assignee!r} is not an active member of group {task.group_name}")])
+    if task.assignee == target.username:
+        return task
+    _touch_instance(session, task)
+    before = task.assignee
+    task.assignee, task.state = target.username, TaskState.CLAIMED
+    audit.record(session, "task.reassigned", actor=actor.username, instance_id=task.instance_id,
+                 data={"task_id": task.id, "bpmn_id": task.bpmn_id, "before": before, "after": target.username})
+    return task
+
+
+def group_members(session: Session, group: str) -> list[str]:
+    """Usernames of the active members of a group (the choices for reassignment)."""
+    query = select(User.username).join(User.groups).where(Group.slug == group, User.active.is_(True))
+    return sorted(session.scalars(query))
 
 
 def _touch_instance(session: Session, task: HumanTask) -> None:

@@ -15,6 +15,7 @@ LABELS = {
     "task.claimed": _l("Task claimed"),
     "task.unclaimed": _l("Task given back to its group"),
     "task.completed": _l("Task completed"),
+    "task.reassigned": _l("Task reassigned"),
     "timer.fired": _l("Timer fired"),
     "message.delivered": _l("Message received"),
     "service.completed": _l("Service task completed"),

@@ -105,3 +105,37 @@ def test_instructions_markdown_is_escaped(client, auth, make_user, support_reque
     assert "<strong>Dikkat</strong>" in html
     assert "<img src=x" not in html and "&lt;img src=x" in html
     assert "<script>alert(1)</script>" not in html
+
+
+def test_admin_reassigns_to_a_group_member_only(client, auth, make_user, support_request, db):
+    make_user("root", groups=(), roles=("admin",))
+    make_user("ayse", groups=("helpdesk",))
+    make_user("mehmet", groups=("network",))
+    task_id = _task_id(db, support_request())
+    auth.login("root")
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert '<option value="ayse"' in page and '<option value="mehmet"' not in page
+
+    token = auth.csrf(f"/tasks/{task_id}")
+    client.post(f"/tasks/{task_id}/reassign", data={"csrf_token": token, "assignee": "mehmet"})
+    with db.tx() as session:
+        assert session.get(HumanTask, task_id).assignee is None   # not in helpdesk: refused
+    client.post(f"/tasks/{task_id}/reassign", data={"csrf_token": token, "assignee": "ayse"})
+    with db.tx() as session:
+        task = session.get(HumanTask, task_id)
+        assert (task.state, task.assignee) == ("claimed", "ayse")
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "task.reassigned"))
+        assert (event.actor, event.data["after"]) == ("root", "ayse")
+
+
+def test_staff_cannot_reassign(client, auth, make_user, support_request, db):
+    make_user("ayse", groups=("helpdesk",))
+    make_user("veli", groups=("helpdesk",))
+    task_id = _task_id(db, support_request())
+    auth.login("ayse")
+    assert 'data-testid="reassign"' not in client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    response = client.post(f"/tasks/{task_id}/reassign", data={"csrf_token": auth.csrf(f"/tasks/{task_id}"),
+                                                               "assignee": "veli"})
+    assert response.status_code == 403
+    with db.tx() as session:
+        assert session.get(HumanTask, task_id).assignee is None

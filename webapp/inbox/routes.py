@@ -81,6 +81,8 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
                                {t.id: t.name for t in instances.tasks_of(session, task.instance_id)}),
         version=instances.version_of(session, instance),
         can_act=is_open and task.assignee in (None, current_user.username),
+        members=tasks.group_members(session, task.group_name) if is_open and current_user.has_role("admin")
+        else [],
     ), status
 
 
@@ -113,6 +115,19 @@ def unclaim(task_id: int):
     except ConflictError as exc:
         flash(_("This task could not be given back: %(reason)s", reason=exc.message), "error")
     return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@login_required
+def reassign(task_id: int):
+    assignee = request.form.get("assignee", "")
+    try:
+        with command() as session:
+            tasks.reassign_task(session, task_id, assignee, current_user)
+        flash(_("Task assigned to %(user)s.", user=assignee), "success")
+    except (ConflictError, ValidationError) as exc:
+        flash(_("This task could not be reassigned: %(reason)s", reason=str(exc)), "error")
+    return redirect(url_for("inbox.task", task_id=task_id))
 
 
 @bp.post("/tasks/<int:task_id>/complete")
