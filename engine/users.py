@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -16,9 +17,14 @@ from .errors import NotFoundError, PermissionDeniedError, Problem, ValidationErr
 from .models import ROLES, ApiToken, Group, LoginFailure, User, utcnow
 
 LOCALES = ("tr", "en")
-# A hash to check against when the user does not exist, so that a wrong username
-# takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-password")
+# werkzeug's default (scrypt). Tests lower the cost; production never changes it.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash to check when the user does not exist, so a wrong name costs what a wrong password does."""
+    return generate_password_hash("not-a-password", method=method)
 
 SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,150}$")
@@ -76,7 +82,7 @@ def add_user(session: Session, username: str, *, groups=(), roles=("staff",), pa
         if group not in user.groups:
             user.groups.append(group)
     if password is not None:
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
         user.session_epoch = (user.session_epoch or 0) + 1
     if email is not None:
         user.email = email
@@ -185,7 +191,7 @@ def set_locale(session: Session, user: User, locale: str) -> None:
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this username and password, or ``None``."""
     user = session.scalar(select(User).where(User.username == username)) if username else None
-    hash_ = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    hash_ = user.password_hash if user is not None and user.password_hash else _dummy_hash(PASSWORD_HASH_METHOD)
     ok = check_password_hash(hash_, password or "")
     if user is None or not user.password_hash or not ok or not user.active:
         return None

@@ -90,6 +90,12 @@ def db(request, tmp_path, sqlite_template) -> Database:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """Real hashing, at a cost that keeps hundreds of sign-ins fast (the CLI subprocesses keep scrypt)."""
+    users.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
 @pytest.fixture
 def make_user(db):
     def factory(username="ayse", groups=("helpdesk",), roles=("staff",), password="parola123"):

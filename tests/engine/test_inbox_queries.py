@@ -1,0 +1,136 @@
+"""The inbox queries (engine.inbox) and instance visibility (engine.instances)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import engine.jobs  # noqa: F401  (registers send_mail, which user_support uses)
+from engine import inbox, instances, runtime, tasks, users
+from engine.errors import PermissionDeniedError, ValidationError
+from engine.inbox import InboxFilter
+from engine.models import HumanTask, utcnow
+
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture
+def people(db, make_user):
+    make_user("ayse", groups=("helpdesk",))
+    make_user("mehmet", groups=("network",))
+    make_user("root", groups=(), roles=("admin",))
+    make_user("denetci", groups=(), roles=("auditor",))
+
+
+def _start(db, subject, **data):
+    with db.tx() as session:
+        return runtime.start_instance(session, "user_support", data={"subject": subject, **data}).id
+
+
+def _user(session, name):
+    return users.get_user(session, name)
+
+
+def test_sections_filters_sort_and_pages(db, deploy, people):
+    deploy(BPMN)
+    deploy(DATA / "runtime" / "three_steps.bpmn")
+    ids = [_start(db, f"talep {n}") for n in range(7)]
+    with db.tx() as session:
+        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids))
+                               .order_by(HumanTask.id)).all()
+        now = utcnow()
+        for offset, row in enumerate(rows):          # task n is due in 2n-1 hours: only the first is late
+            row.due_at = now + timedelta(hours=2 * offset - 1)
+        ayse = _user(session, "ayse")
+        tasks.claim_task(session, rows[3].id, ayse)
+
+    with db.tx() as session:
+        ayse = _user(session, "ayse")
+        group = inbox.inbox_page(session, ayse, InboxFilter(section="group", per_page=4))
+        assert (group.total, group.pages, len(group.items)) == (6, 2, 4)
+        assert [t.id for t in group.items] == [rows[0].id, rows[1].id, rows[2].id, rows[4].id]
+        second = inbox.inbox_page(session, ayse, InboxFilter(section="group", per_page=4, page=2))
+        assert [t.id for t in second.items] == [rows[5].id, rows[6].id]
+        newest = inbox.inbox_page(session, ayse, InboxFilter(section="group", sort="created", per_page=2))
+        assert [t.id for t in newest.items] == [rows[6].id, rows[5].id]
+        late = inbox.inbox_page(session, ayse, InboxFilter(section="group", overdue=True))
+        assert [t.id for t in late.items] == [rows[0].id]
+        mine = inbox.inbox_page(session, ayse, InboxFilter(section="mine"))
+        assert [t.id for t in mine.items] == [rows[3].id]
+        assert inbox.section_counts(session, ayse) == {"mine": 1, "group": 6}
+        assert inbox.group_counts(session, ayse) == [{"group": "helpdesk", "ready": 6, "claimed": 1, "overdue": 1}]
+        assert inbox.process_keys(session, ayse) == ["user_support"]
+        assert inbox.inbox_page(session, ayse, InboxFilter(section="group", process="three_steps")).total == 0
+
+        mehmet = _user(session, "mehmet")
+        assert inbox.inbox_page(session, mehmet, InboxFilter(section="group")).total == 0
+        assert inbox.group_counts(session, mehmet) == [{"group": "network", "ready": 0, "claimed": 0, "overdue": 0}]
+        root = _user(session, "root")
+        assert inbox.inbox_page(session, root, InboxFilter(section="group")).total == 6
+
+
+@pytest.mark.parametrize("flt, field", [
+    (InboxFilter(section="everything"), "section"), (InboxFilter(sort="name"), "sort"),
+    (InboxFilter(page=0), "page"), (InboxFilter(per_page=500), "per_page"),
+])
+def test_bad_filters_name_their_field(db, people, flt, field):
+    with db.tx() as session, pytest.raises(ValidationError) as caught:
+        inbox.inbox_page(session, _user(session, "ayse"), flt)
+    assert field in caught.value.as_dict()
+
+
+def test_instance_visibility_follows_the_groups_that_touched_it(db, deploy, people):
+    deploy(BPMN)
+    instance_id = _start(db, "VPN", requester="Ali")
+    with db.tx() as session:
+        assert instances.can_view(session, _user(session, "ayse"), instances.get_visible(
+            session, _user(session, "ayse"), instance_id))
+        with pytest.raises(PermissionDeniedError):
+            instances.get_visible(session, _user(session, "mehmet"), instance_id)
+        assert instances.get_visible(session, _user(session, "denetci"), instance_id).id == instance_id
+        assert [i.id for i in instances.list_visible(session, _user(session, "mehmet"))] == []
+        triage = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
+        tasks.complete_task(session, triage.id, _user(session, "ayse"), {"category": "VPN Bağlantısı",
+                                                                          "team": "network"})
+    with db.tx() as session:    # routed to network: now mehmet's group touched it
+        mehmet = _user(session, "mehmet")
+        assert instances.get_visible(session, mehmet, instance_id).id == instance_id
+        assert [i.id for i in instances.list_visible(session, mehmet)] == [instance_id]
+        data = instances.current_data(session, instance_id)
+        assert (data["requester"], data["team"]) == ("Ali", "network")
+        users.set_active(session, "mehmet", False, actor="root")
+        assert not instances.can_view(session, mehmet, instances.get_visible(session, _user(session, "root"),
+                                                                             instance_id))
+
+
+def test_login_failures_block_a_name_and_clear_on_success(db, people):
+    window = timedelta(minutes=15)
+    keys = ["user:ayse", "ip:10.0.0.1"]
+    with db.tx() as session:
+        for _ in range(4):
+            users.record_login_failure(session, keys, window=window)
+        assert not users.login_blocked(session, keys, limit=5, window=window)
+        users.record_login_failure(session, keys, window=window)
+        assert users.login_blocked(session, keys, limit=5, window=window)
+        assert not users.login_blocked(session, ["user:mehmet", "ip:10.0.0.1"], limit=5, window=window)
+        users.clear_login_failures(session, "user:ayse")
+        assert not users.login_blocked(session, ["user:ayse"], limit=5, window=window)
+        assert users.authenticate(session, "ayse", "parola123").username == "ayse"
+        assert users.authenticate(session, "ayse", "yanlis") is None
+        assert users.authenticate(session, "nobody", "parola123") is None
+
+
+def test_deactivation_bumps_the_session_epoch_and_kills_tokens(db, people):
+    with db.tx() as session:
+        token = users.create_token(session, "ayse")
+        before = _user(session, "ayse").get_id()
+        assert users.user_for_token(session, token).username == "ayse"
+        users.set_active(session, "ayse", False, actor="root")
+        assert _user(session, "ayse").get_id() != before
+        assert users.user_for_token(session, token) is None
+        with pytest.raises(ValidationError):
+            users.set_active(session, "root", False, actor="root")
