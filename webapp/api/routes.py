@@ -1,1 +1,232 @@
-"""API views (filled in by the API work)."""
+"""API views: thin edges over the engine, one transaction per state change.
+
+Engine errors propagate to the app's handlers (404, 403, 409, 422 with fields); a
+request body or query string the schemas refuse is answered here, 422 with fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import PureWindowsPath
+
+from flask import current_app, jsonify, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import EXCLUDE
+from marshmallow import ValidationError as RequestError
+from sqlalchemy import func, select
+
+from engine import definitions, instances, runtime, services, tasks
+from engine.models import OPEN_TASK_STATES, ProcessDefinition
+from engine.xmlsafe import MAX_XML_BYTES
+from processes.catalog import CATALOG
+
+from ..auth import require_role
+from ..db import command
+from ..errors import json_error
+from ..extensions import db
+from . import bp
+from .openapi import build_document, operation
+from .schemas import (
+    DataBodySchema,
+    DeployedSchema,
+    DeployFormSchema,
+    EventSchema,
+    InstanceSchema,
+    ProcessSchema,
+    StartedSchema,
+    TaskQuerySchema,
+    TaskSchema,
+)
+
+WHOLE_BODY = "_schema"  # marshmallow's name for an error about the body as a whole
+
+
+@bp.errorhandler(RequestError)
+def invalid_request(exc: RequestError):
+    db.session.rollback()
+    return json_error(422, "invalid", "the request is invalid; see fields", _flatten(exc.messages))
+
+
+def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as ``{"dotted.field": [message, ...]}``."""
+    if not isinstance(messages, dict):
+        return {prefix or WHOLE_BODY: [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]}
+    flat: dict[str, list[str]] = {}
+    for name, value in messages.items():
+        flat.update(_flatten(value, f"{prefix}.{name}" if prefix else str(name)))
+    return flat
+
+
+def _json_body(schema_class) -> dict:
+    """The request's JSON body loaded by ``schema_class``; an empty body counts as ``{}``."""
+    payload = {}
+    if request.get_data(cache=True).strip():
+        payload = request.get_json(force=True, silent=True)
+    if not isinstance(payload, dict):
+        raise RequestError({WHOLE_BODY: ['the body must be a JSON object, such as {"data": {...}}']})
+    return schema_class().load(payload)
+
+
+# --- processes and instances --------------------------------------------------------------
+
+
+@bp.get("/processes")
+@login_required
+@operation("The process catalog, with the latest deployed version of each process", tags=["processes"],
+           responses={200: ("catalog entries, then deployed processes outside the catalog",
+                            ProcessSchema(many=True))})
+def processes():
+    deployed = _latest_versions()
+    rows = []
+    for entry in CATALOG:
+        version, _name = deployed.pop(entry.key, (None, None))
+        rows.append({"key": entry.key, "sek_code": entry.sek_code, "title": entry.title_tr,
+                     "title_en": entry.title_en, "version": version, "executable": version is not None})
+    for key in sorted(deployed):
+        version, name = deployed[key]
+        rows.append({"key": key, "sek_code": None, "title": name or key, "title_en": name or key,
+                     "version": version, "executable": True})
+    return jsonify(ProcessSchema(many=True).dump(rows))
+
+
+def _latest_versions() -> dict[str, tuple[int, str]]:
+    """``{key: (latest version, its name)}`` of every deployed process."""
+    latest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    query = select(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name).join(
+        latest, (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version))
+    return {key: (version, name) for key, version, name in db.session.execute(query)}
+
+
+@bp.post("/processes/<key>/instances")
+@require_role("staff")
+@operation("Start an instance of a process's latest version", tags=["instances"], body=DataBodySchema,
+           responses={201: ("started; Location names the instance", StartedSchema)},
+           errors=(400, 403, 404, 422))
+def start(key: str):
+    body = _json_body(DataBodySchema)
+    with command() as session:
+        instance = runtime.start_instance(session, key, data=body["data"], actor=current_user.username)
+        answer = StartedSchema().dump(instance)
+    return jsonify(answer), 201, {"Location": url_for(".instance", instance_id=answer["id"])}
+
+
+@bp.get("/instances/<int:instance_id>")
+@login_required
+@operation("An instance: status, version, data and open tasks", tags=["instances"],
+           responses={200: ("the instance", InstanceSchema)}, errors=(403, 404))
+def instance(instance_id: int):
+    session = db.session
+    row = instances.get_visible(session, current_user, instance_id)
+    open_tasks = [tasks.task_dict(t) for t in instances.tasks_of(session, instance_id)
+                  if t.state in OPEN_TASK_STATES]
+    return jsonify(InstanceSchema().dump({
+        "id": row.id, "process_key": row.process_key, "version": instances.version_of(session, row),
+        "status": row.status, "tracking_code": row.tracking_code, "started_by": row.started_by,
+        "created_at": row.created_at, "completed_at": row.completed_at,
+        "data": instances.current_data(session, instance_id), "open_tasks": open_tasks,
+    }))
+
+
+@bp.get("/instances/<int:instance_id>/events")
+@login_required
+@operation("An instance's audit timeline, oldest first", tags=["instances"],
+           responses={200: ("the events", EventSchema(many=True))}, errors=(403, 404))
+def events(instance_id: int):
+    instances.get_visible(db.session, current_user, instance_id)
+    return jsonify(EventSchema(many=True).dump(instances.events_of(db.session, instance_id)))
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+
+@bp.get("/tasks")
+@login_required
+@operation("Tasks of the caller's groups (admins: every group)", tags=["tasks"], query=TaskQuerySchema,
+           responses={200: ("the tasks, soonest due first", TaskSchema(many=True))}, errors=(422,))
+def task_list():
+    query = TaskQuerySchema().load(request.args, unknown=EXCLUDE)
+    rows = tasks.list_tasks(db.session, state=query["state"], group=query["group"], user=current_user,
+                            limit=query["limit"])
+    return jsonify([tasks.task_dict(t) for t in rows])
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required
+@operation("Claim an unclaimed task of one of the caller's groups", tags=["tasks"],
+           responses={200: ("the task, now claimed by the caller", TaskSchema)}, errors=(400, 403, 404, 409))
+def claim(task_id: int):
+    with command() as session:
+        answer = tasks.task_dict(tasks.claim_task(session, task_id, current_user))
+    return jsonify(answer)
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+@login_required
+@operation("Give a claimed task back to its group (its assignee, or an admin)", tags=["tasks"],
+           responses={200: ("the task, unclaimed", TaskSchema)}, errors=(400, 403, 404, 409))
+def unclaim(task_id: int):
+    with command() as session:
+        answer = tasks.task_dict(tasks.unclaim_task(session, task_id, current_user))
+    return jsonify(answer)
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@login_required
+@operation("Complete a task with its form data; the process runs on to its next wait", tags=["tasks"],
+           body=DataBodySchema, responses={200: ("the task, completed", TaskSchema)},
+           errors=(400, 403, 404, 409, 422))
+def complete(task_id: int):
+    body = _json_body(DataBodySchema)
+    with command() as session:
+        answer = tasks.task_dict(tasks.complete_task(session, task_id, current_user, body["data"]))
+    return jsonify(answer)
+
+
+# --- definitions and the document ---------------------------------------------------------------
+
+
+@bp.post("/definitions")
+@require_role("process_owner")
+@operation("Deploy BPMN, DMN and JSON form files; identical content makes no new version",
+           tags=["definitions"], multipart=DeployFormSchema,
+           responses={201: ("at least one new version", DeployedSchema(many=True)),
+                      200: ("nothing new: every process was already deployed as sent", DeployedSchema(many=True))},
+           errors=(400, 403, 422))
+def deploy():
+    payload = {"files": [f for name in request.files for f in request.files.getlist(name)]}
+    if "note" in request.form:
+        payload["note"] = request.form["note"]
+    form = DeployFormSchema().load(payload)
+    files = _read_files(form["files"])
+    with command() as session:
+        results = definitions.deploy(session, files, actor=current_user.username, note=form["note"],
+                                     known_operators=services.operator_names())
+    return jsonify(DeployedSchema(many=True).dump(results)), 201 if any(r.created for r in results) else 200
+
+
+def _read_files(uploads) -> dict[str, bytes]:
+    """Uploaded files by base name; files over the size limit are read only far enough
+    for validation to refuse them."""
+    files: dict[str, bytes] = {}
+    problems = []
+    for upload in uploads:
+        name = PureWindowsPath(upload.filename or "").name.strip()  # splits on / and \ alike
+        if not name:
+            problems.append("every file needs a file name")
+        elif name in files:
+            problems.append(f"two files are named {name}")
+        else:
+            files[name] = upload.read(MAX_XML_BYTES + 1)
+    if problems:
+        raise RequestError({"files": problems})
+    return files
+
+
+@bp.get("/openapi.json")
+@operation("This document: the OpenAPI 3 description of the API", tags=["meta"], public=True,
+           responses={200: ("the OpenAPI document", None)})
+def openapi_document():
+    document = current_app.extensions.get("sek_openapi")
+    if document is None:
+        document = current_app.extensions["sek_openapi"] = build_document(current_app, bp.name)
+    return jsonify(document)

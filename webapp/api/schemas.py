@@ -1,0 +1,129 @@
+"""Marshmallow schemas of the JSON API: what requests may carry and what answers hold.
+
+Request schemas load and validate bodies and query strings (a refusal is a 422 with
+the field names); response schemas dump rows. The OpenAPI document is generated
+from the same classes (``openapi.py``), so the documentation cannot drift from the
+code.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from engine.tasks import STATE_FILTERS
+
+
+def _doc(text: str, **extra) -> dict:
+    return {"description": text, **extra}
+
+
+# --- requests -------------------------------------------------------------------------
+
+
+class DataBodySchema(Schema):
+    """``{"data": {...}}``: the body of starting an instance and of completing a task."""
+
+    data = fields.Dict(keys=fields.String(), load_default=dict,
+                       metadata=_doc("process or form data; a JSON object"))
+
+
+class TaskQuerySchema(Schema):
+    """The filters of ``GET /tasks``."""
+
+    state = fields.String(load_default="ready", validate=validate.OneOf(sorted(STATE_FILTERS)),
+                          metadata=_doc("which tasks: ready (unclaimed), claimed, open, completed, "
+                                        "cancelled or all"))
+    group = fields.String(load_default=None, metadata=_doc("only this group's tasks"))
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000),
+                           metadata=_doc("at most this many tasks"))
+
+
+class DeployFormSchema(Schema):
+    """The multipart form of ``POST /definitions``."""
+
+    files = fields.List(
+        fields.Raw(metadata={"type": "string", "format": "binary"}),
+        required=True, validate=validate.Length(min=1, error="send one or more BPMN, DMN or JSON files"),
+        metadata=_doc("BPMN, DMN and JSON form files; every file a process references must be sent"),
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=2000),
+                         metadata=_doc("why this version was deployed"))
+
+
+# --- answers ----------------------------------------------------------------------------
+
+
+class ProcessSchema(Schema):
+    """One process of the catalog, and whether (in which version) it is deployed."""
+
+    key = fields.String(required=True, metadata=_doc("the BPMN process id"))
+    sek_code = fields.String(allow_none=True, metadata=_doc("SEK 08-04-xx code; null outside the catalog"))
+    title = fields.String(metadata=_doc("Turkish title"))
+    title_en = fields.String(metadata=_doc("English title"))
+    version = fields.Integer(allow_none=True, metadata=_doc("latest deployed version; null if not deployed"))
+    executable = fields.Boolean(metadata=_doc("true when a version is deployed, so instances can start"))
+
+
+class StartedSchema(Schema):
+    id = fields.Integer()
+    tracking_code = fields.String(metadata=_doc("what the requester follows the request by"))
+    status = fields.String(metadata=_doc("running, waiting, completed, error or cancelled"))
+
+
+class TaskSchema(Schema):
+    """A user task; the shape of ``engine.tasks.task_dict`` and ``sek tasks --json``."""
+
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    bpmn_id = fields.String(metadata=_doc("the user task's id in the BPMN diagram"))
+    name = fields.String()
+    group = fields.String(metadata=_doc("the group whose members see the task"))
+    assignee = fields.String(allow_none=True, metadata=_doc("who claimed it; null if unclaimed"))
+    state = fields.String(metadata=_doc("ready, claimed, completed or cancelled"))
+
+
+class InstanceSchema(Schema):
+    id = fields.Integer()
+    process_key = fields.String()
+    version = fields.Integer(metadata=_doc("the definition version the instance runs on"))
+    status = fields.String(metadata=_doc("running, waiting, completed, error or cancelled"))
+    tracking_code = fields.String()
+    started_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    data = fields.Dict(metadata=_doc("the process data as it stands, without engine-internal keys"))
+    open_tasks = fields.List(fields.Nested(TaskSchema))
+
+
+class EventSchema(Schema):
+    """One audit event of an instance's timeline."""
+
+    seq = fields.Integer(metadata=_doc("position in the instance's hash chain"))
+    action = fields.String(metadata=_doc("instance.started, task.claimed, task.completed, ..."))
+    actor = fields.String(allow_none=True)
+    at = fields.DateTime(attribute="created_at")
+    data = fields.Dict(metadata=_doc("what was submitted or changed"))
+
+
+class DeployedSchema(Schema):
+    """One process version a deployment produced or found unchanged."""
+
+    key = fields.String()
+    version = fields.Integer()
+    created = fields.Boolean(metadata=_doc("false when identical content was already deployed"))
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(metadata=_doc("unauthorized, forbidden, not_found, conflict, invalid, csrf, ..."))
+    message = fields.String()
+    fields_ = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
+        metadata=_doc("messages by field name (`_schema`: the body as a whole), "
+                      "or by file:element_id for definitions"),
+    )
+
+
+class ErrorSchema(Schema):
+    """Every refusal: ``{"error": {"code", "message", "fields"}}``."""
+
+    error = fields.Nested(ErrorBodySchema)
