@@ -1,0 +1,195 @@
+"""Browser fixtures: the real app served on 127.0.0.1, Debian's chromium driven by Playwright.
+
+One live server and one browser serve the whole folder; every test gets fresh browser
+contexts (no shared cookies) and its own users and requests, so tests do not depend
+on each other's order. A failing test leaves full-page screenshots of its pages in
+``tests/browser/screenshots/``.
+
+Only Debian's ``chromium`` is used (``make browser`` installs it): Playwright's own
+downloaded browsers are never needed, and the flags below keep Chromium from
+reaching out to the (closed) network.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from engine import definitions, migrate, runtime, services, users, validation
+from engine.db import make_engine, make_session_factory, transaction
+from engine.models import HumanTask
+from webapp import create_app
+from webapp.extensions import db as flask_db
+
+ROOT = Path(__file__).resolve().parents[2]
+BPMN = ROOT / "bpmn"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+PASSWORD = "parola123"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 375, "height": 740}
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TURKISH_CATALOG = ROOT / "webapp" / "translations" / "tr" / "LC_MESSAGES" / "messages.mo"
+
+
+@dataclass
+class Site:
+    """The running app: its address, its database, and the steps tests share."""
+
+    url: str
+    factory: object
+
+    def tx(self):
+        """One committed transaction on the app's database (as a CLI command would)."""
+        return transaction(self.factory)
+
+    def at(self, path: str) -> str:
+        return self.url + path
+
+    def add_user(self, username: str, *groups: str) -> str:
+        with self.tx() as session:
+            users.add_user(session, username, groups=groups, roles=("staff",), password=PASSWORD)
+        return username
+
+    def start_request(self, subject: str, requester: str = "Ali Veli",
+                      requester_email: str = "ali.veli@ogr.example.edu.tr") -> int:
+        with self.tx() as session:
+            instance = runtime.start_instance(session, "user_support", actor="portal", data={
+                "subject": subject, "requester": requester, "requester_email": requester_email,
+            })
+            return instance.id
+
+    def task_id(self, instance_id: int, bpmn_id: str = "triage") -> int:
+        with self.tx() as session:
+            return session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                              HumanTask.bpmn_id == bpmn_id))
+
+    def task(self, task_id: int) -> HumanTask:
+        with self.tx() as session:
+            return session.get(HumanTask, task_id)
+
+    def sign_in(self, page: Page, username: str, password: str = PASSWORD) -> None:
+        """Sign in through the real form and land on the inbox."""
+        page.goto(self.at("/login"))
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(re.compile(r"/inbox"))
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The app on a fresh, migrated SQLite file with ``bpmn/`` deployed, served in a thread."""
+    if not TURKISH_CATALOG.exists():
+        pytest.fail("the Turkish catalog is not compiled, so the UI would speak English: "
+                    "run `make translations` (part of `make test`)", pytrace=False)
+    folder = tmp_path_factory.mktemp("browser-data")
+    url = f"sqlite:///{folder / 'sek.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        definitions.deploy(session, validation.load_paths([str(BPMN)]),
+                           known_operators=services.operator_names())
+    app = create_app({
+        "SEK_DATA_DIR": str(folder), "DATABASE_URL": url, "SECRET_KEY": "browser-test-secret",
+        "SMTP_HOST": None, "SMTP_PORT": "25", "SMTP_USER": None, "SMTP_PASSWORD": None,
+        "SMTP_STARTTLS": "false", "MAIL_FROM": "sek@localhost", "SEK_JOB_BACKOFF_SECONDS": "30",
+        "SEK_WORKER_POLL_SECONDS": "1", "SEK_DEFAULT_LOCALE": "tr", "SEK_TIMEZONE": "Europe/Istanbul",
+        "SEK_SECURE_COOKIES": "false", "SEK_SESSION_HOURS": "12", "SEK_LOGIN_MAX_FAILURES": "5",
+        "SEK_LOGIN_WINDOW_MINUTES": "15",
+    })
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="sek-live-server", daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}", factory)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            flask_db.engine.dispose()
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not on PATH: the browser tests need it "
+                    "(`make browser`, part of `make test`, installs it with apt-get)", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell a failure at teardown."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """Every JavaScript dialog (alert, confirm, prompt) any page of the test opened."""
+    return []
+
+
+@pytest.fixture
+def open_page(request, browser, dialogs):
+    """Open a page in a new browser context (own cookies); ``open_page(viewport=PHONE)``.
+
+    Dialogs are recorded and dismissed; a test that opened one fails. When the test
+    fails, each page it opened is saved as a full-page screenshot.
+    """
+    contexts, pages = [], []
+
+    def open_(viewport: dict | None = None, **options) -> Page:
+        context = browser.new_context(viewport=viewport or DESKTOP, locale="tr-TR", **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(f"{dialog.type}: {dialog.message}"), dialog.dismiss()))
+        pages.append(page)
+        return page
+
+    yield open_
+    report = getattr(request.node, "report_call", None) or getattr(request.node, "report_setup", None)
+    if report is not None and report.failed:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        for number, page in enumerate(pages, start=1):
+            suffix = "" if number == 1 else f"-{number}"
+            try:
+                page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=True)
+            except Exception as exc:  # a crashed page must not hide the test's own failure
+                print(f"could not save a screenshot of page {number}: {exc}")
+    for context in contexts:
+        context.close()
+    assert not dialogs, f"a page opened a JavaScript dialog: {dialogs}"
+
+
+@pytest.fixture
+def page(open_page) -> Page:
+    """A desktop-sized page in a fresh browser context."""
+    return open_page()
+
+
+@pytest.fixture
+def phone_page(open_page) -> Page:
+    """A phone-sized touch page (375x740) in a fresh browser context."""
+    return open_page(viewport=PHONE, is_mobile=True, has_touch=True)
