@@ -11,11 +11,20 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from engine.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ScriptError,
+    ValidationError,
+    WorkflowError,
+)
 
 from .extensions import db
 
-STATUS = {NotFoundError: 404, PermissionDeniedError: 403, ConflictError: 409, ValidationError: 422}
+# A process that fails on the data given (a script, an expression) changes nothing: 422, like bad input.
+STATUS = {NotFoundError: 404, PermissionDeniedError: 403, ConflictError: 409, ValidationError: 422,
+          WorkflowError: 422, ScriptError: 422}
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests", 500: "server_error"}
 
@@ -45,7 +54,8 @@ def register_error_handlers(app) -> None:
         status = next(code for cls, code in STATUS.items() if isinstance(exc, cls))
         if wants_json():
             fields = exc.as_dict() if isinstance(exc, ValidationError) else None
-            return json_error(status, CODES[status], exc.message, fields)
+            code = "process_error" if isinstance(exc, WorkflowError | ScriptError) else CODES[status]
+            return json_error(status, code, exc.message, fields)
         messages = {403: _("You are not allowed to do this."), 404: _("This page does not exist.")}
         detail = messages.get(status, exc.message)
         return _page(status, detail)

@@ -139,3 +139,22 @@ def test_staff_cannot_reassign(client, auth, make_user, support_request, db):
     assert response.status_code == 403
     with db.tx() as session:
         assert session.get(HumanTask, task_id).assignee is None
+
+
+def test_a_process_failing_on_the_answer_saves_nothing_and_says_where(client, auth, make_user, db, deploy):
+    from pathlib import Path
+
+    from engine import runtime
+
+    make_user("ayse", groups=("helpdesk",))
+    deploy(Path(__file__).resolve().parents[1] / "data" / "webapp" / "broken_route.bpmn")
+    with db.tx() as session:
+        instance_id = runtime.start_instance(session, "broken_route", data={"divisor": 0}).id
+    task_id = _task_id(db, instance_id, "ask")
+    auth.login("ayse")
+    response = client.post(f"/tasks/{task_id}/complete", data={"csrf_token": auth.csrf(f"/tasks/{task_id}")})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "divide" in html and "hiçbir şey kaydedilmedi" in html
+    with db.tx() as session:
+        assert session.get(HumanTask, task_id).state == "ready"

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import inbox, instances, tasks
-from engine.errors import ConflictError, PermissionDeniedError, ValidationError
+from engine.errors import ConflictError, PermissionDeniedError, ScriptError, ValidationError, WorkflowError
 from engine.inbox import InboxFilter
 from engine.models import OPEN_TASK_STATES, HumanTask
 
@@ -149,6 +149,11 @@ def complete(task_id: int):
         general = attach_problems(fields, exc.problems)
         return _render_task(tasks.get_task(db.session, task_id), fields,
                             [_("Please correct the marked fields."), *general], status=422)
+    except (WorkflowError, ScriptError) as exc:
+        # The process failed on this data (a script, an expression): nothing was saved.
+        notice = _("The process could not continue with this answer, so nothing was saved: %(reason)s",
+                   reason=exc.message)
+        return _render_task(tasks.get_task(db.session, task_id), fields, [notice], status=422)
     except (ConflictError, PermissionDeniedError):
         # Someone else completed or took it meanwhile: say so plainly, keep what was typed.
         db.session.expire_all()
