@@ -45,7 +45,11 @@ def login():
                     status = 401
                 else:
                     users.clear_login_failures(db_session, keys[0])
+                    # A fresh session against fixation, keeping the language chosen on the way in.
+                    lang = session.get("lang")
                     session.clear()
+                    if lang in users.LOCALES:
+                        session["lang"] = lang
                     session.permanent = True
                     login_user(user)
         if error is None:
