@@ -37,7 +37,7 @@ translations: $(VENV)/.installed
 ## re-extract the UI strings and merge them into the .po catalogs (for translators)
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o webapp/translations/messages.pot webapp
-	$(BIN)/pybabel update -N -i webapp/translations/messages.pot -d webapp/translations
+	$(BIN)/pybabel update -N --ignore-obsolete -i webapp/translations/messages.pot -d webapp/translations
 
 install: $(VENV)/.installed static translations
 
