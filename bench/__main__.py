@@ -127,14 +127,13 @@ GROUP_SECTION = InboxFilter(section="group", sort="due", per_page=25)
 
 def _inbox_queries(bench: Bench, user: User) -> None:
     with transaction(bench.factory) as session:
-        counts = inbox.section_counts(session, user)
+        summary = inbox.overview(session, user)
         page = inbox.inbox_page(session, user, GROUP_SECTION)
-        groups = inbox.group_counts(session, user)
-        processes = inbox.process_keys(session, user)
     # A broken query must not look fast: a full page, consistent counts, one badge row.
-    assert len(page.items) == 25 and page.total == counts["group"] > 25
-    assert [row["group"] for row in groups] == ["helpdesk"] and groups[0]["ready"] == page.total
-    assert processes == ["bench_three"]
+    assert len(page.items) == 25 and page.total == summary.sections["group"] > 25
+    assert [row["group"] for row in summary.groups] == ["helpdesk"]
+    assert summary.groups[0]["ready"] == page.total
+    assert summary.processes == ["bench_three"]
 
 
 def _fill_history(bench: Bench, count: int, backlog: int) -> None:

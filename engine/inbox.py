@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .errors import Problem, ValidationError
@@ -99,39 +99,44 @@ def inbox_page(session: Session, user: User, flt: InboxFilter, *, now: datetime 
     return Page(items, total, flt.page, flt.per_page)
 
 
-def group_counts(session: Session, user: User, *, now: datetime | None = None) -> list[dict]:
-    """Per visible group: unclaimed, claimed and overdue open tasks (the inbox badges)."""
+@dataclass(frozen=True)
+class Overview:
+    """Everything around the task list: section sizes, per-group badges, process choices."""
+
+    sections: dict[str, int]
+    groups: list[dict]
+    processes: list[str]
+
+
+def overview(session: Session, user: User, *, now: datetime | None = None) -> Overview:
+    """Section counts, per-group counts (unclaimed, claimed, overdue) and the processes
+    with open tasks, from ONE aggregate over the open tasks the user can see.
+
+    Its cost follows the open backlog of the user's groups, not the history.
+    """
     now = now or utcnow()
     groups = visible_groups(user)
+    mine = and_(HumanTask.state == TaskState.CLAIMED, HumanTask.assignee == user.username)
     query = (
-        select(HumanTask.group_name, HumanTask.state, func.count(),
-               func.count().filter(HumanTask.due_at < now))
+        select(HumanTask.group_name, HumanTask.state, HumanTask.process_key, mine.label("mine"),
+               func.count(), func.count().filter(HumanTask.due_at < now))
         .where(HumanTask.state.in_(OPEN_TASK_STATES))
-        .group_by(HumanTask.group_name, HumanTask.state)
+        .group_by(HumanTask.group_name, HumanTask.state, HumanTask.process_key, mine)
     )
     if groups is not None:
-        query = query.where(HumanTask.group_name.in_(sorted(groups)))
-    counts = {slug: {"group": slug, "ready": 0, "claimed": 0, "overdue": 0} for slug in sorted(groups or ())}
-    for group, state, count, overdue in session.execute(query):
-        row = counts.setdefault(group, {"group": group, "ready": 0, "claimed": 0, "overdue": 0})
-        row[state] = count
-        row["overdue"] += overdue
-    return [counts[slug] for slug in sorted(counts)]
-
-
-def section_counts(session: Session, user: User) -> dict[str, int]:
-    """How many tasks each inbox section holds, unfiltered."""
-    return {
-        section: session.scalar(select(func.count()).select_from(
-            _section_query(user, section).subquery()))
-        for section in SECTIONS
-    }
-
-
-def process_keys(session: Session, user: User) -> list[str]:
-    """The processes that have open tasks the user can see (the process filter's choices)."""
-    query = select(HumanTask.process_key).where(HumanTask.state.in_(OPEN_TASK_STATES)).distinct()
-    groups = visible_groups(user)
-    if groups is not None:
-        query = query.where(HumanTask.group_name.in_(sorted(groups)))
-    return sorted(session.scalars(query))
+        query = query.where(or_(HumanTask.group_name.in_(sorted(groups)), mine))
+    sections = {"mine": 0, "group": 0}
+    badges = {slug: {"group": slug, "ready": 0, "claimed": 0, "overdue": 0} for slug in sorted(groups or ())}
+    processes = set()
+    for group, state, process_key, is_mine, count, late in session.execute(query):
+        if is_mine:
+            sections["mine"] += count
+        if groups is not None and group not in groups:
+            continue  # claimed by the user in a group they have left: only "mine" shows it
+        if state == TaskState.READY:
+            sections["group"] += count
+        row = badges.setdefault(group, {"group": group, "ready": 0, "claimed": 0, "overdue": 0})
+        row[state] += count
+        row["overdue"] += late
+        processes.add(process_key)
+    return Overview(sections, [badges[slug] for slug in sorted(badges)], sorted(processes))

@@ -61,14 +61,16 @@ def test_sections_filters_sort_and_pages(db, deploy, people):
         assert [t.id for t in late.items] == [rows[0].id]
         mine = inbox.inbox_page(session, ayse, InboxFilter(section="mine"))
         assert [t.id for t in mine.items] == [rows[3].id]
-        assert inbox.section_counts(session, ayse) == {"mine": 1, "group": 6}
-        assert inbox.group_counts(session, ayse) == [{"group": "helpdesk", "ready": 6, "claimed": 1, "overdue": 1}]
-        assert inbox.process_keys(session, ayse) == ["user_support"]
+        summary = inbox.overview(session, ayse)
+        assert summary.sections == {"mine": 1, "group": 6}
+        assert summary.groups == [{"group": "helpdesk", "ready": 6, "claimed": 1, "overdue": 1}]
+        assert summary.processes == ["user_support"]
         assert inbox.inbox_page(session, ayse, InboxFilter(section="group", process="three_steps")).total == 0
 
         mehmet = _user(session, "mehmet")
         assert inbox.inbox_page(session, mehmet, InboxFilter(section="group")).total == 0
-        assert inbox.group_counts(session, mehmet) == [{"group": "network", "ready": 0, "claimed": 0, "overdue": 0}]
+        assert inbox.overview(session, mehmet) == inbox.Overview(
+            {"mine": 0, "group": 0}, [{"group": "network", "ready": 0, "claimed": 0, "overdue": 0}], [])
         root = _user(session, "root")
         assert inbox.inbox_page(session, root, InboxFilter(section="group")).total == 6
 

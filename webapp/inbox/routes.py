@@ -44,15 +44,12 @@ def _filter() -> InboxFilter:
 def index():
     flt = _filter()
     session = db.session
-    counts = inbox.section_counts(session, current_user)
-    if "section" not in request.args and not counts["mine"] and counts["group"]:
+    summary = inbox.overview(session, current_user)
+    if "section" not in request.args and not summary.sections["mine"] and summary.sections["group"]:
         flt = InboxFilter(**{**flt.__dict__, "section": "group"})
     page = inbox.inbox_page(session, current_user, flt)
-    return render_template(
-        "inbox/index.html", page=page, flt=flt, counts=counts,
-        groups=inbox.group_counts(session, current_user),
-        processes=inbox.process_keys(session, current_user),
-    )
+    return render_template("inbox/index.html", page=page, flt=flt, counts=summary.sections,
+                           groups=summary.groups, processes=summary.processes)
 
 
 def _visible_task(task_id: int) -> HumanTask:

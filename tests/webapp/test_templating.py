@@ -1,0 +1,26 @@
+"""Template helpers: the fast date formatting says exactly what Babel would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask_babel import format_datetime, refresh
+
+from webapp.templating import when
+
+
+@pytest.mark.parametrize("locale", ["tr", "en"])
+def test_short_dates_match_babel(app, locale):
+    moments = [datetime(2026, 11, 23, 3, 7, tzinfo=UTC), datetime(2026, 1, 5, 15, 45, tzinfo=UTC),
+               datetime(2026, 7, 31, 21, 0, tzinfo=UTC), datetime(2027, 3, 1, 0, 30, tzinfo=UTC)]
+    with app.test_request_context("/inbox"):
+        from flask import session
+
+        session["lang"] = locale
+        refresh()
+        for moment in moments:
+            assert when(moment) == format_datetime(moment, "short")
+        assert when(None) == "–"
+        assert when(moments[0]) == {"tr": "23.11.2026 06:07", "en": "11/23/26, 6:07\u202fAM"}[locale]
+        assert when(moments[0], "medium") == format_datetime(moments[0], "medium")
