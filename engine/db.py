@@ -18,6 +18,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import ConflictError
 
+# Execution option for sessions that only read (page views): on SQLite their
+# transactions start deferred instead of taking the write lock. They must not write.
+READ_ONLY = "sek_read_only"
+
 
 def sqlite_url(data_dir: str | Path) -> str:
     """The embedded default: ``sek.db`` in the data folder."""
@@ -54,6 +58,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get(READ_ONLY):
+            # A reader sees a WAL snapshot and never waits for, or blocks, a writer.
+            connection.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front: a read-then-write command can
         # never fail half-way with "database is locked" after reading stale data.
         connection.exec_driver_sql("BEGIN IMMEDIATE")

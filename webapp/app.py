@@ -10,6 +10,7 @@ from flask_login import current_user
 from engine.users import LOCALES
 
 from .config import load_config, secret_key, truthy
+from .db import mark_page_views_read_only
 from .extensions import babel, csrf, db, login_manager
 
 
@@ -49,6 +50,7 @@ def build_app(config: dict | None = None) -> Flask:
     auth.init_login(login_manager)
     templating.init_templating(app)
     register_error_handlers(app)
+    app.before_request(mark_page_views_read_only)
     app.before_request(_protect)
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, admin_bp, api_bp):

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import request
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.db import READ_ONLY
 from engine.errors import ConflictError
 
 from .extensions import db
@@ -30,3 +32,13 @@ def command() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def mark_page_views_read_only() -> None:
+    """Before a GET page view: its transactions only read (on SQLite they then neither wait
+    for nor block the writers). API GETs may record token use, so they keep the default.
+    A GET page must never change anything; state changes are POSTs through :func:`command`.
+    """
+    if request.method in ("GET", "HEAD") and not request.path.startswith("/api/"):
+        session = db.session()
+        session.execution_options = session.execution_options.union({READ_ONLY: True})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from engine.models import AuditEvent, HumanTask
@@ -158,3 +159,25 @@ def test_a_process_failing_on_the_answer_saves_nothing_and_says_where(client, au
     assert "divide" in html and "hiçbir şey kaydedilmedi" in html
     with db.tx() as session:
         assert session.get(HumanTask, task_id).state == "ready"
+
+
+def test_page_views_do_not_wait_for_a_writer_on_sqlite(client, auth, make_user, support_request, db):
+    """A GET page reads a WAL snapshot: a long write elsewhere does not hold it up."""
+    import time
+
+    from sqlalchemy import text
+
+    if db.dialect != "sqlite":
+        pytest.skip("the write lock at BEGIN is SQLite's (PostgreSQL readers never wait)")
+    make_user("ayse", groups=("helpdesk",))
+    task_id = _task_id(db, support_request())
+    auth.login("ayse")
+    with db.engine.connect() as writer:
+        writer.execute(text("UPDATE human_task SET name = 'renamed meanwhile' WHERE id = :id"), {"id": task_id})
+        started = time.monotonic()     # the writer holds the write lock (BEGIN IMMEDIATE) ...
+        page = client.get("/inbox?section=group")
+        waited = time.monotonic() - started
+        writer.rollback()
+    assert page.status_code == 200 and f'data-task-id="{task_id}"' in page.get_data(as_text=True)
+    assert "renamed meanwhile" not in page.get_data(as_text=True)   # ... and is not visible
+    assert waited < 5, f"the page waited {waited:.1f}s for the writer (busy timeout is 30s)"
