@@ -58,6 +58,15 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
+@dataclass(frozen=True)
+class Overview:
+    """Everything around the task list: section sizes, per-group badges, process choices."""
+
+    sections: dict[str, int]
+    groups: list[dict]
+    processes: list[str]
+
+
 def visible_groups(user: User) -> set[str] | None:
     """The groups whose tasks a user sees; ``None`` means every group (admins)."""
     return None if user.has_role("admin") else user.group_slugs
@@ -74,10 +83,13 @@ def _section_query(user: User, section: str):
     return query
 
 
-def inbox_page(session: Session, user: User, flt: InboxFilter, *, now: datetime | None = None) -> Page:
+def inbox_page(session: Session, user: User, flt: InboxFilter, *, now: datetime | None = None,
+               overview_: Overview | None = None) -> Page:
     """One page of a user's inbox section ("mine": claimed by the user; "group":
     unclaimed tasks of the user's groups), filtered and sorted.
 
+    :param overview_: the user's :func:`overview` of this transaction, if already known:
+        an unfiltered section then takes its size from there instead of counting again
     :raises ValidationError: a bad section, sort, page or page size
     """
     flt.check()
@@ -89,7 +101,10 @@ def inbox_page(session: Session, user: User, flt: InboxFilter, *, now: datetime 
         query = query.where(HumanTask.group_name == flt.group)
     if flt.overdue:
         query = query.where(HumanTask.due_at < now)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if overview_ is not None and not (flt.process or flt.group or flt.overdue):
+        total = overview_.sections[flt.section]
+    else:
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if flt.sort == "due":
         order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
     else:
@@ -97,15 +112,6 @@ def inbox_page(session: Session, user: User, flt: InboxFilter, *, now: datetime 
     items = list(session.scalars(query.order_by(*order).limit(flt.per_page)
                                  .offset((flt.page - 1) * flt.per_page)))
     return Page(items, total, flt.page, flt.per_page)
-
-
-@dataclass(frozen=True)
-class Overview:
-    """Everything around the task list: section sizes, per-group badges, process choices."""
-
-    sections: dict[str, int]
-    groups: list[dict]
-    processes: list[str]
 
 
 def overview(session: Session, user: User, *, now: datetime | None = None) -> Overview:

@@ -136,3 +136,17 @@ def test_deactivation_bumps_the_session_epoch_and_kills_tokens(db, people):
         assert users.user_for_token(session, token) is None
         with pytest.raises(ValidationError):
             users.set_active(session, "root", False, actor="root")
+
+
+def test_an_unfiltered_page_takes_its_size_from_the_overview(db, deploy, people):
+    deploy(BPMN)
+    for n in range(3):
+        _start(db, f"talep {n}")
+    with db.tx() as session:
+        ayse = _user(session, "ayse")
+        summary = inbox.overview(session, ayse)
+        for flt in (InboxFilter(section="group"), InboxFilter(section="mine"),
+                    InboxFilter(section="group", overdue=True), InboxFilter(section="group", process="x")):
+            counted = inbox.inbox_page(session, ayse, flt)
+            assert inbox.inbox_page(session, ayse, flt, overview_=summary).total == counted.total
+        assert counted.total == 0 and summary.sections["group"] == 3

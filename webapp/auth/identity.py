@@ -7,6 +7,7 @@ from functools import wraps
 from flask import flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
+from sqlalchemy.orm import selectinload
 
 from engine import users
 from engine.errors import PermissionDeniedError
@@ -31,7 +32,7 @@ def _load_session_user(identity: str) -> User | None:
     user_id, _, epoch = identity.partition(":")
     if not user_id.isdigit() or not epoch.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[selectinload(User.groups)])
     if user is None or not user.active or (user.session_epoch or 0) != int(epoch):
         return None
     return user

@@ -47,7 +47,7 @@ def index():
     summary = inbox.overview(session, current_user)
     if "section" not in request.args and not summary.sections["mine"] and summary.sections["group"]:
         flt = InboxFilter(**{**flt.__dict__, "section": "group"})
-    page = inbox.inbox_page(session, current_user, flt)
+    page = inbox.inbox_page(session, current_user, flt, overview_=summary)
     return render_template("inbox/index.html", page=page, flt=flt, counts=summary.sections,
                            groups=summary.groups, processes=summary.processes)
 
