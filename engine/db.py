@@ -72,12 +72,11 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Run one command in one transaction: commit at the end, roll back on error.
+def committing(session: Session) -> Iterator[Session]:
+    """Commit ``session`` when the block ends normally, roll it back on any exception.
 
     A lost optimistic-locking race surfaces as :class:`ConflictError`.
     """
-    session = factory()
     try:
         yield session
         session.commit()
@@ -87,5 +86,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Run one command in one new session and transaction (see :func:`committing`)."""
+    session = factory()
+    try:
+        with committing(session):
+            yield session
     finally:
         session.close()

@@ -34,6 +34,7 @@ def build_app(config: dict | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE=config.get("SEK_TIMEZONE") or "Europe/Istanbul",
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
+    app.json.ensure_ascii = False   # Turkish text stays readable in JSON answers
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

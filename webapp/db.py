@@ -3,35 +3,19 @@ transaction, committed at the edge)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from flask import request
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from engine.db import READ_ONLY
-from engine.errors import ConflictError
+from engine.db import READ_ONLY, committing
 
 from .extensions import db
 
 
-@contextmanager
-def command() -> Iterator[Session]:
+def command():
     """Run a state change in the request's session: commit at the end, roll back on error.
 
     A lost optimistic-locking race surfaces as :class:`ConflictError`.
     """
-    session = db.session
-    try:
-        yield session
-        session.commit()
-    except StaleDataError as exc:
-        session.rollback()
-        raise ConflictError("someone else changed this instance first; reload and try again") from exc
-    except BaseException:
-        session.rollback()
-        raise
+    return committing(db.session)
 
 
 def mark_page_views_read_only() -> None:
