@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, spiff, sync
+from . import audit, definitions, spiff, sync, workdays
 from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
 from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
 
@@ -47,7 +47,7 @@ def script_engine():
     if _engines.engine is None:
         from .sandbox import SandboxScriptEngine
 
-        _engines.engine = SandboxScriptEngine()
+        _engines.engine = SandboxScriptEngine(helpers=workdays.SCRIPT_HELPERS)
     return _engines.engine
 
 

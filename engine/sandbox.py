@@ -25,7 +25,7 @@ import re
 import sys
 import time
 import types
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 from decimal import Decimal
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
@@ -41,6 +41,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine.errors import ScriptError
+
+from .clock import ScriptDatetime
 
 # The tracer counts only frames compiled under this name (module code, functions,
 # lambdas and comprehensions of the script), never the engine's own code.
@@ -68,7 +70,7 @@ def _namespace(module: types.ModuleType, names: list[str]) -> types.SimpleNamesp
 _BUILTINS = {
     **{name: value for name, value in safe_builtins.items() if name not in _LEFT_OUT},
     **{name: getattr(builtins, name) for name in _MORE_BUILTINS.split()},
-    "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
+    "datetime": ScriptDatetime, "date": date, "timedelta": timedelta, "timezone": timezone,
     "Decimal": Decimal,
     "math": _namespace(math, [name for name in dir(math) if not name.startswith("_")]),
     "re": _namespace(re, ["compile", "escape", "findall", "finditer", "fullmatch", "match", "search",

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     TaskConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as timer_module
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
@@ -29,6 +30,8 @@ from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
+
+from . import clock
 
 SERIALIZER_VERSION = "sek-1"
 
@@ -135,6 +138,8 @@ class _Serializers:
         if cls.registry is None:
             for iterator in (TaskIterator, BpmnTaskIterator):
                 _lift_depth_limit(iterator.__init__)
+            # Timers ask ``datetime.now``: let them read the engine's clock.
+            timer_module.datetime = clock.ShiftedDatetime
             cls.registry = _build_registry()
         return cls.registry
 

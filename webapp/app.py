@@ -9,13 +9,14 @@ from flask_login import current_user
 
 from engine.users import LOCALES
 
-from .config import load_config, secret_key, truthy
+from .config import apply_engine_settings, load_config, secret_key, truthy
 from .db import mark_page_views_read_only
 from .extensions import babel, csrf, db, login_manager
 
 
 def build_app(config: dict | None = None) -> Flask:
     config = dict(config or load_config())
+    apply_engine_settings(config)
     app = Flask(__name__)
     app.config.update(config)
     app.config.update(

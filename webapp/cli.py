@@ -18,7 +18,7 @@ from engine import audit, definitions, runtime, tasks, users, validation, worker
 from engine.db import make_engine, make_session_factory, transaction
 from engine.errors import EngineError, ValidationError
 
-from .config import load_config, worker_settings
+from .config import apply_engine_settings, load_config, worker_settings
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys; a larger number would fail inside the database driver
 
@@ -28,6 +28,10 @@ class Context:
 
     def __init__(self, config: dict):
         self.config = config
+        try:
+            apply_engine_settings(config)
+        except ValueError as exc:
+            raise EngineError(str(exc)) from None
         self.engine = make_engine(config["DATABASE_URL"])
         self.factory = make_session_factory(self.engine)
 

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import clock, workdays
 from engine.db import sqlite_url
 from engine.jobs import WorkerSettings
 from engine.mail import MailSettings
@@ -36,6 +37,10 @@ SETTINGS = (
     Setting("MAIL_FROM", "sek@localhost", "sender address of outgoing mail"),
     Setting("SEK_JOB_BACKOFF_SECONDS", "30", "first retry delay of a failed job; doubles per attempt"),
     Setting("SEK_WORKER_POLL_SECONDS", "1", "how often an idle worker looks for due jobs"),
+    Setting("SEK_HOLIDAYS", None, "extra non-working days, YYYY-MM-DD separated by commas (Turkish public "
+                                  "holidays are built in)"),
+    Setting("SEK_CLOCK_SHIFT", None, "tests and rehearsals only: move the engine's clock ahead by an ISO "
+                                     "duration (P3D) so timers due by then fire; never in production"),
     Setting("SEK_DEFAULT_LOCALE", "tr", "UI language for people who have not chosen one (tr or en)"),
     Setting("SEK_TIMEZONE", "Europe/Istanbul", "time zone that dates and times are shown in"),
     Setting("SEK_SECURE_COOKIES", "false", "true: session cookies only over HTTPS (set it behind TLS)"),
@@ -84,3 +89,12 @@ def worker_settings(config: dict) -> WorkerSettings:
         backoff_seconds=float(config["SEK_JOB_BACKOFF_SECONDS"]),
         poll_seconds=float(config["SEK_WORKER_POLL_SECONDS"]),
     )
+
+
+def apply_engine_settings(config: dict) -> None:
+    """Give the engine the settings it keeps process-wide: holidays and the clock shift.
+
+    :raises ValueError: a setting has a value the engine cannot use
+    """
+    workdays.configure(config.get("SEK_HOLIDAYS"))
+    clock.set_shift(clock.parse_shift(config.get("SEK_CLOCK_SHIFT")))

@@ -9,6 +9,7 @@ import pytest
 
 from engine import runtime
 from webapp import create_app
+from webapp.config import load_config
 from webapp.extensions import db as flask_db
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -18,14 +19,8 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def app(db, tmp_path):
     """The app on the test database (SQLite file or PostgreSQL), with a throw-away data folder."""
-    config = {
-        "SEK_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": db.url, "SECRET_KEY": "test-secret",
-        "SMTP_HOST": None, "SMTP_PORT": "25", "SMTP_USER": None, "SMTP_PASSWORD": None,
-        "SMTP_STARTTLS": "false", "MAIL_FROM": "sek@localhost", "SEK_JOB_BACKOFF_SECONDS": "30",
-        "SEK_WORKER_POLL_SECONDS": "1", "SEK_DEFAULT_LOCALE": "tr", "SEK_TIMEZONE": "Europe/Istanbul",
-        "SEK_SECURE_COOKIES": "false", "SEK_SESSION_HOURS": "12", "SEK_LOGIN_MAX_FAILURES": "5",
-        "SEK_LOGIN_WINDOW_MINUTES": "15",
-    }
+    config = load_config({"SEK_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": db.url,
+                          "SECRET_KEY": "test-secret"})
     app = create_app(config)
     app.config["TESTING"] = True
     yield app

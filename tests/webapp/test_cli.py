@@ -304,3 +304,15 @@ def test_usage_errors_exit_2_and_touch_nothing(run_without_db, tmp_path, args, e
     assert expected in err and err.startswith("usage: sek")
     assert out == ""
     assert not (tmp_path / "data").exists()  # no database was created or opened
+
+
+def test_a_shifted_clock_lets_the_worker_fire_tomorrows_timers(db, tmp_path):
+    """SEK_CLOCK_SHIFT: `sek worker --once` fires what falls due within the shift, and only that."""
+    env = _env(tmp_path, db.url)
+    succeeded(_sek(env, "deploy", DATA.parent / "jobs" / "timer_catch.bpmn"))
+    started = json.loads(succeeded(_sek(env, "start", "timer_catch", "--data", '{"wait": "P2D"}', "--json")))
+    assert "0 job(s) run" in succeeded(_sek({**env, "SEK_CLOCK_SHIFT": "P1D"}, "worker", "--once"))
+    assert "1 job(s) run" in succeeded(_sek({**env, "SEK_CLOCK_SHIFT": "P2DT1M"}, "worker", "--once"))
+    tasks_now = json.loads(succeeded(_sek(env, "tasks", "--json")))
+    assert [(t["instance_id"], t["bpmn_id"]) for t in tasks_now] == [(started["id"], "follow_up")]
+    assert "SEK_CLOCK_SHIFT" in refused(_sek({**env, "SEK_CLOCK_SHIFT": "tomorrow"}, "tasks"))
