@@ -52,11 +52,12 @@ def deploy(
 
     Each process is stored with exactly the files it needs. Content identical to an
     existing version creates no new version. Nothing is deployed if any file has a
-    problem.
+    problem. Diagrams not marked executable (documentation, drawings not yet ready to
+    run) are checked and skipped.
 
     :raises ValidationError: with one problem per ``file:element_id``
     """
-    problems = validation.validate_files(files, known_operators=known_operators)
+    problems = validation.validate_files(files, require_executable=False, known_operators=known_operators)
     if problems:
         raise ValidationError("the definition files have problems; nothing was deployed", problems)
     keys = validation.executable_process_ids(files)

@@ -1,4 +1,32 @@
 """Domain knowledge: which SEK processes exist, their forms and service operators.
 
-Imports go one way: ``webapp`` -> ``processes`` -> ``engine``.
+Imports go one way: ``webapp`` -> ``processes`` -> ``engine``. The engine never
+imports this package; :func:`install` registers the processes' service operators
+with it (the web app, the CLI and the tests call it once at start-up).
 """
+
+from __future__ import annotations
+
+import importlib
+
+# One subpackage per executable process that has Python of its own; each may offer
+# ``OPERATORS = {"name": function}`` in its ``operators`` module.
+PROCESS_PACKAGES = (
+    "user_support", "vpn_request", "yurtnet_registration", "message_routing", "call_record",
+    "server_external_access", "backup_restore", "software_request",
+)
+
+
+def install() -> None:
+    """Register every process's service operators with the engine (safe to call again)."""
+    from engine.services import register_operator
+
+    for name in PROCESS_PACKAGES:
+        try:
+            module = importlib.import_module(f"processes.{name}.operators")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"processes.{name}.operators":
+                raise
+            continue
+        for operator_name, func in getattr(module, "OPERATORS", {}).items():
+            register_operator(operator_name, func)

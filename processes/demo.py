@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine import definitions, runtime, services, tasks, users, validation
 from engine.models import HumanTask, ProcessInstance
 
+from . import install
 from .catalog import BPMN_DIR
 
 GROUPS = {
@@ -78,6 +79,7 @@ def _route(session: Session, instance_id: int, data: dict, team: str, claimer: s
 
 def load_demo(session: Session) -> str:
     """Deploy the BPMN folder, create groups and users, and start sample requests once."""
+    install()
     files = validation.load_paths([str(BPMN_DIR)])
     results = definitions.deploy(session, files, actor="demo", note="demo data",
                                  known_operators=services.operator_names())

@@ -107,8 +107,10 @@ def make_user(db):
 
 def deploy_files(db, *paths: Path, note: str = ""):
     """Deploy BPMN/DMN/JSON files or folders the way ``sek deploy`` does."""
+    import processes
     from engine import services, validation
 
+    processes.install()
     files = validation.load_paths([str(p) for p in paths])
     with db.tx() as session:
         return definitions.deploy(session, files, note=note, known_operators=services.operator_names())

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask, current_app, request, session
 from flask_login import current_user
 
+import processes
 from engine.users import LOCALES
 
 from .config import apply_engine_settings, load_config, secret_key, truthy
@@ -17,6 +18,7 @@ from .extensions import babel, csrf, db, login_manager
 def build_app(config: dict | None = None) -> Flask:
     config = dict(config or load_config())
     apply_engine_settings(config)
+    processes.install()
     app = Flask(__name__)
     app.config.update(config)
     app.config.update(

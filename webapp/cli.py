@@ -14,6 +14,7 @@ import sys
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
+import processes
 from engine import audit, definitions, runtime, tasks, users, validation, worker
 from engine.db import make_engine, make_session_factory, transaction
 from engine.errors import EngineError, ValidationError
@@ -32,6 +33,7 @@ class Context:
             apply_engine_settings(config)
         except ValueError as exc:
             raise EngineError(str(exc)) from None
+        processes.install()
         self.engine = make_engine(config["DATABASE_URL"])
         self.factory = make_session_factory(self.engine)
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from engine import tasks, users
 from engine.models import AuditEvent, DefinitionFile, HumanTask, ProcessDefinition, ProcessInstance
+from processes.catalog import CATALOG
 
 VALID = Path(__file__).resolve().parents[1] / "data" / "validation" / "valid"
 TRIAGE = {"category": "VPN Bağlantısı", "team": "systems", "triage_note": "Ağ ekibi değil, sistem"}
@@ -82,18 +83,22 @@ def test_a_deactivated_users_token_stops_working(client, make_user, db):
 def test_processes_joins_the_catalog_with_deployed_versions(client, make_user, deploy, db):
     make_user("ayse")
     headers = _token(db, "ayse")
-    before = client.get("/api/v1/processes", headers=headers).get_json()
-    assert before == [{"key": "user_support", "sek_code": "SEK 08-04-27", "title": "Kullanıcı Desteği Süreci",
-                       "title_en": "User Support", "version": None, "executable": False}]
+    before = {row["key"]: row for row in client.get("/api/v1/processes", headers=headers).get_json()}
+    assert len(before) == len(CATALOG) and not any(row["executable"] for row in before.values())
+    assert before["user_support"] == {"key": "user_support", "sek_code": "SEK 08-04-27",
+                                      "title": "Kullanıcı Desteği Süreci", "title_en": "User Support",
+                                      "version": None, "executable": False}
 
     deploy(Path(__file__).resolve().parents[2] / "bpmn")
     deploy(VALID)
     after = {row["key"]: row for row in client.get("/api/v1/processes", headers=headers).get_json()}
     assert (after["user_support"]["version"], after["user_support"]["executable"]) == (1, True)
+    assert (after["backup"]["version"], after["backup"]["executable"]) == (None, False)  # drawn, not run
     assert after["ticket"] == {"key": "ticket", "sek_code": None, "title": "Help desk ticket",
                                "title_en": "Help desk ticket", "version": 1, "executable": True}
     with db.tx() as session:
-        assert sorted(session.scalars(select(ProcessDefinition.key))) == ["ticket", "user_support"]
+        deployed = set(session.scalars(select(ProcessDefinition.key)))
+    assert {"ticket", "user_support"} <= deployed and "backup" not in deployed
 
 
 def test_staff_start_an_instance_as_themselves(client, make_user, support_request, db):

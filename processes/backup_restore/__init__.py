@@ -1,0 +1,1 @@
+"""backup_restore: the process's Python (forms helpers and service operators)."""

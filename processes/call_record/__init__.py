@@ -1,0 +1,1 @@
+"""call_record: the process's Python (forms helpers and service operators)."""

@@ -1,0 +1,1 @@
+"""message_routing: the process's Python (forms helpers and service operators)."""

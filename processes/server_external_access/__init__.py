@@ -1,0 +1,1 @@
+"""server_external_access: the process's Python (forms helpers and service operators)."""

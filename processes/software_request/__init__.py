@@ -1,0 +1,1 @@
+"""software_request: the process's Python (forms helpers and service operators)."""

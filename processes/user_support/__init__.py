@@ -1,0 +1,1 @@
+"""user_support: the process's Python (forms helpers and service operators)."""

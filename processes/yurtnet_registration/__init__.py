@@ -1,0 +1,1 @@
+"""yurtnet_registration: the process's Python (forms helpers and service operators)."""
