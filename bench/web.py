@@ -20,7 +20,6 @@ from engine import definitions, migrate, runtime, services, tasks, users, valida
 from engine.db import make_engine, make_session_factory, transaction
 
 DATA = Path(__file__).parent / "data"
-BPMN = Path(__file__).resolve().parents[1] / "bpmn"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "bench-parola"
 INBOX = "/inbox?section=group"
@@ -45,7 +44,8 @@ def seed(config: dict, open_tasks: int) -> None:
     engine = make_engine(config["DATABASE_URL"])
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
-    files = validation.load_paths([str(BPMN), str(DATA / "three_tasks.bpmn")])
+    files = validation.load_paths([str(DATA / "support_ticket.bpmn"), str(DATA / "support_ticket.triage.schema.json"),
+                                   str(DATA / "support_ticket.answer.schema.json"), str(DATA / "three_tasks.bpmn")])
     with transaction(factory) as session:
         definitions.deploy(session, files, known_operators=services.operator_names())
         users.add_user(session, "ayse", groups=["helpdesk"], password=PASSWORD)
@@ -57,7 +57,7 @@ def seed(config: dict, open_tasks: int) -> None:
             if n % 5 == 4:
                 runtime.start_instance(session, "bench_three", actor="bench")
             else:
-                runtime.start_instance(session, "user_support", actor="portal",
+                runtime.start_instance(session, "support_ticket", actor="portal",
                                        data={"subject": f"VPN bağlanmıyor #{n}"})
     with transaction(factory) as session:
         ayse = users.get_user(session, "ayse")

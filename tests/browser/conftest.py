@@ -31,6 +31,8 @@ from webapp.extensions import db as flask_db
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
+# A frozen copy of the first help-desk process (triage, then the team answers) for the journeys.
+SUPPORT = ROOT / "tests" / "data" / "support"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 PASSWORD = "parola123"
 DESKTOP = {"width": 1366, "height": 900}
@@ -64,7 +66,7 @@ class Site:
     def start_request(self, subject: str, requester: str = "Ali Veli",
                       requester_email: str = "ali.veli@ogr.example.edu.tr") -> int:
         with self.tx() as session:
-            instance = runtime.start_instance(session, "user_support", actor="portal", data={
+            instance = runtime.start_instance(session, "support_ticket", actor="portal", data={
                 "subject": subject, "requester": requester, "requester_email": requester_email,
             })
             return instance.id
@@ -99,7 +101,7 @@ def site(tmp_path_factory):
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
     with transaction(factory) as session:
-        definitions.deploy(session, validation.load_paths([str(BPMN)]),
+        definitions.deploy(session, validation.load_paths([str(BPMN), str(SUPPORT)]),
                            known_operators=services.operator_names())
     app = create_app({
         "SEK_DATA_DIR": str(folder), "DATABASE_URL": url, "SECRET_KEY": "browser-test-secret",

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import engine.jobs  # noqa: F401  (registers send_mail, which user_support uses)
+import engine.jobs  # noqa: F401  (registers send_mail, which support_ticket uses)
 from engine import inbox, instances, runtime, tasks, users
 from engine.errors import PermissionDeniedError, ValidationError
 from engine.inbox import InboxFilter
 from engine.models import HumanTask, utcnow
 
-BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+SUPPORT = Path(__file__).resolve().parents[1] / "data" / "support"
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -28,7 +28,7 @@ def people(db, make_user):
 
 def _start(db, subject, **data):
     with db.tx() as session:
-        return runtime.start_instance(session, "user_support", data={"subject": subject, **data}).id
+        return runtime.start_instance(session, "support_ticket", data={"subject": subject, **data}).id
 
 
 def _user(session, name):
@@ -36,7 +36,7 @@ def _user(session, name):
 
 
 def test_sections_filters_sort_and_pages(db, deploy, people):
-    deploy(BPMN)
+    deploy(SUPPORT)
     deploy(DATA / "runtime" / "three_steps.bpmn")
     ids = [_start(db, f"talep {n}") for n in range(7)]
     with db.tx() as session:
@@ -64,7 +64,7 @@ def test_sections_filters_sort_and_pages(db, deploy, people):
         summary = inbox.overview(session, ayse)
         assert summary.sections == {"mine": 1, "group": 6}
         assert summary.groups == [{"group": "helpdesk", "ready": 6, "claimed": 1, "overdue": 1}]
-        assert summary.processes == ["user_support"]
+        assert summary.processes == ["support_ticket"]
         assert inbox.inbox_page(session, ayse, InboxFilter(section="group", process="three_steps")).total == 0
 
         mehmet = _user(session, "mehmet")
@@ -86,7 +86,7 @@ def test_bad_filters_name_their_field(db, people, flt, field):
 
 
 def test_instance_visibility_follows_the_groups_that_touched_it(db, deploy, people):
-    deploy(BPMN)
+    deploy(SUPPORT)
     instance_id = _start(db, "VPN", requester="Ali")
     with db.tx() as session:
         assert instances.can_view(session, _user(session, "ayse"), instances.get_visible(
@@ -139,7 +139,7 @@ def test_deactivation_bumps_the_session_epoch_and_kills_tokens(db, people):
 
 
 def test_an_unfiltered_page_takes_its_size_from_the_overview(db, deploy, people):
-    deploy(BPMN)
+    deploy(SUPPORT)
     for n in range(3):
         _start(db, f"talep {n}")
     with db.tx() as session:

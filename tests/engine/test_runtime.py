@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
 
-import engine.jobs  # noqa: F401  (registers the built-in send_mail operator user_support uses)
+import engine.jobs  # noqa: F401  (registers the built-in send_mail operator support_ticket uses)
 from engine import definitions, runtime, tasks, users, validation
 from engine.db import make_engine, make_session_factory, transaction
 from engine.errors import (
@@ -41,9 +41,9 @@ from engine.models import (
 
 TESTS = Path(__file__).resolve().parent.parent
 DATA = TESTS / "data" / "runtime"
-BPMN = TESTS.parent / "bpmn"
-USER_SUPPORT = [BPMN / "user_support.bpmn", BPMN / "user_support.triage.schema.json",
-                BPMN / "user_support.answer.schema.json"]
+# A frozen copy of the first user_support process, so these tests do not change with it.
+USER_SUPPORT = [TESTS / "data" / "support" / name for name in (
+    "support_ticket.bpmn", "support_ticket.triage.schema.json", "support_ticket.answer.schema.json")]
 YURTNET = {"category": "YurtNet", "team": "network"}
 
 
@@ -143,15 +143,15 @@ def test_start_gives_the_lane_group_a_ready_task_and_a_tracking_code(db, deploy,
     deploy(*USER_SUPPORT)
     before = utcnow()
 
-    first = start(db, "user_support", {"subject": "Şifremi unuttum"}, actor="ayse")
-    second = start(db, "user_support", {"subject": "VPN"}, actor=None)
+    first = start(db, "support_ticket", {"subject": "Şifremi unuttum"}, actor="ayse")
+    second = start(db, "support_ticket", {"subject": "VPN"}, actor=None)
 
     assert inbox(db, "ayse") == [(first, "triage"), (second, "triage")]
     assert inbox(db, "can") == []
     task = open_task(db, first)
     assert (task.state, task.group_name, task.assignee) == (TaskState.READY, "helpdesk", None)
     assert task.name == "Talebi değerlendir ve yönlendir"
-    assert task.form_file == "user_support.triage.schema.json"
+    assert task.form_file == "support_ticket.triage.schema.json"
     assert before + timedelta(hours=8) <= task.due_at <= utcnow() + timedelta(hours=8)
     assert task_data(db, task) == {"subject": "Şifremi unuttum"}
 
@@ -170,7 +170,7 @@ def test_start_gives_the_lane_group_a_ready_task_and_a_tracking_code(db, deploy,
         assert "spec" in definition.serialized_spec
         started = session.scalar(select(AuditEvent).where(AuditEvent.instance_id == first))
         assert (started.action, started.actor) == ("instance.started", "ayse")
-        assert started.data == {"key": "user_support", "version": 1, "data": {"subject": "Şifremi unuttum"}}
+        assert started.data == {"key": "support_ticket", "version": 1, "data": {"subject": "Şifremi unuttum"}}
 
 
 def test_start_of_an_unknown_process_is_not_found_and_writes_nothing(db):
@@ -186,7 +186,7 @@ def test_start_of_an_unknown_process_is_not_found_and_writes_nothing(db):
 @pytest.mark.parametrize(("team", "member"), [("network", "can"), ("systems", "zeynep")])
 def test_candidate_groups_send_the_next_task_to_the_team_picked_in_triage(db, deploy, staff, team, member):
     deploy(*USER_SUPPORT)
-    instance_id = start(db, "user_support", {"subject": "İnternet yok"})
+    instance_id = start(db, "support_ticket", {"subject": "İnternet yok"})
     triage = open_task(db, instance_id)
 
     complete(db, triage.id, "ayse", {"category": "YurtNet", "team": team})
@@ -208,7 +208,7 @@ def test_candidate_groups_send_the_next_task_to_the_team_picked_in_triage(db, de
 
 def test_outside_team_closes_the_request_at_the_gateway(db, deploy, staff):
     deploy(*USER_SUPPORT)
-    instance_id = start(db, "user_support", {"subject": "Kimlik kartı"})
+    instance_id = start(db, "support_ticket", {"subject": "Kimlik kartı"})
 
     complete(db, open_task(db, instance_id).id, "ayse", {"category": "Diğer", "team": "outside"})
 
@@ -224,9 +224,9 @@ def test_outside_team_closes_the_request_at_the_gateway(db, deploy, staff):
 
 @pytest.fixture
 def triage(db, deploy, staff) -> HumanTask:
-    """A fresh user_support instance's ready triage task (group helpdesk)."""
+    """A fresh support_ticket instance's ready triage task (group helpdesk)."""
     deploy(*USER_SUPPORT)
-    return open_task(db, start(db, "user_support", {"subject": "E-posta"}))
+    return open_task(db, start(db, "support_ticket", {"subject": "E-posta"}))
 
 
 def test_a_member_of_another_group_may_not_claim_or_complete(db, triage):

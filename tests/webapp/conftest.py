@@ -12,7 +12,7 @@ from webapp import create_app
 from webapp.config import load_config
 from webapp.extensions import db as flask_db
 
-BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+SUPPORT = Path(__file__).resolve().parents[1] / "data" / "support"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -60,12 +60,13 @@ def auth(client):
 
 @pytest.fixture
 def support_request(db, deploy):
-    """Deploy ``user_support`` and start requests; returns a function giving the instance id."""
-    deploy(BPMN)
+    """Deploy ``support_ticket`` (a frozen copy of the first help-desk process: triage, then
+    the team answers) and start requests; returns a function giving the instance id."""
+    deploy(SUPPORT)
 
     def start(subject="VPN bağlanmıyor", **data):
         with db.tx() as session:
-            return runtime.start_instance(session, "user_support", data={"subject": subject, **data},
+            return runtime.start_instance(session, "support_ticket", data={"subject": subject, **data},
                                           actor="portal").id
 
     return start

@@ -46,7 +46,7 @@ def _error(response) -> dict:
 # --- authentication ---------------------------------------------------------------------------
 
 ENDPOINTS = [
-    ("get", "/api/v1/processes"), ("post", "/api/v1/processes/user_support/instances"),
+    ("get", "/api/v1/processes"), ("post", "/api/v1/processes/support_ticket/instances"),
     ("get", "/api/v1/instances/1"), ("get", "/api/v1/instances/1/events"), ("get", "/api/v1/tasks"),
     ("post", "/api/v1/tasks/1/claim"), ("post", "/api/v1/tasks/1/unclaim"),
     ("post", "/api/v1/tasks/1/complete"), ("post", "/api/v1/definitions"),
@@ -103,7 +103,7 @@ def test_processes_joins_the_catalog_with_deployed_versions(client, make_user, d
 
 def test_staff_start_an_instance_as_themselves(client, make_user, support_request, db):
     make_user("ayse")
-    response = client.post("/api/v1/processes/user_support/instances", headers=_token(db, "ayse"),
+    response = client.post("/api/v1/processes/support_ticket/instances", headers=_token(db, "ayse"),
                            json={"data": {"subject": "Eduroam bağlanmıyor", "requester": "Ali"}})
     assert response.status_code == 201
     body = response.get_json()
@@ -121,7 +121,7 @@ def test_staff_start_an_instance_as_themselves(client, make_user, support_reques
 def test_starting_is_refused_to_non_staff_unknown_processes_and_bad_bodies(client, make_user, support_request, db):
     make_user("denetci", groups=(), roles=("auditor",))
     make_user("ayse")
-    path = "/api/v1/processes/user_support/instances"
+    path = "/api/v1/processes/support_ticket/instances"
     auditor, staff = _token(db, "denetci"), _token(db, "ayse")
     assert client.post(path, headers=auditor, json={"data": {}}).status_code == 403
     missing = client.post("/api/v1/processes/no_such/instances", headers=staff, json={})
@@ -143,7 +143,7 @@ def test_instance_shows_status_data_and_open_tasks_then_its_timeline(client, mak
     headers = _token(db, "ayse")
 
     body = client.get(f"/api/v1/instances/{instance_id}", headers=headers).get_json()
-    assert body["process_key"] == "user_support" and body["version"] == 1 and body["status"] == "running"
+    assert body["process_key"] == "support_ticket" and body["version"] == 1 and body["status"] == "running"
     assert body["data"]["subject"] == "Şifre sıfırlama" and body["data"]["requester"] == "Ali Veli"
     assert not [key for key in body["data"] if key.startswith("_")]
     assert body["open_tasks"] == [{"id": task_id, "instance_id": instance_id, "bpmn_id": "triage",
