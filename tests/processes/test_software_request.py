@@ -1,0 +1,294 @@
+"""SEK 08-04-04 software_request through the engine: evaluation, the department head's
+decision (approve, reject, defer with the timer bringing the request back), the
+reminder after five working days, and the separate software_development instance."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import clock, runtime, tasks, users, workdays
+from engine.errors import EngineError, ValidationError
+from engine.jobs import WorkerSettings
+from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance
+from engine.worker import run_due_jobs
+
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+SEK = Path(sys.executable).parent / "sek"
+FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
+REQUESTER = "aylin.kara@example.edu.tr"
+START = {
+    "requester": "Aylin Kara", "requester_email": REQUESTER, "unit": "Öğrenci İşleri Daire Başkanlığı",
+    "software_name": "Mezuniyet anketi", "need_description": "Mezun olan öğrencilere çevrim içi anket.",
+    "user_group": "öğrenci", "user_count": 4000, "desired_date": "2027-03-01",
+    "existing_system_could_serve": False,
+}
+EVALUATION = {"effort_days": 12.5, "priority": "orta", "technical_note": "BYS'den mezun listesi alınır.",
+              "recommendation": "onay"}
+
+
+@pytest.fixture(autouse=True)
+def real_clock():
+    yield
+    clock.set_shift(timedelta(0))
+
+
+@pytest.fixture
+def deployed(db, deploy, make_user):
+    make_user("yazilimci", groups=("software",))
+    make_user("baskan", groups=("management",))
+    deploy(*sorted(BPMN.glob("software_request.*")), *sorted(BPMN.glob("software_development.*")))
+    return db
+
+
+def start(db, data=None) -> int:
+    with db.tx() as session:
+        return runtime.start_instance(session, "software_request", data=data or START, actor="portal").id
+
+
+def open_task(db, instance_id: int, bpmn_id: str) -> HumanTask:
+    with db.tx() as session:
+        return session.scalar(select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id,
+            HumanTask.state.in_(("ready", "claimed"))))
+
+
+def complete(db, instance_id: int, bpmn_id: str, username: str, data: dict) -> None:
+    row = open_task(db, instance_id, bpmn_id)
+    assert row is not None, f"no open {bpmn_id} in instance {instance_id}"
+    with db.tx() as session:
+        user = users.acting_user(session, username)
+        tasks.claim_task(session, row.id, user)
+        tasks.complete_task(session, row.id, user, data)
+
+
+def task_groups(db, instance_id: int) -> list[tuple[str, str, str]]:
+    with db.tx() as session:
+        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.id))
+        return [(row.bpmn_id, row.group_name, row.state) for row in rows]
+
+
+def instance(db, instance_id: int) -> ProcessInstance:
+    with db.tx() as session:
+        return session.get(ProcessInstance, instance_id)
+
+
+def data(db, instance_id: int) -> dict:
+    with db.tx() as session:
+        return dict(runtime.load_instance(session, instance_id).workflow.data)
+
+
+def last_task_data(db, instance_id: int, bpmn_id: str) -> dict:
+    with db.tx() as session:
+        return dict(runtime.load_instance(session, instance_id).workflow.get_tasks(spec_name=bpmn_id)[-1].data)
+
+
+def mails(db, instance_id: int) -> list[MailMessage]:
+    with db.tx() as session:
+        return list(session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)
+                                    .order_by(MailMessage.id)))
+
+
+def actions(db, instance_id: int) -> list[str]:
+    with db.tx() as session:
+        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
+                                    .order_by(AuditEvent.id)))
+
+
+def pending_timers(db, instance_id: int) -> list[Job]:
+    with db.tx() as session:
+        return list(session.scalars(select(Job).where(Job.instance_id == instance_id, Job.kind == "timer",
+                                                      Job.state == "pending")))
+
+
+def evaluated(db) -> int:
+    instance_id = start(db)
+    assert task_groups(db, instance_id) == [("evaluate", "software", "ready")]
+    assert open_task(db, instance_id, "evaluate").due_at is not None
+    complete(db, instance_id, "evaluate", "yazilimci", EVALUATION)
+    assert task_groups(db, instance_id)[-1] == ("decide", "management", "ready")
+    return instance_id
+
+
+def shift_to(moment: datetime) -> None:
+    """Set the engine's clock to ``moment`` (a shift from the real time)."""
+    clock.set_shift(moment - datetime.now(UTC))
+
+
+def in_days(days: int) -> str:
+    return (datetime.now(workdays.ZONE).date() + timedelta(days=days)).isoformat()
+
+
+def test_approval_starts_software_development_as_a_separate_instance(deployed):
+    db = deployed
+    instance_id = evaluated(db)
+    decide = open_task(db, instance_id, "decide")
+    assert decide.due_at is not None and decide.name == "Daire Başkanı kararı"
+    complete(db, instance_id, "decide", "baskan", {"decision": "onay", "decision_note": "Bahar dönemine yetişsin."})
+    assert instance(db, instance_id).status == InstanceStatus.WAITING
+
+    run_due_jobs(db.factory, FAST)
+
+    request = instance(db, instance_id)
+    assert request.status == InstanceStatus.COMPLETED
+    development = data(db, instance_id)["development"]
+    with db.tx() as session:
+        [dev] = session.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "software_development"))
+    assert development == {"instance_id": dev.id, "tracking_code": dev.tracking_code}
+    assert dev.status == InstanceStatus.RUNNING and dev.started_by is None
+    dev_data = last_task_data(db, dev.id, "analysis")
+    for name, value in {**START, **EVALUATION, "decision_note": "Bahar dönemine yetişsin.",
+                        "request_instance_id": instance_id, "request_tracking_code": request.tracking_code}.items():
+        assert dev_data[name] == value, name
+    assert "decision" not in dev_data
+    assert task_groups(db, dev.id) == [("analysis", "software", "ready")]
+    assert actions(db, dev.id) == ["instance.started"]
+
+    [approved] = mails(db, instance_id)
+    assert approved.recipients == REQUESTER
+    assert approved.subject == f"Yazılım talebiniz onaylandı: Mezuniyet anketi (takip kodu {dev.tracking_code})"
+    assert dev.tracking_code in approved.body and "SEK 08-04-05" in approved.body
+    assert actions(db, instance_id) == ["instance.started", "task.claimed", "task.completed", "task.claimed",
+                                        "task.completed", "service.completed", "service.completed"]
+    assert task_groups(db, instance_id) == [("evaluate", "software", "completed"),
+                                            ("decide", "management", "completed")]
+    assert pending_timers(db, instance_id) == []
+
+
+def test_rejection_mails_the_reason_and_starts_nothing(deployed):
+    db = deployed
+    instance_id = evaluated(db)
+    complete(db, instance_id, "decide", "baskan",
+             {"decision": "ret", "rejection_reason": "EBYS'nin anket modülü bu ihtiyacı karşılıyor."})
+    run_due_jobs(db.factory, FAST)
+
+    assert instance(db, instance_id).status == InstanceStatus.COMPLETED
+    [rejected] = mails(db, instance_id)
+    assert (rejected.recipients, rejected.subject) == (REQUESTER, "Yazılım talebiniz reddedildi: Mezuniyet anketi")
+    assert "EBYS'nin anket modülü bu ihtiyacı karşılıyor." in rejected.body
+    with db.tx() as session:
+        assert session.scalar(select(ProcessInstance.id).where(
+            ProcessInstance.process_key == "software_development")) is None
+    assert actions(db, instance_id)[-1] == "service.completed"
+    assert actions(db, instance_id).count("service.completed") == 1
+
+
+@pytest.mark.parametrize("decision, field", [
+    ({"decision": "ret"}, "rejection_reason"),
+    ({"decision": "ret", "rejection_reason": ""}, "rejection_reason"),
+    ({"decision": "erteleme"}, "reconsider_date"),
+    ({"decision": "belki"}, "decision"),
+])
+def test_a_decision_needs_its_reason_or_date(deployed, decision, field):
+    db = deployed
+    instance_id = evaluated(db)
+    with pytest.raises(ValidationError) as caught:
+        complete(db, instance_id, "decide", "baskan", decision)
+    assert field in {problem.location for problem in caught.value.problems}
+    assert open_task(db, instance_id, "decide") is not None
+
+
+def test_evaluation_form_refuses_zero_effort(deployed):
+    db = deployed
+    instance_id = start(db)
+    with pytest.raises(ValidationError) as caught:
+        complete(db, instance_id, "evaluate", "yazilimci", {**EVALUATION, "effort_days": 0})
+    assert {problem.location for problem in caught.value.problems} == {"effort_days"}
+
+
+def test_deferral_until_today_is_refused(deployed):
+    db = deployed
+    instance_id = evaluated(db)
+    with pytest.raises(EngineError, match="bugünden sonra"):
+        complete(db, instance_id, "decide", "baskan", {"decision": "erteleme", "reconsider_date": in_days(0)})
+    assert open_task(db, instance_id, "decide").state == "ready"     # nothing was saved
+    assert mails(db, instance_id) == []
+
+
+def test_deferral_tells_the_requester_and_the_timer_brings_the_request_back(deployed):
+    db = deployed
+    instance_id = evaluated(db)
+    reconsider = in_days(10)
+    complete(db, instance_id, "decide", "baskan", {"decision": "erteleme", "reconsider_date": reconsider})
+    run_due_jobs(db.factory, FAST)
+
+    assert instance(db, instance_id).status == InstanceStatus.WAITING
+    [deferred] = mails(db, instance_id)
+    assert (deferred.recipients, deferred.subject) == (REQUESTER, "Yazılım talebiniz ertelendi: Mezuniyet anketi")
+    assert date.fromisoformat(reconsider).strftime("%d.%m.%Y") in deferred.body
+    [timer] = pending_timers(db, instance_id)     # the reminder's timer went with the decision
+    due = datetime.fromisoformat(reconsider + "T08:30:00+03:00")
+    assert timer.due_at == due
+
+    shift_to(due - timedelta(hours=1))
+    assert run_due_jobs(db.factory, FAST) == 0
+    shift_to(due + timedelta(minutes=1))
+    assert run_due_jobs(db.factory, FAST) == 1
+    assert actions(db, instance_id)[-1] == "timer.fired"
+    assert task_groups(db, instance_id) == [("evaluate", "software", "completed"),
+                                            ("decide", "management", "completed"),
+                                            ("decide", "management", "ready")]
+    assert instance(db, instance_id).status == InstanceStatus.RUNNING
+
+    complete(db, instance_id, "decide", "baskan", {"decision": "onay"})
+    run_due_jobs(db.factory, FAST)
+    assert instance(db, instance_id).status == InstanceStatus.COMPLETED
+    assert [m.subject.split(":")[0] for m in mails(db, instance_id)] == [
+        "Yazılım talebiniz ertelendi", "Yazılım talebiniz onaylandı"]
+
+
+def test_reminder_after_five_working_days_keeps_the_decision_open(deployed):
+    db = deployed
+    instance_id = evaluated(db)
+    [timer] = pending_timers(db, instance_id)
+    expected = workdays.add_working_days(clock.now(), 5)
+    assert abs((timer.due_at - expected).total_seconds()) < 60
+
+    shift_to(timer.due_at - timedelta(hours=1))
+    assert run_due_jobs(db.factory, FAST) == 0
+    shift_to(timer.due_at + timedelta(minutes=1))
+    assert run_due_jobs(db.factory, FAST) == 3          # timer, reminder service, its mail
+
+    [reminder] = mails(db, instance_id)
+    assert reminder.recipients == "bidb-management@example.edu.tr"
+    assert reminder.subject == "Hatırlatma: karar bekleyen yazılım talebi: Mezuniyet anketi"
+    assert "12.5 kişi-gün" in reminder.body and "Aylin Kara" in reminder.body
+    assert open_task(db, instance_id, "decide").state == "ready"
+    assert instance(db, instance_id).status == InstanceStatus.RUNNING
+    assert actions(db, instance_id)[-2:] == ["timer.fired", "service.completed"]
+
+    complete(db, instance_id, "decide", "baskan", {"decision": "ret", "rejection_reason": "Bütçe yok."})
+    run_due_jobs(db.factory, FAST)
+    assert instance(db, instance_id).status == InstanceStatus.COMPLETED
+    assert len(mails(db, instance_id)) == 2
+
+
+def test_sek_worker_with_a_shifted_clock_returns_a_deferred_request(deployed, tmp_path):
+    db = deployed
+    instance_id = evaluated(db)
+    complete(db, instance_id, "decide", "baskan", {"decision": "erteleme", "reconsider_date": in_days(3)})
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEK_DATA_DIR")
+           and not k.startswith("SMTP_")}
+    env.update(SEK_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONUTF8="1")
+
+    def worker(shift: str) -> str:
+        proc = subprocess.run([str(SEK), "worker", "--once"], env={**env, "SEK_CLOCK_SHIFT": shift},
+                              capture_output=True, encoding="utf-8", timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    worker("PT0S")                                   # the deferral mail only
+    assert [m.subject for m in mails(db, instance_id)] == ["Yazılım talebiniz ertelendi: Mezuniyet anketi"]
+    assert open_task(db, instance_id, "decide") is None
+    worker("P1D")
+    assert open_task(db, instance_id, "decide") is None
+    assert "1 job(s) run" in worker("P4D")
+    again = open_task(db, instance_id, "decide")
+    assert (again.group_name, again.state) == ("management", "ready")
+    assert actions(db, instance_id)[-1] == "timer.fired"
