@@ -10,14 +10,14 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, spiff, validation
 from .errors import NotFoundError, Problem, ValidationError
-from .models import DefinitionFile, ProcessDefinition
+from .models import OPEN_STATUSES, DefinitionFile, InstanceStatus, ProcessDefinition, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,61 @@ class LoadedDefinition:
     spec: object
     subprocess_specs: dict
     forms: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def start_form(self) -> dict | None:
+        """The JSON Schema of the start event's form (what a request is started with), if any."""
+        name = spiff.start_form_file(self.spec)
+        return self.forms.get(name) if name else None
+
+
+def definition_file(session: Session, key: str, name: str) -> bytes:
+    """A file of the latest deployed version of a process (its BPMN, a form, a DMN).
+
+    :raises NotFoundError: the process is not deployed or has no such file
+    """
+    definition = get_definition(session, key)
+    for item in definition.files:
+        if item.name == name:
+            return item.content
+    raise NotFoundError(f"{key} version {definition.version} has no file {name}")
+
+
+def start_form(session: Session, key: str) -> dict | None:
+    """The start form of a process's latest version (``None``: it has none).
+
+    :raises NotFoundError: no such process is deployed
+    """
+    return load_by_id(session, get_definition(session, key).id).start_form
+
+
+@dataclass(frozen=True)
+class ProcessStats:
+    """What the catalog page shows of a deployed process."""
+
+    version: int
+    name: str
+    running: int = 0
+    completed: int = 0
+
+
+def process_stats(session: Session) -> dict[str, ProcessStats]:
+    """Per deployed process: its latest version and name, and how many instances run or ended."""
+    latest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    rows = session.execute(select(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name).join(
+        latest, (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version)))
+    stats = {key: ProcessStats(version, name) for key, version, name in rows}
+    counts = session.execute(select(ProcessInstance.process_key, ProcessInstance.status, func.count())
+                             .group_by(ProcessInstance.process_key, ProcessInstance.status))
+    for key, status, count in counts:
+        if key not in stats:
+            continue
+        if status in OPEN_STATUSES:
+            stats[key] = replace(stats[key], running=stats[key].running + count)
+        elif status == InstanceStatus.COMPLETED:
+            stats[key] = replace(stats[key], completed=stats[key].completed + count)
+    return stats
 
 
 _CACHE_SIZE = 256

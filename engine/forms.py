@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from jsonschema import FormatChecker
 from jsonschema.validators import validator_for
 
 from .errors import Problem, ValidationError
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+# jsonschema's own "email" check only looks for an "@": "ali@" would pass.
+_FORMATS = FormatChecker()
+_FORMATS.checks("email")(lambda value: not isinstance(value, str) or bool(_EMAIL.match(value)))
 
 
 def validate_form_data(schema: dict, data: dict) -> None:
@@ -17,7 +25,7 @@ def validate_form_data(schema: dict, data: dict) -> None:
     if not isinstance(data, dict):
         raise ValidationError("form data must be a JSON object", [Problem("", "expected an object")])
     validator_class = validator_for(schema)
-    validator = validator_class(schema, format_checker=FormatChecker())
+    validator = validator_class(schema, format_checker=_FORMATS)
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         path = [str(p) for p in error.absolute_path]

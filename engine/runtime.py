@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, spiff, sync, workdays
+from . import audit, definitions, forms, spiff, sync, workdays
 from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
 from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
 
@@ -180,10 +180,13 @@ def start_instance(
     data: dict | None = None,
     actor: User | str | None = None,
     version: int | None = None,
+    check_start_form: bool = False,
 ) -> ProcessInstance:
     """Start a new instance of a process (its latest version unless ``version``).
 
     :param data: initial data, given to the start event
+    :param check_start_form: validate ``data`` against the start event's form first
+        (the web and the API do; engine callers that build the data themselves need not)
     :raises NotFoundError: no such process
     :raises ValidationError: ``data`` is not a JSON object
     :raises WorkflowError: the process failed before its first wait
@@ -192,6 +195,8 @@ def start_instance(
         raise ValidationError("start data must be a JSON object", [])
     definition = definitions.get_definition(session, key, version)
     loaded = definitions.load_by_id(session, definition.id)
+    if check_start_form and loaded.start_form is not None:
+        forms.validate_form_data(loaded.start_form, data or {})
     workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
     if data:
         workflow.task_tree.data.update(audit.to_json_value(data))

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as timer_module
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
@@ -183,3 +184,13 @@ def new_workflow(spec, subprocess_specs, script_engine):
     """Create a fresh workflow for a spec."""
     _Serializers.get()  # SpiffWorkflow configured before anything runs
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+
+
+def start_form_file(spec) -> str | None:
+    """The form file named on the process's start event (``formJsonSchemaFilename``), if any."""
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, StartEvent):
+            name = (getattr(task_spec, "extensions", None) or {}).get("formJsonSchemaFilename")
+            if name:
+                return name
+    return None

@@ -87,7 +87,8 @@ def test_processes_joins_the_catalog_with_deployed_versions(client, make_user, d
     assert len(before) == len(CATALOG) and not any(row["executable"] for row in before.values())
     assert before["user_support"] == {"key": "user_support", "sek_code": "SEK 08-04-27",
                                       "title": "Kullanıcı Desteği Süreci", "title_en": "User Support",
-                                      "version": None, "executable": False}
+                                      "group": "systems", "portal": True, "version": None,
+                                      "executable": False, "running": 0, "completed": 0}
 
     deploy(Path(__file__).resolve().parents[2] / "bpmn")
     deploy(VALID)
@@ -95,7 +96,8 @@ def test_processes_joins_the_catalog_with_deployed_versions(client, make_user, d
     assert (after["user_support"]["version"], after["user_support"]["executable"]) == (1, True)
     assert (after["backup"]["version"], after["backup"]["executable"]) == (None, False)  # drawn, not run
     assert after["ticket"] == {"key": "ticket", "sek_code": None, "title": "Help desk ticket",
-                               "title_en": "Help desk ticket", "version": 1, "executable": True}
+                               "title_en": "Help desk ticket", "group": None, "portal": False, "version": 1,
+                               "executable": True, "running": 0, "completed": 0}
     with db.tx() as session:
         deployed = set(session.scalars(select(ProcessDefinition.key)))
     assert {"ticket", "user_support"} <= deployed and "backup" not in deployed

@@ -12,12 +12,11 @@ from flask import current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE
 from marshmallow import ValidationError as RequestError
-from sqlalchemy import func, select
 
 from engine import definitions, instances, runtime, services, tasks
-from engine.models import OPEN_TASK_STATES, ProcessDefinition
+from engine.models import OPEN_TASK_STATES
 from engine.xmlsafe import MAX_XML_BYTES
-from processes.catalog import CATALOG
+from processes.catalog import by_team
 
 from ..auth import require_role
 from ..db import command
@@ -75,26 +74,25 @@ def _json_body(schema_class) -> dict:
            responses={200: ("catalog entries, then deployed processes outside the catalog",
                             ProcessSchema(many=True))})
 def processes():
-    deployed = _latest_versions()
+    deployed = definitions.process_stats(db.session)
     rows = []
-    for entry in CATALOG:
-        version, _name = deployed.pop(entry.key, (None, None))
-        rows.append({"key": entry.key, "sek_code": entry.sek_code, "title": entry.title_tr,
-                     "title_en": entry.title_en, "version": version, "executable": version is not None})
+    for _team, entries in by_team():
+        for entry in entries:
+            stats = deployed.pop(entry.key, None)
+            rows.append({"key": entry.key, "sek_code": entry.sek_code, "title": entry.title_tr,
+                         "title_en": entry.title_en, "group": entry.group, "portal": entry.portal,
+                         **_figures(stats)})
     for key in sorted(deployed):
-        version, name = deployed[key]
-        rows.append({"key": key, "sek_code": None, "title": name or key, "title_en": name or key,
-                     "version": version, "executable": True})
+        stats = deployed[key]
+        rows.append({"key": key, "sek_code": None, "title": stats.name or key, "title_en": stats.name or key,
+                     "group": None, "portal": False, **_figures(stats)})
     return jsonify(ProcessSchema(many=True).dump(rows))
 
 
-def _latest_versions() -> dict[str, tuple[int, str]]:
-    """``{key: (latest version, its name)}`` of every deployed process."""
-    latest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
-              .group_by(ProcessDefinition.key).subquery())
-    query = select(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name).join(
-        latest, (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version))
-    return {key: (version, name) for key, version, name in db.session.execute(query)}
+def _figures(stats: definitions.ProcessStats | None) -> dict:
+    if stats is None:
+        return {"version": None, "executable": False, "running": 0, "completed": 0}
+    return {"version": stats.version, "executable": True, "running": stats.running, "completed": stats.completed}
 
 
 @bp.post("/processes/<key>/instances")

@@ -62,6 +62,10 @@ class ProcessSchema(Schema):
     title_en = fields.String(metadata=_doc("English title"))
     version = fields.Integer(allow_none=True, metadata=_doc("latest deployed version; null if not deployed"))
     executable = fields.Boolean(metadata=_doc("true when a version is deployed, so instances can start"))
+    group = fields.String(allow_none=True, metadata=_doc("the owning team's group slug; null outside the catalog"))
+    portal = fields.Boolean(metadata=_doc("requesters may start it from the public portal"))
+    running = fields.Integer(metadata=_doc("instances running, waiting or in error"))
+    completed = fields.Integer(metadata=_doc("instances completed"))
 
 
 class StartedSchema(Schema):

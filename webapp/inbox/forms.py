@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from engine.errors import Problem
+from engine.errors import Problem, ValidationError
+from engine.forms import validate_form_data
 
 
 @dataclass
@@ -234,9 +235,27 @@ def attach_problems(fields: list[Field], problems: list[Problem]) -> list[str]:
     general = []
     for problem in problems:
         target = by_name.get(problem.location.split(".")[0]) if problem.location else None
+        if target is not None and target.errors and problem.code == "required":
+            continue  # what was typed could not be read: that error says more than "required"
         text = problem_text(problem)
         if target is None:
             general.append(f"{problem.location}: {text}" if problem.location else text)
         elif text not in target.errors:
             target.errors.append(text)
     return general
+
+
+def check_submission(fields: list[Field], schema: dict, data: dict) -> list[str]:
+    """Validate ``data`` with the engine's form check and put every problem next to its field.
+
+    :returns: the problems that belong to no field; see :func:`has_errors`
+    """
+    try:
+        validate_form_data(schema, data)
+    except ValidationError as exc:
+        return attach_problems(fields, exc.problems)
+    return []
+
+
+def has_errors(fields: list[Field], general: list[str]) -> bool:
+    return bool(general) or any(item.errors for item in fields)

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..timeline import describe_events
 from ..urls import safe_next
 from . import bp
-from .forms import attach_problems, build_fields, read_submission
+from .forms import attach_problems, build_fields, check_submission, has_errors, read_submission
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -136,8 +136,9 @@ def complete(task_id: int):
     if form.schema:
         fields = build_fields(form.schema, form.ui_schema)
         data = read_submission(fields, form.schema, request.form)
-    if any(item.errors for item in fields):
-        return _render_task(task, fields, [_("Please correct the marked fields.")], status=422)
+        general = check_submission(fields, form.schema, data)
+        if has_errors(fields, general):
+            return _render_task(task, fields, [_("Please correct the marked fields."), *general], status=422)
     name = task.name
     try:
         with command() as session:
