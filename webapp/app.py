@@ -50,6 +50,7 @@ def build_app(config: dict | None = None) -> Flask:
     from .home import bp as home_bp
     from .inbox import bp as inbox_bp
     from .instances import bp as instances_bp
+    from .reply import bp as reply_bp
 
     auth.init_login(login_manager)
     templating.init_templating(app)
@@ -57,7 +58,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.before_request(mark_page_views_read_only)
     app.before_request(_protect)
     app.after_request(_security_headers)
-    for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, admin_bp, api_bp):
+    for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, admin_bp, api_bp, reply_bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -5,6 +5,7 @@ from .base import Base, utcnow
 from .definition import DefinitionFile, ProcessDefinition
 from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, ProcessInstance
 from .job import Job, JobKind, JobState
+from .link import ReplyLink
 from .mail import MailMessage, MailState
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
 from .user import ROLES, ApiToken, Group, LoginFailure, User
@@ -13,5 +14,5 @@ __all__ = [
     "ApiToken", "AuditChain", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
     "InstanceStatus", "Job", "LoginFailure", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
-    "ProcessInstance", "ROLES", "TaskState", "User", "utcnow",
+    "ProcessInstance", "ROLES", "ReplyLink", "TaskState", "User", "utcnow",
 ]
