@@ -4,6 +4,7 @@ reminder after five working days, and the separate software_development instance
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, runtime, tasks, users, workdays
+from engine import clock, forms, runtime, tasks, users, workdays
 from engine.errors import EngineError, ValidationError
 from engine.jobs import WorkerSettings
 from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance
@@ -194,6 +195,25 @@ def test_a_decision_needs_its_reason_or_date(deployed, decision, field):
     assert open_task(db, instance_id, "decide") is not None
 
 
+@pytest.mark.parametrize("change, field", [
+    ({}, None),
+    ({"user_count": 0}, "user_count"),
+    ({"user_group": "misafir"}, "user_group"),
+    ({"desired_date": "01.03.2027"}, "desired_date"),
+    ({"need_description": ""}, "need_description"),
+])
+def test_start_form(change, field):
+    """The start form (portal and staff start page) takes the requests these tests start."""
+    schema = json.loads((BPMN / "software_request.start.schema.json").read_text(encoding="utf-8"))
+    own = {name: value for name, value in {**START, **change}.items() if name in schema["properties"]}
+    if field is None:
+        forms.validate_form_data(schema, own)
+        return
+    with pytest.raises(ValidationError) as caught:
+        forms.validate_form_data(schema, own)
+    assert {problem.location for problem in caught.value.problems} == {field}
+
+
 def test_evaluation_form_refuses_zero_effort(deployed):
     db = deployed
     instance_id = start(db)
@@ -235,6 +255,8 @@ def test_deferral_tells_the_requester_and_the_timer_brings_the_request_back(depl
                                             ("decide", "management", "completed"),
                                             ("decide", "management", "ready")]
     assert instance(db, instance_id).status == InstanceStatus.RUNNING
+    [reminder] = pending_timers(db, instance_id)     # the returned decision is reminded again
+    assert abs((reminder.due_at - workdays.add_working_days(clock.now(), 5)).total_seconds()) < 60
 
     complete(db, instance_id, "decide", "baskan", {"decision": "onay"})
     run_due_jobs(db.factory, FAST)
