@@ -1,0 +1,92 @@
+"""SEK 08-04-18 in a real browser: the systems team confirms the requester's right to the
+data and restores it through the task forms; the requester's confirmation arrives as the
+portal's message and closes the request."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+import processes
+from engine import runtime
+from engine.jobs import WorkerSettings
+from engine.models import MailMessage, ProcessInstance
+from engine.worker import run_due_jobs
+
+pytestmark = pytest.mark.browser
+
+# The live server deploys the whole bpmn/ folder with the operators known when it starts;
+# other processes there name operators of their own (install() is idempotent).
+processes.install()
+
+CHECK = "Veri üzerindeki hakkı denetle"
+RESTORE = "Yedekten geri yükle"
+FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
+REQUESTER = "nur.aydin@example.edu.tr"
+
+
+def task_row(page: Page, task_id: int):
+    return page.locator(f"[data-testid=task-list] tr[data-task-id='{task_id}']")
+
+
+def claim_and_open(page: Page, task_id: int, title: str) -> None:
+    """From the group list: claim the task, then open it from the user's own list."""
+    page.get_by_test_id("tab-group").click()
+    row = task_row(page, task_id)
+    expect(row).to_contain_text(title)
+    row.get_by_role("button", name="Üstlen").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    page.get_by_test_id("tab-mine").click()
+    task_row(page, task_id).get_by_role("link", name=title).click()
+    expect(page.locator("main h1")).to_have_text(title)
+
+
+def test_the_systems_team_restores_and_the_requester_confirms(site, page):
+    site.add_user("sistem.yedek", "systems")
+    with site.tx() as session:
+        instance = runtime.start_instance(session, "backup_restore", actor="portal", data={
+            "requester": "Nur Aydın", "requester_email": REQUESTER, "unit": "Öğrenci İşleri Daire Başkanlığı",
+            "system": "E-posta sunucusu", "item_type": "E-posta kutusu", "item": "nur.aydin@example.edu.tr",
+            "restore_date": "2026-11-16", "reason": "Gelen kutusundaki klasör silindi.", "destination": "original",
+        })
+        request_id, tracking_code = instance.id, instance.tracking_code
+
+    site.sign_in(page, "sistem.yedek")
+    check_id = site.task_id(request_id, "check_right")
+    claim_and_open(page, check_id, CHECK)
+    page.get_by_test_id("task-form").get_by_label("Evet, doğrulandı").check()
+    page.get_by_test_id("complete").click()
+    expect(page).to_have_url(re.compile(r"/inbox"))
+    expect(page.locator(".alert-success")).to_contain_text(CHECK)
+
+    restore_id = site.task_id(request_id, "restore")
+    assert site.task(restore_id).group_name == "systems"
+    claim_and_open(page, restore_id, RESTORE)
+    form = page.get_by_test_id("task-form")
+    form.get_by_label("Geri yüklendi", exact=True).check()
+    page.get_by_test_id("complete").click()
+    expect(page.get_by_test_id("error-restored_to")).to_have_text("Bu alan zorunludur.")
+    form = page.get_by_test_id("task-form")
+    form.locator("#field-restored_to").fill("nur.aydin@example.edu.tr / Geri Yüklenenler klasörü")
+    page.get_by_test_id("complete").click()
+    expect(page).to_have_url(re.compile(r"/inbox"))
+    assert site.task(restore_id).completed_by == "sistem.yedek"
+
+    run_due_jobs(site.factory, FAST)              # the "please check" mail
+    page.goto(site.at(f"/instances/{request_id}"))
+    expect(page.get_by_test_id("status")).to_have_text("bekliyor")
+
+    # The portal passes on the requester's answer.
+    with site.tx() as session:
+        assert runtime.deliver_message(session, "restore_confirmed", {"ok": True, "note": "Hepsi yerinde."},
+                                       correlation_key=tracking_code, actor="portal") == [request_id]
+        assert session.get(ProcessInstance, request_id).status == "completed"
+        subjects = list(session.scalars(select(MailMessage.subject).where(MailMessage.instance_id == request_id)))
+    assert subjects == ["Verileriniz yedekten geri yüklendi"]
+    page.reload()
+    expect(page.get_by_test_id("status")).to_have_text("tamamlandı")
+    expect(page.locator("[data-testid=timeline] li[data-action='task.completed']")).to_have_count(2)
+    expect(page.locator("[data-testid=timeline] li[data-action='message.delivered']")).to_have_count(1)

@@ -1,0 +1,80 @@
+"""SEK 08-04-35 in a real browser: a student's device passes the MAC check, the network
+team registers it through the task form (a "no" without a reason is refused in place
+first), and the student is mailed the connection instructions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+import processes
+from engine import runtime
+from engine.jobs import WorkerSettings
+from engine.models import MailMessage
+from engine.worker import run_due_jobs
+
+pytestmark = pytest.mark.browser
+
+# The live server of tests/browser/conftest.py deploys the whole bpmn/ folder with the
+# operators known when it starts; yurtnet_check_mac is ours, so it is registered while
+# this module is collected (install() is idempotent).
+processes.install()
+
+REGISTER = "Cihazı YurtNet'e kaydet"
+FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
+
+
+def task_row(page: Page, task_id: int):
+    return page.locator(f"[data-testid=task-list] tr[data-task-id='{task_id}']")
+
+
+def test_the_network_team_registers_a_students_device(site, page):
+    site.add_user("ag.yurtnet", "network")
+    with site.tx() as session:
+        request_id = runtime.start_instance(session, "yurtnet_registration", actor="portal", data={
+            "requester": "Burak Yıldız", "requester_email": "burak.yildiz@ogr.example.edu.tr",
+            "student_number": "402577001", "dorm": "Fatih Kız Öğrenci Yurdu", "block": "C", "room": "112",
+            "device_type": "Telefon", "mac_address": "d8-3a-dd-4b-90-1c",
+        }).id
+    run_due_jobs(site.factory, FAST)              # the MAC check
+    task_id = site.task_id(request_id, "register_device")
+    assert task_id is not None and site.task(task_id).group_name == "network"
+
+    site.sign_in(page, "ag.yurtnet")
+    page.get_by_test_id("tab-group").click()
+    row = task_row(page, task_id)
+    expect(row).to_contain_text(REGISTER)
+    row.get_by_role("button", name="Üstlen").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    page.get_by_test_id("tab-mine").click()
+    task_row(page, task_id).get_by_role("link", name=REGISTER).click()
+    expect(page.locator("main h1")).to_have_text(REGISTER)
+
+    # "Not registered" needs a reason for the student: refused next to the field.
+    form = page.get_by_test_id("task-form")
+    form.get_by_label("Hayır, kaydedilemedi").check()
+    page.get_by_test_id("complete").click()
+    expect(page.get_by_test_id("error-reason")).to_have_text("Bu alan zorunludur.")
+    assert site.task(task_id).state == "claimed"
+
+    form = page.get_by_test_id("task-form")
+    form.get_by_label("Evet, kaydedildi").check()
+    form.locator("#field-network_note").fill("VLAN 312, DHCP rezervasyonu 10.31.2.45")
+    page.get_by_test_id("complete").click()
+    expect(page).to_have_url(re.compile(r"/inbox"))
+    expect(page.locator(".alert-success")).to_contain_text(REGISTER)
+    assert site.task(task_id).completed_by == "ag.yurtnet"
+
+    run_due_jobs(site.factory, FAST)              # the instructions mail
+    with site.tx() as session:
+        [mail] = session.scalars(select(MailMessage).where(MailMessage.instance_id == request_id))
+        assert (mail.recipients, mail.subject) == ("burak.yildiz@ogr.example.edu.tr", "YurtNet kaydınız tamamlandı")
+        assert "D8:3A:DD:4B:90:1C" in mail.body and "VLAN 312" in mail.body
+    page.goto(site.at(f"/instances/{request_id}"))
+    expect(page.get_by_test_id("status")).to_have_text("tamamlandı")
+    expect(page.locator("[data-testid=timeline] li[data-action='task.completed']")).to_have_count(1)
+    expect(page.get_by_test_id("instance-tasks").locator(f"tr[data-task-id='{task_id}']")).to_contain_text(
+        "ag.yurtnet")
