@@ -8,6 +8,7 @@ through a real ``sek worker --once`` with SEK_CLOCK_SHIFT.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, runtime, tasks, users
+from engine import clock, forms, runtime, tasks, users
 from engine.errors import ValidationError
 from engine.jobs import WorkerSettings
 from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance, utcnow
@@ -156,6 +157,16 @@ def _one_year_after(day: date) -> date:
 
 
 # -- the start data ------------------------------------------------------------------------
+
+
+def test_the_start_form_wants_a_host_name_or_ipv4_and_ports():
+    schema = json.loads((BPMN / f"{KEY}.start.schema.json").read_text(encoding="utf-8"))
+    forms.validate_form_data(schema, _request_data())
+    forms.validate_form_data(schema, _request_data(server="193.140.168.77", ports=["1194/udp", 22]))
+    with pytest.raises(ValidationError) as caught:
+        forms.validate_form_data(schema, _request_data(server="proje sunucusu!", ports=[0, "443/sctp", 443],
+                                                       end_date="2026-13-01"))
+    assert sorted(p.location for p in caught.value.problems) == ["end_date", "ports.0", "ports.1", "server"]
 
 
 @pytest.mark.parametrize(("changes", "reasons"), [

@@ -7,6 +7,7 @@ the end-date timer once through a real ``sek worker --once`` with SEK_CLOCK_SHIF
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, runtime, tasks, users
+from engine import clock, forms, runtime, tasks, users
 from engine.errors import ValidationError
 from engine.jobs import WorkerSettings
 from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance, utcnow
@@ -141,6 +142,14 @@ def _approved_and_set_up(db) -> int:
 
 def _one_year_after(day: date) -> date:
     return day.replace(year=day.year + 1, day=28 if (day.month, day.day) == (2, 29) else day.day)
+
+
+def test_the_start_form_asks_for_purpose_systems_and_real_dates():
+    schema = json.loads((BPMN / f"{KEY}.start.schema.json").read_text(encoding="utf-8"))
+    forms.validate_form_data(schema, _request_data())
+    with pytest.raises(ValidationError) as caught:
+        forms.validate_form_data(schema, _request_data(purpose=None, target_systems=[], end_date="2026-13-01"))
+    assert sorted(p.location for p in caught.value.problems) == ["end_date", "purpose", "target_systems"]
 
 
 @pytest.mark.parametrize(("changes", "reason"), [
