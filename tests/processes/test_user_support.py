@@ -17,6 +17,7 @@ from engine.jobs import WorkerSettings
 from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance, utcnow
 from engine.workdays import add_working_days
 from engine.worker import run_due_jobs
+from processes.user_support.recategorize import CATEGORIES, recategorize
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
@@ -175,7 +176,7 @@ def test_each_category_goes_straight_to_its_team_with_its_due_time(site, categor
 
 def test_the_start_form_lists_the_eleven_categories():
     schema = json.loads((BPMN / f"{KEY}.start.schema.json").read_text(encoding="utf-8"))
-    assert schema["properties"]["category"]["enum"] == [c for c, _, _ in ROUTING]
+    assert schema["properties"]["category"]["enum"] == [c for c, _, _ in ROUTING] == list(CATEGORIES)
     forms.validate_form_data(schema, {"category": "YurtNet"})
     with pytest.raises(ValidationError):
         forms.validate_form_data(schema, {"category": "Kantin"})
@@ -246,7 +247,9 @@ def test_reopened_within_seven_days_goes_back_to_the_same_team_with_the_reason(s
 def test_asked_the_requester_who_replies_and_the_team_answers(site):
     db = site
     instance_id = _start(db)
+    [first_due] = _timers(db, instance_id)
     _resolve(db, instance_id, {"action": "ask", "question": "Kullanıcı adınız nedir?"})
+    assert len(_timers(db, instance_id)) == 2                   # reminder and auto-close; no escalation
 
     assert _status(db, instance_id) == InstanceStatus.WAITING
     assert _mails(db, instance_id) == [(REQUESTER, "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"))]
@@ -255,6 +258,8 @@ def test_asked_the_requester_who_replies_and_the_team_answers(site):
     _at(1)
     _deliver(db, instance_id, "requester_reply", {"message": "edemir"})
     assert _human_tasks(db, instance_id) == [("resolve", "systems", "completed"), ("resolve", "systems", "ready")]
+    [due_again] = _timers(db, instance_id)                      # the team's clock restarts with the reply
+    assert due_again > first_due
     task = _open_task(db, instance_id)
     with db.tx() as session:
         assert runtime.load_instance(session, instance_id).get_task(task.task_uuid).data["last_reply"] == "edemir"
@@ -338,7 +343,9 @@ def test_the_help_desk_recategorizes_a_waiting_request_it_moves_to_the_new_team(
     assert _human_tasks(db, instance_id) == [("resolve", "systems", "ready")]
 
     payload = {"category": "Staj Yönetim Sistemi", "note": "Staj modülüyle ilgili", "by": "hakan.yardim"}
-    _deliver(db, instance_id, "recategorize", payload, actor="hakan.yardim")
+    with db.tx() as session:
+        recategorize(session, instance_id, " Staj Yönetim Sistemi ", by="hakan.yardim", note="Staj modülüyle ilgili")
+    run_due_jobs(db.factory, FAST)
 
     assert _human_tasks(db, instance_id) == [("resolve", "systems", "cancelled"), ("resolve", "software", "ready")]
     [moved] = _events(db, instance_id, "message.delivered")
@@ -402,3 +409,21 @@ def test_sek_worker_once_with_a_shifted_clock_reminds_the_requester(site, tmp_pa
                                                                                       "Odamda internet yok"))]
     assert _status(db, instance_id) == InstanceStatus.WAITING
     assert "timer.fired" in _actions(db, instance_id)
+
+
+def test_a_recategorization_is_checked_and_only_moves_a_request_in_a_team_queue(site):
+    db = site
+    instance_id = _start(db)
+    with db.tx() as session, pytest.raises(ValidationError) as caught:
+        recategorize(session, instance_id, "Kantin", by="hakan.yardim", note="x" * 4001)
+    assert [p.location for p in caught.value.problems] == ["category", "note"]
+    assert _human_tasks(db, instance_id) == [("resolve", "systems", "ready")]
+
+    _resolve(db, instance_id, {"action": "ask", "question": "Hangi hesap?"})
+    with db.tx() as session, pytest.raises(NotFoundError):       # waiting for the requester, not a team
+        recategorize(session, instance_id, "YurtNet", by="hakan.yardim")
+
+    # a category the table does not know (a raw message, an old portal) falls to the help desk
+    _deliver(db, instance_id, "requester_reply", {"message": "personel hesabım"})
+    _deliver(db, instance_id, "recategorize", {"category": "Kantin", "note": "", "by": "hakan.yardim"})
+    assert _human_tasks(db, instance_id)[-1] == ("resolve", "helpdesk", "ready")
