@@ -33,12 +33,14 @@ def task_row(page: Page, task_id: int):
 
 def test_the_network_team_registers_a_students_device(site, page):
     site.add_user("ag.yurtnet", "network")
+    request = {
+        "requester": "Burak Yıldız", "requester_email": "burak.yildiz@ogr.example.edu.tr",
+        "student_number": "402577001", "dorm": "Fatih Kız Öğrenci Yurdu", "block": "C", "room": "112",
+        "device_type": "Telefon", "mac_address": "d8-3a-dd-4b-90-1c",
+    }
     with site.tx() as session:
-        request_id = runtime.start_instance(session, "yurtnet_registration", actor="portal", data={
-            "requester": "Burak Yıldız", "requester_email": "burak.yildiz@ogr.example.edu.tr",
-            "student_number": "402577001", "dorm": "Fatih Kız Öğrenci Yurdu", "block": "C", "room": "112",
-            "device_type": "Telefon", "mac_address": "d8-3a-dd-4b-90-1c",
-        }).id
+        request_id = runtime.start_instance(session, "yurtnet_registration", actor="portal", data=request,
+                                            check_start_form=True).id
     run_due_jobs(site.factory, FAST)              # the MAC check
     task_id = site.task_id(request_id, "register_device")
     assert task_id is not None and site.task(task_id).group_name == "network"

@@ -51,7 +51,8 @@ def _start(db, **changes) -> int:
         "destination": "other", "target_path": "\\\\dosya01\\muhasebe\\geri_yukleme",
     }
     with db.tx() as session:
-        return runtime.start_instance(session, KEY, data={**data, **changes}, actor="portal").id
+        return runtime.start_instance(session, KEY, data={**data, **changes}, actor="portal",
+                                      check_start_form=True).id
 
 
 def _complete(db, instance_id: int, bpmn_id: str, data: dict) -> None:
@@ -125,6 +126,23 @@ def _restored_and_waiting(db) -> int:
     _complete(db, instance_id, "check_right", {"right_confirmed": True, "right_note": "Birim amiri onayı var."})
     _complete(db, instance_id, "restore", RESTORED)
     return instance_id
+
+
+# -- the start form -----------------------------------------------------------------------
+
+
+def test_the_start_form_wants_a_place_for_another_destination_and_a_real_time(site):
+    db = site
+    with pytest.raises(ValidationError) as caught:
+        _start(db, target_path=None, restore_time="25:00", restore_date="20.11.2026")
+    assert {p.location for p in caught.value.problems} == {"target_path", "restore_time", "restore_date"}
+    with pytest.raises(ValidationError) as caught:
+        _start(db, destination="somewhere")
+    assert [p.location for p in caught.value.problems] == ["destination"]
+    with db.tx() as session:
+        assert session.scalar(select(ProcessInstance.id)) is None     # nothing was started
+    instance_id = _start(db, destination="original", target_path="")
+    assert _human_tasks(db, instance_id) == [("check_right", "systems", "ready")]
 
 
 # -- the paths -----------------------------------------------------------------------------
