@@ -427,3 +427,15 @@ def test_a_recategorization_is_checked_and_only_moves_a_request_in_a_team_queue(
     _deliver(db, instance_id, "requester_reply", {"message": "personel hesabım"})
     _deliver(db, instance_id, "recategorize", {"category": "Kantin", "note": "", "by": "hakan.yardim"})
     assert _human_tasks(db, instance_id)[-1] == ("resolve", "helpdesk", "ready")
+
+
+def test_a_request_started_without_subject_message_or_name_still_mails_everyone(site):
+    db = site
+    with db.tx() as session:
+        instance_id = runtime.start_instance(session, KEY, actor="ayse", data={
+            "requester_email": REQUESTER, "category": "Diğer"}).id
+    _resolve(db, instance_id, {"action": "route", "unit_name": "Kütüphane", "unit_email": "kutuphane@example.edu.tr",
+                               "route_note": "Kütüphane hesabı."}, "hakan.yardim")
+    assert _status(db, instance_id) == InstanceStatus.COMPLETED
+    assert [to for to, _ in _mails(db, instance_id)] == ["kutuphane@example.edu.tr", REQUESTER]
+    assert _bodies(db, instance_id)[1].startswith("Sayın kullanıcımız,")
