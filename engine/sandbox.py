@@ -87,7 +87,20 @@ _BUILTINS = {
     "_inplacevar_": lambda op, target, value: _INPLACE[op](target, value),
     "_apply_": lambda func, *args, **kwargs: func(*args, **kwargs),
     "_print_": PrintCollector,
+    # Not reachable from script text (RestrictedPython refuses import statements and
+    # names starting with "_"); C code such as date.strftime imports "time" through it.
+    "__import__": lambda name, *args, **kwargs: _internal_import(name, *args, **kwargs),
 }
+
+
+def _internal_import(name: str, *args, **kwargs):
+    if name not in _INTERNAL_IMPORTS:
+        raise ImportError(f"importing {name!r} is not allowed in a BPMN script")
+    return builtins.__import__(name, *args, **kwargs)
+
+
+# What the allowed types import for themselves (strftime, strptime), and nothing else.
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
 
 _NOT_DATA = (types.ModuleType, types.SimpleNamespace, types.GeneratorType)
 

@@ -285,3 +285,16 @@ def test_decision_table_cells_are_evaluated_in_the_sandbox(category, group):
 
     assert workflow.is_completed()
     assert workflow.data == {"category": category, "group": group}
+
+
+def test_dates_format_and_parse_but_imports_stay_closed():
+    """strftime/strptime import modules internally: that works, a script's own import does not."""
+    from engine.sandbox import SandboxScriptEngine
+
+    environment = SandboxScriptEngine().environment
+    assert environment.evaluate('date(2026, 11, 23).strftime("%d.%m.%Y")', {}) == "23.11.2026"
+    assert environment.evaluate('datetime.strptime("2026-11-23", "%Y-%m-%d").day', {}) == 23
+    for script, reason in (('__import__("os")', "starts with"), ("import os", "import"),
+                           ("from os import path", "import")):
+        with pytest.raises(ScriptError, match=reason):
+            environment.execute(script, {}, {})
