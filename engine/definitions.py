@@ -125,8 +125,14 @@ class LoadedDefinition:
     @property
     def start_form(self) -> dict | None:
         """The JSON Schema of the start event's form (what a request is started with), if any."""
-        name = spiff.start_form_file(self.spec)
+        name, _ui = spiff.start_form_files(self.spec)
         return self.forms.get(name) if name else None
+
+    @property
+    def start_ui(self) -> dict | None:
+        """The start form's UI schema (field order, widgets, help), if any."""
+        _name, ui = spiff.start_form_files(self.spec)
+        return self.forms.get(ui) if ui else None
 
 
 def definition_file(session: Session, key: str, name: str) -> bytes:
@@ -141,12 +147,13 @@ def definition_file(session: Session, key: str, name: str) -> bytes:
     raise NotFoundError(f"{key} version {definition.version} has no file {name}")
 
 
-def start_form(session: Session, key: str) -> dict | None:
-    """The start form of a process's latest version (``None``: it has none).
+def start_form(session: Session, key: str) -> tuple[dict | None, dict | None]:
+    """The start form and its UI schema of a process's latest version (``None``: none).
 
     :raises NotFoundError: no such process is deployed
     """
-    return load_by_id(session, get_definition(session, key).id).start_form
+    loaded = load_by_id(session, get_definition(session, key).id)
+    return loaded.start_form, loaded.start_ui
 
 
 @dataclass(frozen=True)

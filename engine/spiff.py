@@ -186,11 +186,11 @@ def new_workflow(spec, subprocess_specs, script_engine):
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
 
 
-def start_form_file(spec) -> str | None:
-    """The form file named on the process's start event (``formJsonSchemaFilename``), if any."""
+def start_form_files(spec) -> tuple[str | None, str | None]:
+    """The form and UI schema files named on the process's start event, if any."""
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, StartEvent):
-            name = (getattr(task_spec, "extensions", None) or {}).get("formJsonSchemaFilename")
-            if name:
-                return name
-    return None
+            extensions = getattr(task_spec, "extensions", None) or {}
+            if extensions.get("formJsonSchemaFilename"):
+                return extensions["formJsonSchemaFilename"], extensions.get("formUiSchemaFilename")
+    return None, None

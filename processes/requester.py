@@ -22,11 +22,14 @@ REQUESTER_SCHEMA = {
 REQUESTER_UI = {"message": {"ui:widget": "textarea"}}
 
 
-def request_schema(start_form: dict | None) -> tuple[dict, dict]:
+def request_schema(start_form: dict | None, start_ui: dict | None = None) -> tuple[dict, dict]:
     """The requester's fields followed by the process's own start fields, as one form."""
-    start_form = start_form or {}
+    start_form, start_ui = start_form or {}, start_ui or {}
     properties = {**REQUESTER_SCHEMA["properties"], **(start_form.get("properties") or {})}
     required = [*REQUESTER_SCHEMA["required"],
                 *[name for name in start_form.get("required") or [] if name not in REQUESTER_SCHEMA["required"]]]
-    order = [*REQUESTER_SCHEMA["properties"], *[n for n in properties if n not in REQUESTER_SCHEMA["properties"]]]
-    return {"type": "object", "required": required, "properties": properties}, {**REQUESTER_UI, "ui:order": order}
+    own = [n for n in start_ui.get("ui:order", []) if n in properties and n not in REQUESTER_SCHEMA["properties"]]
+    own += [n for n in properties if n not in REQUESTER_SCHEMA["properties"] and n not in own]
+    widgets = {name: value for name, value in start_ui.items() if name != "ui:order"}
+    return ({"type": "object", "required": required, "properties": properties},
+            {**REQUESTER_UI, **widgets, "ui:order": [*REQUESTER_SCHEMA["properties"], *own]})

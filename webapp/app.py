@@ -46,6 +46,7 @@ def build_app(config: dict | None = None) -> Flask:
     from . import auth, templating
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .catalog import bp as catalog_bp
     from .errors import register_error_handlers
     from .home import bp as home_bp
     from .inbox import bp as inbox_bp
@@ -58,7 +59,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.before_request(mark_page_views_read_only)
     app.before_request(_protect)
     app.after_request(_security_headers)
-    for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, admin_bp, api_bp, reply_bp):
+    for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -1,0 +1,101 @@
+"""Catalog views: the list by team, one process, its BPMN file, starting a request."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import definitions, runtime
+from engine.errors import NotFoundError, ValidationError
+from processes import catalog
+from processes.requester import request_schema
+
+from ..auth import require_role
+from ..db import command
+from ..extensions import db
+from ..inbox.forms import attach_problems, build_fields, check_submission, has_errors, read_submission
+from . import bp
+
+
+def _entry_or_404(key: str) -> catalog.CatalogEntry:
+    try:
+        return catalog.entry(key)
+    except LookupError:
+        abort(404)
+
+
+@bp.get("")
+@login_required
+def index():
+    stats = definitions.process_stats(db.session)
+    return render_template("catalog/index.html", teams=catalog.by_team(), stats=stats)
+
+
+@bp.get("/<key>")
+@login_required
+def show(key: str):
+    entry = _entry_or_404(key)
+    stats = definitions.process_stats(db.session).get(key)
+    return render_template("catalog/show.html", entry=entry, stats=stats,
+                           startable=stats is not None and _can_start())
+
+
+@bp.get("/<key>/diagram.bpmn")
+@login_required
+def diagram(key: str):
+    """The BPMN of the latest deployed version, or the drawing in the catalog when none runs yet."""
+    entry = _entry_or_404(key)
+    try:
+        content = definitions.definition_file(db.session, key, entry.bpmn_file)
+    except NotFoundError:
+        if not entry.bpmn_path.is_file():
+            abort(404)
+        content = entry.bpmn_path.read_bytes()
+    return Response(content, mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{entry.bpmn_file}"',
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+def _can_start() -> bool:
+    return current_user.has_role("staff")
+
+
+def _start_fields(key: str):
+    try:
+        start_form, start_ui = definitions.start_form(db.session, key)
+    except NotFoundError:
+        abort(404)
+    return request_schema(start_form, start_ui)
+
+
+@bp.get("/<key>/start")
+@require_role("staff")
+def start_form(key: str):
+    entry = _entry_or_404(key)
+    schema, ui = _start_fields(key)
+    return render_template("catalog/start.html", entry=entry, fields=build_fields(schema, ui), errors=[])
+
+
+@bp.post("/<key>/start")
+@require_role("staff")
+def start(key: str):
+    entry = _entry_or_404(key)
+    schema, ui = _start_fields(key)
+    fields = build_fields(schema, ui)
+    data = read_submission(fields, schema, request.form)
+    general = check_submission(fields, schema, data)
+    if not has_errors(fields, general):
+        try:
+            with command() as session:
+                instance = runtime.start_instance(session, key, data=data, actor=current_user.username,
+                                                  check_start_form=True)
+                instance_id, code = instance.id, instance.tracking_code
+        except ValidationError as exc:
+            general = attach_problems(fields, exc.problems)
+        else:
+            flash(_("Request started; its tracking code is %(code)s.", code=code), "success")
+            return redirect(url_for("instances.show", instance_id=instance_id))
+    return render_template("catalog/start.html", entry=entry, fields=fields,
+                           errors=[_("Please correct the marked fields."), *general]), 422
