@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+import processes
 from engine import definitions, migrate, runtime, services, users, validation
 from engine.db import make_engine, make_session_factory, transaction
 from engine.models import HumanTask
@@ -100,6 +101,7 @@ def site(tmp_path_factory):
     engine = make_engine(url)
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
+    processes.install()   # the processes' service operators, before their BPMN is checked
     with transaction(factory) as session:
         definitions.deploy(session, validation.load_paths([str(BPMN), str(SUPPORT)]),
                            known_operators=services.operator_names())

@@ -9,7 +9,6 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-import processes
 from engine import runtime
 from engine.jobs import WorkerSettings
 from engine.models import MailMessage
@@ -17,17 +16,6 @@ from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture(scope="session")
-def _operators_installed():
-    """The live server deploys bpmn/ before its app registers the processes' operators
-    (tests/browser/conftest.py); register them first, or create_unit_link is unknown."""
-    processes.install()
-
-
-@pytest.fixture(scope="session")
-def site(_operators_installed, site):
-    return site
 
 TOKEN = re.compile(r"/yanit/(\S+)")
 
