@@ -31,6 +31,10 @@ def check_mac(ctx: ServiceContext, mac: str) -> dict:
     or whose request was cancelled, is free again. Removing a registration (a
     student leaving the dorm) is not part of SEK yet: until it is, such an address
     stays registered, and the network team cancels the old request to free it.
+    Two workers checking two requests for one address in the same instant could both
+    pass it; the network team's DHCP table, which refuses a second reservation for a
+    MAC, is the last guard (a registry table with a unique key would close this, but
+    belongs to the engine).
 
     :param mac: the address as the student typed it
     :returns: ``{"status": "ok" | "invalid" | "duplicate", "mac": ..., "reason": ...}``;
