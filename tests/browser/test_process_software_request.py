@@ -10,19 +10,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-import processes
 from engine import runtime
 from engine.jobs import WorkerSettings
 from engine.models import ProcessInstance
 from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
-
-# The live server of tests/browser/conftest.py deploys bpmn/ with the operators known
-# when it starts, and software_request names one of processes' own
-# (start_software_development). Registering them while this module is collected puts
-# them in place before the session's server starts (install() is idempotent).
-processes.install()
 
 EVALUATE = "Talebi değerlendir ve efor tahmin et"
 DECIDE = "Daire Başkanı kararı"
