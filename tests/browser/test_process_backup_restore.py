@@ -10,17 +10,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-import processes
 from engine import runtime
 from engine.jobs import WorkerSettings
 from engine.models import MailMessage, ProcessInstance
 from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
-
-# The live server deploys the whole bpmn/ folder with the operators known when it starts;
-# other processes there name operators of their own (install() is idempotent).
-processes.install()
 
 CHECK = "Veri üzerindeki hakkı denetle"
 RESTORE = "Yedekten geri yükle"

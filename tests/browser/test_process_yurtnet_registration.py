@@ -10,18 +10,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-import processes
 from engine import runtime
 from engine.jobs import WorkerSettings
 from engine.models import MailMessage
 from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
-
-# The live server of tests/browser/conftest.py deploys the whole bpmn/ folder with the
-# operators known when it starts; yurtnet_check_mac is ours, so it is registered while
-# this module is collected (install() is idempotent).
-processes.install()
 
 REGISTER = "Cihazı YurtNet'e kaydet"
 FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
