@@ -13,6 +13,7 @@ from engine.models import HumanTask, ProcessInstance
 
 from . import install
 from .catalog import BPMN_DIR
+from .user_support.recategorize import recategorize
 
 GROUPS = {
     "helpdesk": "Destek Masası",
@@ -20,6 +21,11 @@ GROUPS = {
     "systems": "Sistem Destek",
     "software": "Yazılım Geliştirme",
     "callcenter": "Çağrı Merkezi",
+    "management": "Daire Başkanlığı",
+    "unitheads": "Birim Amirleri",
+    "general": "Genel Süreçler",
+    "parttime": "Yarı Zamanlı Çalışan Koordinatörlüğü",
+    "workshop": "Atölye Hizmetleri",
 }
 
 DEMO_PASSWORD = "sek-demo-2026"
@@ -32,6 +38,8 @@ USERS = (
     ("yazilim", ["staff"], ["software"]),
     ("cagri", ["staff"], ["callcenter"]),
     ("sahip", ["staff", "process_owner"], ["systems"]),
+    ("mudur", ["staff"], ["management"]),
+    ("birim", ["staff"], ["unitheads"]),
     ("denetci", ["auditor"], []),
     ("yonetici", ["manager"], []),
 )
@@ -55,26 +63,32 @@ SAMPLE_REQUESTS = (
      "requester_email": "emre.dogan@example.edu.tr", "category": "Donanım / Arıza"},
 )
 
-# The help desk has already routed some samples, so every team's inbox has work:
-# subject -> (team, who claims the team task or None).
+# Requests go straight to their category's team (user_support's DMN); some samples are
+# then moved by the help desk or claimed, so every team's inbox has work and the history
+# shows a recategorization: subject -> (team the sample ends with, who claims it or None).
 ROUTED = {
     "eduroam profili yüklenmiyor": ("network", "ag"),
     "Yurtta internet yok": ("network", None),
     "Bölüm web sayfası açılmıyor": ("software", None),
     "Laboratuvar bilgisayarı açılmıyor": ("systems", None),
+    "Staj yönetim sistemine giriş yapamıyorum": ("systems", "sistem"),   # the help desk moves it
 }
+TEAM_CATEGORY = {"network": "Kablosuz Ağ (eduroam)", "software": "BYS / Yazılım",
+                 "systems": "Öğrenci E-posta", "helpdesk": "Diğer"}
 
 
-def _route(session: Session, instance_id: int, data: dict, team: str, claimer: str | None) -> None:
-    """Triage a sample as the help desk would, and let a team member claim it."""
-    helpdesk = users.get_user(session, "destek")
-    triage = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                    HumanTask.bpmn_id == "triage"))
-    tasks.complete_task(session, triage.id, helpdesk, {"category": data["category"], "team": team})
-    if claimer:
-        work = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
+def _route(session: Session, instance_id: int, team: str, claimer: str | None) -> None:
+    """Move a sample to ``team`` as the help desk would, and let a team member claim it."""
+    def work() -> HumanTask:
+        return session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                      HumanTask.bpmn_id == "resolve",
                                                       HumanTask.state == "ready"))
-        tasks.claim_task(session, work.id, users.get_user(session, claimer))
+
+    if work().group_name != team:
+        recategorize(session, instance_id, TEAM_CATEGORY[team], by="destek",
+                     note="Öğrenci e-posta şifresi sorunu; sistem ekibine aktarıldı.")
+    if claimer:
+        tasks.claim_task(session, work().id, users.get_user(session, claimer))
 
 
 def load_demo(session: Session) -> str:
@@ -94,7 +108,7 @@ def load_demo(session: Session) -> str:
             instance = runtime.start_instance(session, "user_support", data=data, actor="demo")
             started += 1
             if data["subject"] in ROUTED:
-                _route(session, instance.id, data, *ROUTED[data["subject"]])
+                _route(session, instance.id, *ROUTED[data["subject"]])
     deployed = ", ".join(str(r) for r in results)
     return (f"demo loaded: {deployed}; {len(USERS)} users (password {DEMO_PASSWORD!r}); "
             f"{started} sample requests started")

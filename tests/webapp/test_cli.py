@@ -257,11 +257,13 @@ def test_demo_can_be_loaded_twice(run, db):
     with db.tx() as session:
         assert len(session.scalars(select(ProcessInstance)).all()) == 8  # the sample requests, once
         assert users.get_user(session, "destek").group_slugs == {"helpdesk"}
-        # every team's inbox has work: routed samples wait in network, software and systems
+        # every team's inbox has work: requests wait in network, software and systems, some claimed
         open_groups = {(t.group_name, t.assignee) for t in session.scalars(
             select(HumanTask).where(HumanTask.state.in_(["ready", "claimed"])))}
-        assert {("helpdesk", None), ("network", None), ("network", "ag"), ("software", None),
-                ("systems", None)} <= open_groups
+        assert {("network", None), ("network", "ag"), ("software", None), ("systems", None),
+                ("systems", "sistem")} <= open_groups
+        moved = session.scalar(select(AuditEvent).where(AuditEvent.action == "message.delivered"))
+        assert (moved.actor, moved.data["payload"]["category"]) == ("destek", "Öğrenci E-posta")
 
 
 @pytest.mark.parametrize("args, expected", [
