@@ -21,13 +21,31 @@ def reads_all(user: User) -> bool:
     return any(role in (user.roles or []) for role in READ_ALL_ROLES)
 
 
+class _Watchers:
+    """Group slug -> the processes whose every instance its members see (owners, overseers)."""
+
+    by_group: dict[str, frozenset[str]] = {}
+
+
+def register_watchers(group: str, process_keys) -> None:
+    """Let members of ``group`` see every instance of ``process_keys`` (the processes layer
+    registers each process's owning group, and e.g. the help desk for user support)."""
+    _Watchers.by_group = {**_Watchers.by_group,
+                          group: _Watchers.by_group.get(group, frozenset()) | frozenset(process_keys)}
+
+
 def _touched_by(user: User):
-    """Instances whose tasks were in the user's groups, or that the user worked or started."""
+    """Instances whose tasks were in the user's groups, that the user worked or started,
+    or of a process one of the user's groups watches."""
     task_filter = or_(HumanTask.assignee == user.username, HumanTask.completed_by == user.username)
     if user.group_slugs:
         task_filter = or_(task_filter, HumanTask.group_name.in_(sorted(user.group_slugs)))
     touched = select(HumanTask.instance_id).where(task_filter)
-    return or_(ProcessInstance.id.in_(touched), ProcessInstance.started_by == user.username)
+    condition = or_(ProcessInstance.id.in_(touched), ProcessInstance.started_by == user.username)
+    watched = set().union(*(_Watchers.by_group.get(g, ()) for g in user.group_slugs)) if user.group_slugs else set()
+    if watched:
+        condition = or_(condition, ProcessInstance.process_key.in_(sorted(watched)))
+    return condition
 
 
 def can_view(session: Session, user: User, instance: ProcessInstance) -> bool:

@@ -18,8 +18,16 @@ PROCESS_PACKAGES = (
 
 
 def install() -> None:
-    """Register every process's service operators with the engine (safe to call again)."""
+    """Register every process's service operators with the engine, and which groups see
+    every instance of which process (its owners and overseers). Safe to call again."""
+    from engine.instances import register_watchers
     from engine.services import register_operator
+
+    from .catalog import CATALOG
+
+    for item in CATALOG:
+        for group in (item.group, *item.watchers):
+            register_watchers(group, [item.key])
 
     for name in PROCESS_PACKAGES:
         try:

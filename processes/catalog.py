@@ -35,15 +35,19 @@ class CatalogEntry:
     group: str
     bpmn_file: str
     portal: bool = False
+    # Groups besides the owner that oversee every instance (the help desk follows every
+    # support request to correct its category, seed 000).
+    watchers: tuple[str, ...] = ()
 
     @property
     def bpmn_path(self) -> Path:
         return BPMN_DIR / self.bpmn_file
 
 
-def _e(code: str | None, key: str, title_tr: str, title_en: str, group: str, portal: bool = False):
+def _e(code: str | None, key: str, title_tr: str, title_en: str, group: str, portal: bool = False,
+       watchers: tuple[str, ...] = ()):
     return CatalogEntry(key, f"SEK 08-04-{code}" if code else None, title_tr, title_en, group,
-                        f"{key}.bpmn", portal)
+                        f"{key}.bpmn", portal, watchers)
 
 
 CATALOG = (
@@ -79,7 +83,8 @@ CATALOG = (
     _e("24", "disposal", "Hurdaya Çıkarma Süreci", "Equipment Disposal", "systems"),
     _e("25", "parttime_training", "Yarı Zamanlı Yetiştirme Süreci", "Part-time Staff Training", "systems"),
     _e("26", "system_monitoring", "Sistem İzleme Süreci", "System Monitoring", "systems"),
-    _e("27", "user_support", "Kullanıcı Desteği Süreci", "User Support", "systems", portal=True),
+    _e("27", "user_support", "Kullanıcı Desteği Süreci", "User Support", "systems", portal=True,
+       watchers=("helpdesk",)),
     _e("04", "software_request", "Yazılım Talebi Değerlendirme Süreci", "Software Request Evaluation", "software",
        portal=True),
     _e("05", "software_development", "Yazılım Geliştirme Süreci", "Software Development", "software"),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import instances
-from engine.models import InstanceStatus
+from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
+from engine.models import OPEN_TASK_STATES, InstanceStatus
+from processes.user_support.recategorize import CATEGORIES, recategorize
 
+from ..db import command
 from ..extensions import db
 from ..timeline import describe_events
 from . import bp
@@ -40,4 +44,30 @@ def show(instance_id: int):
         "instances/show.html", instance=instance, version=instances.version_of(session, instance),
         data=instances.current_data(session, instance_id), tasks=task_rows,
         events=describe_events(instances.events_of(session, instance_id), {t.id: t.name for t in task_rows}),
+        categories=CATEGORIES if _can_recategorize(instance, task_rows) else (),
     )
+
+
+def _can_recategorize(instance, task_rows) -> bool:
+    """The help desk moves a user_support request while it waits in a team's queue (seed 000)."""
+    return (instance.process_key == "user_support"
+            and (current_user.has_role("admin") or "helpdesk" in current_user.group_slugs)
+            and any(t.bpmn_id == "resolve" and t.state in OPEN_TASK_STATES for t in task_rows))
+
+
+@bp.post("/<int:instance_id>/recategorize")
+@login_required
+def move(instance_id: int):
+    instance = instances.get_visible(db.session, current_user, instance_id)
+    if not _can_recategorize(instance, instances.tasks_of(db.session, instance_id)):
+        raise PermissionDeniedError("only the help desk moves a request waiting in a team's queue")
+    category = request.form.get("category", "")
+    try:
+        with command() as session:
+            recategorize(session, instance_id, category, by=current_user.username,
+                         note=request.form.get("note", ""))
+    except (ValidationError, NotFoundError) as exc:
+        flash(_("The request was not moved: %(reason)s", reason=str(exc)), "error")
+    else:
+        flash(_("The request was moved to the category %(category)s.", category=category), "success")
+    return redirect(url_for("instances.show", instance_id=instance_id))
