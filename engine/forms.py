@@ -9,7 +9,6 @@ from jsonschema.validators import validator_for
 
 from .errors import Problem, ValidationError
 
-
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 # jsonschema's own "email" check only looks for an "@": "ali@" would pass.
 _FORMATS = FormatChecker()
