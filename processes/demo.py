@@ -5,11 +5,13 @@ The passwords are printed in the README; never run this on a production database
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import definitions, runtime, services, tasks, users, validation
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, ProcessInstance, utcnow
 
 from . import install
 from .catalog import BPMN_DIR
@@ -91,6 +93,43 @@ def _route(session: Session, instance_id: int, team: str, claimer: str | None) -
         tasks.claim_task(session, work().id, users.get_user(session, claimer))
 
 
+def _other_samples() -> list[tuple[str, dict]]:
+    """One waiting request of every other executable process, so each team has its kind of work."""
+    today = utcnow().date()
+    later = (today + timedelta(days=60)).isoformat()
+    return [
+        ("vpn_request", {"requester": "Dr. Canan Aydın", "requester_email": "canan.aydin@example.edu.tr",
+                         "unit": "Mühendislik Fakültesi", "subject": "Evden laboratuvar sunucusuna erişim",
+                         "purpose": "Proje verilerine kampüs dışından erişmek", "target_systems": ["lab-sunucu-1"],
+                         "start_date": today.isoformat(), "end_date": later}),
+        ("server_external_access", {
+            "requester": "Murat Koç", "requester_email": "murat.koc@example.edu.tr", "unit": "Kütüphane",
+            "subject": "Kütüphane katalog sunucusu dışarıdan erişim", "server": "katalog.example.edu.tr",
+            "ports": ["443/tcp"], "purpose": "Uzaktan katalog taraması", "responsible_person": "Murat Koç",
+            "end_date": later}),
+        ("yurtnet_registration", {
+            "requester": "Deniz Yıldız", "requester_email": "deniz.yildiz@ogr.example.edu.tr",
+            "subject": "YurtNet kaydı", "student_number": "202612345", "dorm": "Kanuni Erkek Öğrenci Yurdu",
+            "block": "B", "room": "214", "device_type": "Dizüstü bilgisayar", "mac_address": "3c-22-fb-10-2a-9e"}),
+        ("backup_restore", {
+            "requester": "Selin Acar", "requester_email": "selin.acar@example.edu.tr", "unit": "Öğrenci İşleri",
+            "subject": "Silinen klasörün geri yüklenmesi", "system": "Dosya sunucusu", "item_type": "Dosya / klasör",
+            "item": "\\\\dosya\\ogrenci-isleri\\2026-kayit", "restore_date": (today - timedelta(days=2)).isoformat(),
+            "reason": "Klasör yanlışlıkla silindi", "destination": "original"}),
+        ("software_request", {
+            "requester": "Prof. Dr. Kemal Eren", "requester_email": "kemal.eren@example.edu.tr",
+            "unit": "Fen Fakültesi", "subject": "Laboratuvar randevu sistemi", "software_name": "Lab randevu",
+            "need_description": "Öğrencilerin laboratuvar saatlerini çevrim içi ayırabilmesi",
+            "user_group": "öğrenci", "user_count": 800, "desired_date": later}),
+        ("message_routing", {
+            "requester": "Gülay Tan", "requester_email": "gulay.tan@example.com", "subject": "Otopark",
+            "message": "Hafta sonları kampüs otoparkı neden kapalı?", "message_type": "bilgi talebi"}),
+        ("call_record", {
+            "requester": "Arayan (isim vermedi)", "requester_email": "", "phone": "0532 000 00 00",
+            "subject": "Kayıt yenileme", "topic": "Kayıt yenileme ücreti", "outcome": "lost"}),
+    ]
+
+
 def load_demo(session: Session) -> str:
     """Deploy the BPMN folder, create groups and users, and start sample requests once."""
     install()
@@ -109,6 +148,9 @@ def load_demo(session: Session) -> str:
             started += 1
             if data["subject"] in ROUTED:
                 _route(session, instance.id, *ROUTED[data["subject"]])
+        for key, data in _other_samples():
+            runtime.start_instance(session, key, data=data, actor="demo", check_start_form=True)
+            started += 1
     deployed = ", ".join(str(r) for r in results)
     return (f"demo loaded: {deployed}; {len(USERS)} users (password {DEMO_PASSWORD!r}); "
             f"{started} sample requests started")

@@ -252,16 +252,19 @@ def test_demo_can_be_loaded_twice(run, db):
     first = succeeded(run("demo"))
     second = succeeded(run("demo"))
 
-    assert "user_support version 1 (deployed)" in first and "8 sample requests started" in first
+    assert "user_support version 1 (deployed)" in first and "15 sample requests started" in first
     assert "user_support version 1 (unchanged)" in second and "0 sample requests started" in second
     with db.tx() as session:
-        assert len(session.scalars(select(ProcessInstance)).all()) == 8  # the sample requests, once
+        assert len(session.scalars(select(ProcessInstance)).all()) == 15  # the sample requests, once
         assert users.get_user(session, "destek").group_slugs == {"helpdesk"}
         # every team's inbox has work: requests wait in network, software and systems, some claimed
         open_groups = {(t.group_name, t.assignee) for t in session.scalars(
             select(HumanTask).where(HumanTask.state.in_(["ready", "claimed"])))}
         assert {("network", None), ("network", "ag"), ("software", None), ("systems", None),
-                ("systems", "sistem")} <= open_groups
+                ("systems", "sistem"), ("unitheads", None), ("helpdesk", None), ("callcenter", None)} <= open_groups
+        started = {i.process_key for i in session.scalars(select(ProcessInstance))}
+        assert started == {"user_support", "vpn_request", "server_external_access", "yurtnet_registration",
+                           "backup_restore", "software_request", "message_routing", "call_record"}
         moved = session.scalar(select(AuditEvent).where(AuditEvent.action == "message.delivered"))
         assert (moved.actor, moved.data["payload"]["category"]) == ("destek", "Öğrenci E-posta")
 
