@@ -271,7 +271,9 @@ def deliver_message(
         active = load_instance(session, instance_id_)
         task_ids = [s.task_uuid for s in subscriptions if s.instance_id == instance_id_]
         task = active.get_task(task_ids[0])
-        event = BpmnEvent(task.task_spec.event_definition, audit.to_json_value(payload or {}))
+        definition = next(d for d in sync.event_parts(task.task_spec.event_definition)
+                          if getattr(d, "name", None) == name)
+        event = BpmnEvent(definition, audit.to_json_value(payload or {}))
         try:
             active.workflow.send_event(event)
         except SpiffWorkflowException as exc:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
@@ -39,13 +40,22 @@ from .models import (
 SEK_KEY = "sek"
 
 
+def event_parts(definition) -> list:
+    """The event definitions a waiting task listens for: its own, or each of an
+    event-based gateway's (SpiffWorkflow gathers those into one MultipleEventDefinition)."""
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition]
+
+
 def waiting_timers(workflow) -> dict[str, datetime]:
     """Task uuid -> when it is due, for every timer event the workflow waits on."""
     due = {}
     for task in workflow.event_manager.tasks.values():
-        definition = task.task_spec.event_definition
-        if not isinstance(definition, TimerEventDefinition) or not task.has_state(SpiffState.WAITING):
+        timers = [d for d in event_parts(task.task_spec.event_definition) if isinstance(d, TimerEventDefinition)]
+        if not timers or not task.has_state(SpiffState.WAITING):
             continue
+        definition = timers[0]
         value = task._get_internal_data("event_value")
         if value is None:
             continue
@@ -60,10 +70,13 @@ def waiting_timers(workflow) -> dict[str, datetime]:
 
 
 def _waiting_messages(workflow):
+    """``(task, message name)`` for every message a waiting task can catch."""
     for task in workflow.event_manager.tasks.values():
-        definition = task.task_spec.event_definition
-        if isinstance(definition, MessageEventDefinition) and task.has_state(SpiffState.WAITING):
-            yield task
+        if not task.has_state(SpiffState.WAITING):
+            continue
+        for definition in event_parts(task.task_spec.event_definition):
+            if isinstance(definition, MessageEventDefinition):
+                yield task, definition.name
 
 
 def _open_tasks(workflow) -> tuple[dict, dict]:
@@ -107,9 +120,10 @@ def write_state(session: Session, active) -> None:
     if status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED) and instance.completed_at is None:
         instance.completed_at = utcnow()
     timers = waiting_timers(workflow)
-    messages = {str(t.id): t for t in _waiting_messages(workflow)}
+    messages = {(str(t.id), name): t for t, name in _waiting_messages(workflow)}
     state = spiff.workflow_to_dict(workflow)
-    active.previous = {"timers": sorted(timers), "services": sorted(services), "messages": sorted(messages)}
+    active.previous = {"timers": sorted(timers), "services": sorted(services),
+                       "messages": sorted({uuid for uuid, _name in messages})}
     state[SEK_KEY] = active.previous
     instance.state = state
     instance.state_token = uuid4().hex
@@ -261,14 +275,14 @@ def _lock_jobs(session: Session, jobs: list[Job]) -> list[Job]:
 def _sync_subscriptions(session: Session, active, messages: dict) -> None:
     instance = active.instance
     session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
-    for uuid, task in messages.items():
+    for (uuid, name), task in messages.items():
         properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
         correlation = {"tracking_code": instance.tracking_code}
         if properties.get("correlationKey"):
             correlation["key"] = str(_evaluate(task, properties["correlationKey"], "correlationKey"))
         session.add(MessageSubscription(
             instance_id=instance.id,
-            message_name=task.task_spec.event_definition.name,
+            message_name=name,
             task_uuid=uuid,
             correlation=correlation,
         ))
