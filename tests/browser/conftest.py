@@ -19,14 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 import processes
 from engine import definitions, migrate, runtime, services, users, validation
 from engine.db import make_engine, make_session_factory, transaction
-from engine.models import HumanTask
+from engine.jobs import WorkerSettings
+from engine.models import HumanTask, MailMessage
+from engine.worker import run_due_jobs
 from webapp import create_app
 from webapp.extensions import db as flask_db
 
@@ -43,6 +45,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 TURKISH_CATALOG = ROOT / "webapp" / "translations" / "tr" / "LC_MESSAGES" / "messages.mo"
+FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
+# The public reply page's link in a mail (the live server's own address is the base).
+REPLY_TOKEN = re.compile(r"/yanit/(\S+)")
 
 
 @dataclass
@@ -88,6 +93,50 @@ class Site:
         page.fill("#password", password)
         page.locator("main form button[type=submit]").click()
         page.wait_for_url(re.compile(r"/inbox"))
+
+    def run_jobs(self) -> int:
+        """Run the jobs that are due (service tasks, mails, timers), as the worker would."""
+        return run_due_jobs(self.factory, FAST)
+
+    def mails(self, instance_id: int) -> list[tuple[str, str]]:
+        """The instance's mails, oldest first, as ``(recipients, subject)``."""
+        with self.tx() as session:
+            return [(m.recipients, m.subject) for m in session.scalars(
+                select(MailMessage).where(MailMessage.instance_id == instance_id).order_by(MailMessage.id))]
+
+    def reply_path(self, instance_id: int) -> str:
+        """The path of the newest public reply link the instance mailed."""
+        with self.tx() as session:
+            bodies = list(session.scalars(select(MailMessage.body).where(
+                MailMessage.instance_id == instance_id).order_by(MailMessage.id.desc())))
+        return next(f"/yanit/{REPLY_TOKEN.search(b).group(1)}" for b in bodies if REPLY_TOKEN.search(b))
+
+    @staticmethod
+    def task_row(page: Page, task_id: int):
+        """The row of ``task_id`` in the inbox's task list."""
+        return page.locator(f"[data-testid=task-list] tr[data-task-id='{task_id}']")
+
+    def claim_from_group(self, page: Page, task_id: int, title: str, *row_shows: str) -> None:
+        """From the inbox's group list: claim the task, then open it from the user's own list.
+
+        :param row_shows: more texts the task's row in the group list must show.
+        """
+        page.get_by_test_id("tab-group").click()
+        row = self.task_row(page, task_id)
+        expect(row).to_contain_text(title)
+        for text in row_shows:
+            expect(row).to_contain_text(text)
+        row.get_by_role("button", name="Üstlen").click()
+        expect(page.locator(".alert-success")).to_be_visible()
+        page.get_by_test_id("tab-mine").click()
+        self.task_row(page, task_id).get_by_role("link", name=title).click()
+        expect(page.locator("main h1")).to_have_text(title)
+
+    def claim_on_task_page(self, page: Page, task_id: int) -> None:
+        """Open the task's own page and claim it there; its form appears."""
+        page.goto(self.at(f"/tasks/{task_id}"))
+        page.get_by_test_id("claim").click()
+        expect(page.get_by_test_id("task-form")).to_be_visible()
 
 
 @pytest.fixture(scope="session")

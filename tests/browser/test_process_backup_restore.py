@@ -7,36 +7,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine import runtime
-from engine.jobs import WorkerSettings
 from engine.models import MailMessage, ProcessInstance
-from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
 
 CHECK = "Veri üzerindeki hakkı denetle"
 RESTORE = "Yedekten geri yükle"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 REQUESTER = "nur.aydin@example.edu.tr"
-
-
-def task_row(page: Page, task_id: int):
-    return page.locator(f"[data-testid=task-list] tr[data-task-id='{task_id}']")
-
-
-def claim_and_open(page: Page, task_id: int, title: str) -> None:
-    """From the group list: claim the task, then open it from the user's own list."""
-    page.get_by_test_id("tab-group").click()
-    row = task_row(page, task_id)
-    expect(row).to_contain_text(title)
-    row.get_by_role("button", name="Üstlen").click()
-    expect(page.locator(".alert-success")).to_be_visible()
-    page.get_by_test_id("tab-mine").click()
-    task_row(page, task_id).get_by_role("link", name=title).click()
-    expect(page.locator("main h1")).to_have_text(title)
 
 
 def test_the_systems_team_restores_and_the_requester_confirms(site, page):
@@ -51,7 +32,7 @@ def test_the_systems_team_restores_and_the_requester_confirms(site, page):
 
     site.sign_in(page, "sistem.yedek")
     check_id = site.task_id(request_id, "check_right")
-    claim_and_open(page, check_id, CHECK)
+    site.claim_from_group(page, check_id, CHECK)
     page.get_by_test_id("task-form").get_by_label("Evet, doğrulandı").check()
     page.get_by_test_id("complete").click()
     expect(page).to_have_url(re.compile(r"/inbox"))
@@ -59,7 +40,7 @@ def test_the_systems_team_restores_and_the_requester_confirms(site, page):
 
     restore_id = site.task_id(request_id, "restore")
     assert site.task(restore_id).group_name == "systems"
-    claim_and_open(page, restore_id, RESTORE)
+    site.claim_from_group(page, restore_id, RESTORE)
     form = page.get_by_test_id("task-form")
     form.get_by_label("Geri yüklendi", exact=True).check()
     page.get_by_test_id("complete").click()
@@ -70,7 +51,7 @@ def test_the_systems_team_restores_and_the_requester_confirms(site, page):
     expect(page).to_have_url(re.compile(r"/inbox"))
     assert site.task(restore_id).completed_by == "sistem.yedek"
 
-    run_due_jobs(site.factory, FAST)              # the "please check" mail
+    site.run_jobs()              # the "please check" mail
     page.goto(site.at(f"/instances/{request_id}"))
     expect(page.get_by_test_id("status")).to_have_text("bekliyor")
 

@@ -8,41 +8,13 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
 
 from engine import runtime
-from engine.jobs import WorkerSettings
-from engine.models import MailMessage
-from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
 
 
-TOKEN = re.compile(r"/yanit/(\S+)")
 MESSAGE = "Kütüphane hafta sonu neden kapalı?"
-
-
-def run_jobs(site) -> None:
-    run_due_jobs(site.factory, WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01))
-
-
-def reply_path(site, instance_id: int) -> str:
-    with site.tx() as session:
-        bodies = list(session.scalars(select(MailMessage.body).where(
-            MailMessage.instance_id == instance_id).order_by(MailMessage.id.desc())))
-    return next(f"/yanit/{TOKEN.search(b).group(1)}" for b in bodies if TOKEN.search(b))
-
-
-def mails(site, instance_id: int) -> list[tuple[str, str]]:
-    with site.tx() as session:
-        return [(m.recipients, m.subject) for m in session.scalars(
-            select(MailMessage).where(MailMessage.instance_id == instance_id).order_by(MailMessage.id))]
-
-
-def claim_and_open(page: Page, site, task_id: int) -> None:
-    page.goto(site.at(f"/tasks/{task_id}"))
-    page.get_by_test_id("claim").click()
-    expect(page.get_by_test_id("task-form")).to_be_visible()
 
 
 def answer_as_unit(site, unit: Page, path: str, expected_text: str) -> None:
@@ -68,7 +40,7 @@ def test_hotline_message_is_forwarded_answered_and_sent_to_the_sender(site, page
             "message": MESSAGE, "message_type": "şikâyet"}).id
     site.sign_in(page, "hat.gorevlisi")
 
-    claim_and_open(page, site, site.task_id(instance_id, "forward"))
+    site.claim_on_task_page(page, site.task_id(instance_id, "forward"))
     expect(page.locator("main h1")).to_have_text("Mesajı oku ve birime yönlendir")
     page.fill("#field-unit_name", "Kütüphane ve Dokümantasyon")
     page.fill("#field-unit_email", "kutuphane@example.edu.tr")
@@ -76,21 +48,21 @@ def test_hotline_message_is_forwarded_answered_and_sent_to_the_sender(site, page
     page.get_by_test_id("complete").click()
     expect(page).to_have_url(re.compile(r"/inbox"))
 
-    run_jobs(site)
-    assert mails(site, instance_id) == [("kutuphane@example.edu.tr",
-                                         "7/24 KLU Hat: biriminize yönlendirilen mesaj")]
+    site.run_jobs()
+    assert site.mails(instance_id) == [("kutuphane@example.edu.tr",
+                                        "7/24 KLU Hat: biriminize yönlendirilen mesaj")]
     unit = open_page()
-    answer_as_unit(site, unit, reply_path(site, instance_id), MESSAGE)
+    answer_as_unit(site, unit, site.reply_path(instance_id), MESSAGE)
     expect(unit.get_by_test_id("reply-purpose")).to_have_count(0)
     assert "deniz@example.com" not in unit.content()
 
-    claim_and_open(page, site, site.task_id(instance_id, "review"))
+    site.claim_on_task_page(page, site.task_id(instance_id, "review"))
     expect(page.locator("main")).to_contain_text("Hafta sonu 10.00-18.00 arası açığız.")
     page.get_by_label("Kabul et: yanıt mesaj sahibine gönderilsin").check()
     page.get_by_test_id("complete").click()
     expect(page).to_have_url(re.compile(r"/inbox"))
 
-    run_jobs(site)
-    assert mails(site, instance_id)[-1] == ("deniz@example.com", "7/24 KLU Hat: mesajınıza yanıt")
+    site.run_jobs()
+    assert site.mails(instance_id)[-1] == ("deniz@example.com", "7/24 KLU Hat: mesajınıza yanıt")
     page.goto(site.at(f"/instances/{instance_id}"))
     expect(page.get_by_test_id("status")).to_have_text("tamamlandı")

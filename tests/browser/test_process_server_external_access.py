@@ -8,15 +8,11 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
-from sqlalchemy import select
+from playwright.sync_api import expect
 
 import processes
 from engine import runtime
-from engine.jobs import WorkerSettings
-from engine.models import MailMessage
 from engine.workdays import ZONE
-from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
 
@@ -27,23 +23,6 @@ processes.install()
 
 REVIEW = "Güvenlik değerlendirmesi"
 OPEN_RULE = "Güvenlik duvarı kuralını aç"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
-
-
-def task_row(page: Page, task_id: int):
-    return page.locator(f"[data-testid=task-list] tr[data-task-id='{task_id}']")
-
-
-def claim_and_open(page: Page, task_id: int, title: str) -> None:
-    """From the group list: claim the task, then open it from the user's own list."""
-    page.get_by_test_id("tab-group").click()
-    row = task_row(page, task_id)
-    expect(row).to_contain_text(title)
-    row.get_by_role("button", name="Üstlen").click()
-    expect(page.locator(".alert-success")).to_be_visible()
-    page.get_by_test_id("tab-mine").click()
-    task_row(page, task_id).get_by_role("link", name=title).click()
-    expect(page.locator("main h1")).to_have_text(title)
 
 
 def test_system_team_approves_and_the_network_team_opens_the_rule(site, page, open_page):
@@ -61,7 +40,7 @@ def test_system_team_approves_and_the_network_team_opens_the_rule(site, page, op
     # The system team: a rejection needs a reason (refused next to the field), then approves.
     site.sign_in(page, "sistem.erisim")
     review_id = site.task_id(request_id, "security_review")
-    claim_and_open(page, review_id, REVIEW)
+    site.claim_from_group(page, review_id, REVIEW)
     form = page.get_by_test_id("task-form")
     form.get_by_label("Uygun değil: talep reddedilsin").check()
     form.locator("#field-risk_notes").fill("Ubuntu 24.04, güncel; yalnızca 443 açılsın.")
@@ -79,7 +58,7 @@ def test_system_team_approves_and_the_network_team_opens_the_rule(site, page, op
     network = open_page()
     site.sign_in(network, "ag.erisim")
     open_id = site.task_id(request_id, "open_rule")
-    claim_and_open(network, open_id, OPEN_RULE)
+    site.claim_from_group(network, open_id, OPEN_RULE)
     form = network.get_by_test_id("task-form")
     form.locator("#field-rule_id").fill("FW-2026-0412")
     form.locator("#field-rule_notes").fill("NAT 193.140.168.77 -> 10.20.3.15")
@@ -89,9 +68,8 @@ def test_system_team_approves_and_the_network_team_opens_the_rule(site, page, op
     assert site.task(open_id).completed_by == "ag.erisim"
 
     # The worker tells the requester; the request waits for the reminder and the end date.
-    run_due_jobs(site.factory, FAST)
-    with site.tx() as session:
-        subjects = list(session.scalars(select(MailMessage.subject).where(MailMessage.instance_id == request_id)))
+    site.run_jobs()
+    subjects = [subject for _, subject in site.mails(request_id)]
     assert subjects == ["Sunucunuz kampüs dışından erişime açıldı"]
     network.goto(site.at(f"/instances/{request_id}"))
     expect(network.get_by_test_id("status")).to_have_text("bekliyor")

@@ -7,36 +7,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine import runtime
-from engine.jobs import WorkerSettings
 from engine.models import ProcessInstance
-from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
 
 EVALUATE = "Talebi değerlendir ve efor tahmin et"
 DECIDE = "Daire Başkanı kararı"
 ANALYSIS = "Analiz"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
-
-
-def task_row(page: Page, task_id: int):
-    return page.locator(f"[data-testid=task-list] tr[data-task-id='{task_id}']")
-
-
-def claim_and_open(page: Page, task_id: int, title: str) -> None:
-    """From the group list: claim the task, then open it from the user's own list."""
-    page.get_by_test_id("tab-group").click()
-    row = task_row(page, task_id)
-    expect(row).to_contain_text(title)
-    row.get_by_role("button", name="Üstlen").click()
-    expect(page.locator(".alert-success")).to_be_visible()
-    page.get_by_test_id("tab-mine").click()
-    task_row(page, task_id).get_by_role("link", name=title).click()
-    expect(page.locator("main h1")).to_have_text(title)
 
 
 def test_software_team_evaluates_the_head_approves_and_development_starts(site, page, open_page):
@@ -52,7 +33,7 @@ def test_software_team_evaluates_the_head_approves_and_development_starts(site, 
 
     # The software team estimates the effort and recommends.
     site.sign_in(page, "yazilim.tarayici")
-    claim_and_open(page, site.task_id(request_id, "evaluate"), EVALUATE)
+    site.claim_from_group(page, site.task_id(request_id, "evaluate"), EVALUATE)
     form = page.get_by_test_id("task-form")
     form.locator("#field-effort_days").fill("12")
     form.get_by_label("Orta").check()
@@ -66,7 +47,7 @@ def test_software_team_evaluates_the_head_approves_and_development_starts(site, 
     head = open_page()
     site.sign_in(head, "baskan.tarayici")
     decide_id = site.task_id(request_id, "decide")
-    claim_and_open(head, decide_id, DECIDE)
+    site.claim_from_group(head, decide_id, DECIDE)
     head.get_by_test_id("complete").click()
     expect(head.get_by_test_id("error-decision")).to_be_visible()
     head.get_by_label("Onayla: geliştirme başlasın").check()
@@ -76,7 +57,7 @@ def test_software_team_evaluates_the_head_approves_and_development_starts(site, 
     assert site.task(decide_id).completed_by == "baskan.tarayici"
 
     # The worker starts SEK 08-04-05 and mails the requester.
-    run_due_jobs(site.factory, FAST)
+    site.run_jobs()
     with site.tx() as session:
         development = runtime.load_instance(session, request_id).workflow.data["development"]
         dev = session.get(ProcessInstance, development["instance_id"])
@@ -92,7 +73,7 @@ def test_software_team_evaluates_the_head_approves_and_development_starts(site, 
     analysis_id = site.task_id(dev.id, "analysis")
     page.goto(site.at("/inbox"))
     page.get_by_test_id("tab-group").click()
-    row = task_row(page, analysis_id)
+    row = site.task_row(page, analysis_id)
     expect(row).to_contain_text(ANALYSIS)
     expect(row).to_contain_text(f"#{dev.id}")
     expect(row.get_by_role("button", name="Üstlen")).to_be_visible()

@@ -8,14 +8,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 import processes
 from engine import runtime
-from engine.jobs import WorkerSettings
 from engine.models import MailMessage
-from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
 
@@ -24,12 +22,7 @@ pytestmark = pytest.mark.browser
 processes.install()
 
 RESOLVE = "Talebi çöz"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 REQUESTER = "hasan.kurt@ktu.edu.tr"
-
-
-def task_row(page: Page, task_id: int):
-    return page.locator(f"[data-testid=task-list] tr[data-task-id='{task_id}']")
 
 
 def test_the_network_team_answers_a_vpn_request(site, page):
@@ -45,15 +38,7 @@ def test_the_network_team_answers_a_vpn_request(site, page):
     assert site.task(task_id).due_at is not None
 
     site.sign_in(page, "ag.destek")
-    page.get_by_test_id("tab-group").click()
-    row = task_row(page, task_id)
-    expect(row).to_contain_text(RESOLVE)
-    expect(row).to_contain_text(f"#{request_id}")
-    row.get_by_role("button", name="Üstlen").click()
-    expect(page.locator(".alert-success")).to_be_visible()
-    page.get_by_test_id("tab-mine").click()
-    task_row(page, task_id).get_by_role("link", name=RESOLVE).click()
-    expect(page.locator("main h1")).to_have_text(RESOLVE)
+    site.claim_from_group(page, task_id, RESOLVE, f"#{request_id}")
 
     # "Answer" without the answer's text: refused next to the field, nothing saved.
     form = page.get_by_test_id("task-form")
@@ -70,7 +55,7 @@ def test_the_network_team_answers_a_vpn_request(site, page):
     expect(page.locator(".alert-success")).to_contain_text(RESOLVE)
     assert site.task(task_id).completed_by == "ag.destek"
 
-    run_due_jobs(site.factory, FAST)              # the answer mail
+    site.run_jobs()              # the answer mail
     with site.tx() as session:
         [mail] = session.scalars(select(MailMessage).where(MailMessage.instance_id == request_id))
         assert mail.recipients == REQUESTER

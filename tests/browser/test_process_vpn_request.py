@@ -8,15 +8,11 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
-from sqlalchemy import select
+from playwright.sync_api import expect
 
 import processes
 from engine import runtime
-from engine.jobs import WorkerSettings
-from engine.models import MailMessage
 from engine.workdays import ZONE
-from engine.worker import run_due_jobs
 
 pytestmark = pytest.mark.browser
 
@@ -27,23 +23,6 @@ processes.install()
 
 APPROVE = "Birim amiri onayı"
 SET_UP = "VPN erişimini tanımla"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
-
-
-def task_row(page: Page, task_id: int):
-    return page.locator(f"[data-testid=task-list] tr[data-task-id='{task_id}']")
-
-
-def claim_and_open(page: Page, task_id: int, title: str) -> None:
-    """From the group list: claim the task, then open it from the user's own list."""
-    page.get_by_test_id("tab-group").click()
-    row = task_row(page, task_id)
-    expect(row).to_contain_text(title)
-    row.get_by_role("button", name="Üstlen").click()
-    expect(page.locator(".alert-success")).to_be_visible()
-    page.get_by_test_id("tab-mine").click()
-    task_row(page, task_id).get_by_role("link", name=title).click()
-    expect(page.locator("main h1")).to_have_text(title)
 
 
 def test_unit_head_approves_and_the_network_team_sets_up_the_vpn(site, page, open_page):
@@ -60,7 +39,7 @@ def test_unit_head_approves_and_the_network_team_sets_up_the_vpn(site, page, ope
     # The unit head: a rejection needs a reason (refused next to the field), then approves.
     site.sign_in(page, "birim.amiri.vpn")
     approve_id = site.task_id(request_id, "approve_request")
-    claim_and_open(page, approve_id, APPROVE)
+    site.claim_from_group(page, approve_id, APPROVE)
     form = page.get_by_test_id("task-form")
     form.get_by_label("Reddediyorum").check()
     page.get_by_test_id("complete").click()
@@ -76,7 +55,7 @@ def test_unit_head_approves_and_the_network_team_sets_up_the_vpn(site, page, ope
     network = open_page()
     site.sign_in(network, "ag.vpn")
     setup_id = site.task_id(request_id, "set_up_vpn")
-    claim_and_open(network, setup_id, SET_UP)
+    site.claim_from_group(network, setup_id, SET_UP)
     form = network.get_by_test_id("task-form")
     form.locator("#field-vpn_username").fill("elif.sahin-vpn")
     form.locator("#field-setup_notes").fill("FortiClient ile vpn.example.edu.tr adresine bağlanın.")
@@ -86,9 +65,8 @@ def test_unit_head_approves_and_the_network_team_sets_up_the_vpn(site, page, ope
     assert site.task(setup_id).completed_by == "ag.vpn"
 
     # The worker mails the instructions; the request waits for its end date.
-    run_due_jobs(site.factory, FAST)
-    with site.tx() as session:
-        subjects = list(session.scalars(select(MailMessage.subject).where(MailMessage.instance_id == request_id)))
+    site.run_jobs()
+    subjects = [subject for _, subject in site.mails(request_id)]
     assert subjects == ["VPN erişiminiz tanımlandı"]
     network.goto(site.at(f"/instances/{request_id}"))
     expect(network.get_by_test_id("status")).to_have_text("bekliyor")

@@ -7,9 +7,6 @@ the reminder and alert timers; one timer through a real ``sek worker --once``.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,15 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from engine import clock, links, runtime, tasks, users, workdays
-from engine.jobs import WorkerSettings
-from engine.models import AuditEvent, HumanTask, InstanceStatus, MailMessage, ProcessInstance
-from engine.worker import run_due_jobs
+from engine.models import HumanTask, InstanceStatus
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
-SEK = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "sek"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 SECRET = "test-secret"
-LINK = re.compile(r"http://sek\.test/yanit/(\S+)")
 CALLER = {"requester": "Mert Aydın", "requester_email": "", "phone": "0532 000 00 00",
           "topic": "Yatay geçiş başvurusu", "call_summary": "Başvuru son tarihi soruluyor."}
 UNIT = {"unit_name": "Öğrenci İşleri", "unit_email": "ogrenci@example.edu.tr"}
@@ -36,8 +28,6 @@ def _setup(db, deploy, make_user):
     links.configure(SECRET, "http://sek.test")
     deploy(*sorted(BPMN.glob("call_record.*")))
     make_user("cagri", groups=("callcenter",))
-    yield
-    clock.set_shift(timedelta(0))
 
 
 def _start(db, outcome: str) -> int:
@@ -63,34 +53,6 @@ def _complete(db, instance_id: int, bpmn_id: str, data: dict) -> None:
         tasks.complete_task(session, task.id, user, data)
 
 
-def _work(db) -> int:
-    return run_due_jobs(db.factory, FAST)
-
-
-def _instance(db, instance_id: int) -> ProcessInstance:
-    with db.tx() as session:
-        return session.get(ProcessInstance, instance_id)
-
-
-def _mails(db, instance_id: int) -> list[tuple[str, str]]:
-    with db.tx() as session:
-        return [(m.recipients, m.subject) for m in session.scalars(
-            select(MailMessage).where(MailMessage.instance_id == instance_id).order_by(MailMessage.id))]
-
-
-def _last_token(db, instance_id: int) -> str:
-    with db.tx() as session:
-        bodies = list(session.scalars(select(MailMessage.body).where(
-            MailMessage.instance_id == instance_id).order_by(MailMessage.id.desc())))
-    return next(LINK.search(b).group(1) for b in bodies if LINK.search(b))
-
-
-def _actions(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return list(session.scalars(select(AuditEvent.action).where(
-            AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)))
-
-
 def _shift(days: int) -> timedelta:
     now = clock.now()
     return workdays.add_working_days(now, days) - now + timedelta(minutes=5)
@@ -98,14 +60,14 @@ def _shift(days: int) -> timedelta:
 
 def test_answered_and_solved_ends_at_once(db):
     instance_id = _start(db, "solved")
-    assert _instance(db, instance_id).status == InstanceStatus.COMPLETED
-    assert _open_task(db, instance_id) is None and _mails(db, instance_id) == []
-    assert _actions(db, instance_id) == ["instance.started"]
+    assert db.instance(instance_id).status == InstanceStatus.COMPLETED
+    assert _open_task(db, instance_id) is None and db.mail_headers(instance_id) == []
+    assert db.actions(instance_id) == ["instance.started"]
 
 
 def test_out_of_remit_ends_with_the_article_6_5_note(db):
     instance_id = _start(db, "not_our_remit")
-    assert _instance(db, instance_id).status == InstanceStatus.COMPLETED
+    assert db.instance(instance_id).status == InstanceStatus.COMPLETED
     with db.tx() as session:
         workflow = runtime.load_instance(session, instance_id).workflow
         note = workflow.get_tasks(spec_name="closed_out_of_remit")[0].data["closing_note"]
@@ -120,33 +82,33 @@ def test_lost_or_dropped_call_is_called_back_within_a_working_day(db, outcome):
     assert task.due_at is not None
     assert task.due_at <= workdays.add_working_days(clock.now(), 1) + timedelta(seconds=5)
     _complete(db, instance_id, "call_back", {"callback_result": "reached", "callback_note": "Arandı."})
-    assert _instance(db, instance_id).status == InstanceStatus.COMPLETED
-    assert _mails(db, instance_id) == []
+    assert db.instance(instance_id).status == InstanceStatus.COMPLETED
+    assert db.mail_headers(instance_id) == []
 
 
 def test_an_overdue_call_back_is_escalated_and_stays_open(db):
     instance_id = _start(db, "lost")
     clock.set_shift(_shift(1))
-    _work(db)
-    assert _mails(db, instance_id) == [("bidb-management@example.edu.tr",
-                                        "Çağrı Merkezi: geri arama gecikti (Yatay geçiş başvurusu)")]
-    assert "timer.fired" in _actions(db, instance_id)
+    db.work()
+    assert db.mail_headers(instance_id) == [("bidb-management@example.edu.tr",
+                                             "Çağrı Merkezi: geri arama gecikti (Yatay geçiş başvurusu)")]
+    assert "timer.fired" in db.actions(instance_id)
     _complete(db, instance_id, "call_back", {"callback_result": "not_reached"})
-    assert _instance(db, instance_id).status == InstanceStatus.COMPLETED
+    assert db.instance(instance_id).status == InstanceStatus.COMPLETED
 
 
 def _routed(db) -> int:
     instance_id = _start(db, "needs_unit")
     _complete(db, instance_id, "route", {**UNIT, "unit_note": "Son tarih nedir?"})
-    _work(db)
+    db.work()
     return instance_id
 
 
 def test_needs_a_unit_routes_through_a_signed_link_then_calls_back(db):
     instance_id = _routed(db)
-    assert _instance(db, instance_id).status == InstanceStatus.WAITING
-    assert _mails(db, instance_id) == [(UNIT["unit_email"], "Çağrı Merkezi: biriminize yönlendirilen mesaj")]
-    token = _last_token(db, instance_id)
+    assert db.instance(instance_id).status == InstanceStatus.WAITING
+    assert db.mail_headers(instance_id) == [(UNIT["unit_email"], "Çağrı Merkezi: biriminize yönlendirilen mesaj")]
+    token = db.reply_token(instance_id)
     with db.tx() as session:
         purpose = links.resolve(session, token).purpose
     assert "Yatay geçiş başvurusu" in purpose and "Son tarih nedir?" in purpose
@@ -156,8 +118,8 @@ def test_needs_a_unit_routes_through_a_signed_link_then_calls_back(db):
     task = _open_task(db, instance_id)
     assert (task.bpmn_id, task.group_name) == ("give_answer", "callcenter")
     _complete(db, instance_id, "give_answer", {"callback_result": "reached"})
-    assert _instance(db, instance_id).status == InstanceStatus.COMPLETED
-    actions = _actions(db, instance_id)
+    assert db.instance(instance_id).status == InstanceStatus.COMPLETED
+    actions = db.actions(instance_id)
     for action in ("link.created", "message.delivered", "link.used", "task.completed"):
         assert action in actions
 
@@ -165,27 +127,22 @@ def test_needs_a_unit_routes_through_a_signed_link_then_calls_back(db):
 def test_unit_reminded_after_3_and_agents_alerted_after_7_working_days(db):
     instance_id = _routed(db)
     clock.set_shift(_shift(3))
-    _work(db)
-    assert _mails(db, instance_id)[-1] == (UNIT["unit_email"],
-                                           "Hatırlatma: Çağrı Merkezi: biriminize yönlendirilen mesaj")
+    db.work()
+    assert db.mail_headers(instance_id)[-1] == (UNIT["unit_email"],
+                                                "Hatırlatma: Çağrı Merkezi: biriminize yönlendirilen mesaj")
     clock.set_shift(_shift(7))
-    _work(db)
-    assert _mails(db, instance_id)[-1] == ("bidb-callcenter@example.edu.tr",
-                                           "Çağrı Merkezi: Öğrenci İşleri 7 iş günüdür yanıt vermedi")
-    assert len(_mails(db, instance_id)) == 3
+    db.work()
+    assert db.mail_headers(instance_id)[-1] == ("bidb-callcenter@example.edu.tr",
+                                                "Çağrı Merkezi: Öğrenci İşleri 7 iş günüdür yanıt vermedi")
+    assert len(db.mail_headers(instance_id)) == 3
     with db.tx() as session:
-        links.use(session, _last_token(db, instance_id), {"answer": "Tamam", "answered_by": "Ece"},
+        links.use(session, db.reply_token(instance_id), {"answer": "Tamam", "answered_by": "Ece"},
                   actor_label="Ece")
     assert _open_task(db, instance_id).bpmn_id == "give_answer"
 
 
-def test_call_back_escalation_fired_by_sek_worker_once(db, tmp_path):
+def test_call_back_escalation_fired_by_sek_worker_once(db, sek_worker):
     instance_id = _start(db, "dropped")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEK_DATA_DIR")}
-    env.update(SEK_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONUTF8="1", SECRET_KEY=SECRET,
-               SEK_CLOCK_SHIFT=f"PT{int(_shift(1).total_seconds())}S")
-    proc = subprocess.run([str(SEK), "worker", "--once"], env=env, capture_output=True,
-                          encoding="utf-8", timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert [m[0] for m in _mails(db, instance_id)] == ["bidb-management@example.edu.tr"]
+    sek_worker(_shift(1), SECRET_KEY=SECRET)
+    assert [m[0] for m in db.mail_headers(instance_id)] == ["bidb-management@example.edu.tr"]
     assert _open_task(db, instance_id).bpmn_id == "call_back"

@@ -9,25 +9,18 @@ through a real ``sek worker --once`` with SEK_CLOCK_SHIFT.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from engine import clock, forms, runtime, tasks, users
+from engine import forms, runtime
 from engine.errors import ValidationError
-from engine.jobs import WorkerSettings
-from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance, utcnow
+from engine.models import InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
-from engine.worker import run_due_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
-SEK = ROOT / ".venv" / "bin" / "sek"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 KEY = "server_external_access"
 REQUESTER = "hasan.ozturk@example.edu.tr"
 APPROVE = {"review_decision": "approve", "risk_notes": "Ubuntu 24.04, güncel; yalnızca 443 açılsın."}
@@ -55,86 +48,16 @@ def _setup(db, deploy, make_user):
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
     make_user("sistem.uzmani", groups=("systems",))
     make_user("ag.uzmani", groups=("network",))
-    yield
-    clock.set_shift(timedelta(0))
 
 
 def _start(db, **changes) -> int:
-    with db.tx() as session:
-        instance_id = runtime.start_instance(session, KEY, data=_request_data(**changes), actor="portal").id
-    _work(db)
-    return instance_id
-
-
-def _work(db) -> int:
-    return run_due_jobs(db.factory, FAST)
-
-
-def _status(db, instance_id: int) -> str:
-    with db.tx() as session:
-        return session.get(ProcessInstance, instance_id).status
-
-
-def _human_tasks(db, instance_id: int) -> list[tuple[str, str, str]]:
-    with db.tx() as session:
-        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.id))
-        return [(row.bpmn_id, row.group_name, row.state) for row in rows]
-
-
-def _task(db, instance_id: int, bpmn_id: str) -> HumanTask:
-    with db.tx() as session:
-        return session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                      HumanTask.bpmn_id == bpmn_id))
-
-
-def _complete(db, instance_id: int, bpmn_id: str, username: str, data: dict) -> None:
-    """Claim and complete the open task ``bpmn_id`` as ``username``, then run the worker."""
-    with db.tx() as session:
-        row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                     HumanTask.bpmn_id == bpmn_id,
-                                                     HumanTask.state == "ready"))
-        user = users.acting_user(session, username)
-        tasks.claim_task(session, row.id, user)
-        tasks.complete_task(session, row.id, user, data)
-    _work(db)
-
-
-def _refused_fields(db, instance_id: int, bpmn_id: str, username: str, data: dict) -> list[str]:
-    with db.tx() as session, pytest.raises(ValidationError) as caught:
-        row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                     HumanTask.bpmn_id == bpmn_id))
-        tasks.complete_task(session, row.id, users.acting_user(session, username), data)
-    return [problem.location for problem in caught.value.problems]
-
-
-def _mails(db, instance_id: int) -> list[MailMessage]:
-    with db.tx() as session:
-        return list(session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)
-                                    .order_by(MailMessage.id)))
-
-
-def _actions(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
-                                    .order_by(AuditEvent.id)))
-
-
-def _pending_timers(db, instance_id: int) -> list[datetime]:
-    with db.tx() as session:
-        return list(session.scalars(select(Job.due_at).where(Job.instance_id == instance_id, Job.kind == "timer",
-                                                             Job.state == "pending").order_by(Job.due_at)))
+    return db.start(KEY, _request_data(**changes))
 
 
 def _data(db, instance_id: int) -> dict:
     with db.tx() as session:
         workflow = runtime.load_instance(session, instance_id).workflow
         return dict(workflow.get_tasks(spec_name="request_valid")[-1].data)
-
-
-def _clock_at(when: datetime) -> None:
-    """Shift the engine's clock so that its "now" is ``when``."""
-    clock.set_shift(timedelta(0))
-    clock.set_shift(when - utcnow())
 
 
 def _five_working_days_before(day: date) -> datetime:
@@ -147,8 +70,8 @@ def _five_working_days_before(day: date) -> datetime:
 
 def _opened(db, **changes) -> int:
     instance_id = _start(db, **changes)
-    _complete(db, instance_id, "security_review", "sistem.uzmani", dict(APPROVE))
-    _complete(db, instance_id, "open_rule", "ag.uzmani", dict(OPEN))
+    db.complete(instance_id, "security_review", "sistem.uzmani", dict(APPROVE))
+    db.complete(instance_id, "open_rule", "ag.uzmani", dict(OPEN))
     return instance_id
 
 
@@ -188,15 +111,15 @@ def test_the_start_form_wants_a_host_name_or_ipv4_and_ports():
 def test_a_request_that_cannot_be_opened_is_sent_back_with_every_reason(db, changes, reasons):
     instance_id = _start(db, **changes)
 
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert _human_tasks(db, instance_id) == []               # the system team never sees it
-    [mail] = _mails(db, instance_id)
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert db.human_tasks(instance_id) == []               # the system team never sees it
+    [mail] = db.mails(instance_id)
     assert (mail.recipients, mail.subject) == (REQUESTER, "Sunucu erişim talebiniz geri gönderildi")
     assert mail.body.startswith("Sayın Hasan Öztürk,")
     for reason in reasons:
         assert reason in mail.body
     assert mail.body.count("\n- ") == len(reasons)
-    assert _actions(db, instance_id) == ["instance.started", "service.completed"]
+    assert db.actions(instance_id) == ["instance.started", "service.completed"]
 
 
 @pytest.mark.parametrize(("server", "ports", "normal_server", "ports_text"), [
@@ -209,15 +132,15 @@ def test_a_valid_request_is_normalized_and_goes_to_the_system_team(db, server, p
     end = _one_year_after(_today())                          # exactly one year is allowed
     instance_id = _start(db, server=server, ports=ports, end_date=end.isoformat())
 
-    assert _status(db, instance_id) == InstanceStatus.RUNNING
-    assert _human_tasks(db, instance_id) == [("security_review", "systems", "ready")]
-    review = _task(db, instance_id, "security_review")
+    assert db.status(instance_id) == InstanceStatus.RUNNING
+    assert db.human_tasks(instance_id) == [("security_review", "systems", "ready")]
+    review = db.task(instance_id, "security_review")
     assert abs((review.due_at - add_working_days(before, 2)).total_seconds()) < 60
     data = _data(db, instance_id)
     assert (data["server"], data["ports_text"]) == (normal_server, ports_text)
     assert data["rule_expires_at"] == f"{end.isoformat()}T17:00:00+03:00"
     assert data["request_problem"] == ""
-    assert _mails(db, instance_id) == []
+    assert db.mails(instance_id) == []
 
 
 # -- the security review -------------------------------------------------------------------
@@ -225,113 +148,107 @@ def test_a_valid_request_is_normalized_and_goes_to_the_system_team(db, server, p
 
 def test_the_system_team_rejects_and_the_requester_gets_the_reason(db):
     instance_id = _start(db)
-    assert _refused_fields(db, instance_id, "security_review", "sistem.uzmani",
-                           {"review_decision": "reject", "risk_notes": "Eski PHP sürümü."}) == ["rejection_reason"]
+    assert db.refused_fields(instance_id, "security_review", "sistem.uzmani",
+                             {"review_decision": "reject", "risk_notes": "Eski PHP sürümü."}) == ["rejection_reason"]
 
-    _complete(db, instance_id, "security_review", "sistem.uzmani", {
+    db.complete(instance_id, "security_review", "sistem.uzmani", {
         "review_decision": "reject", "risk_notes": "PHP 5.6, yamasız.",
         "rejection_reason": "Sunucudaki yazılımlar güncel değil; güncellendikten sonra yeniden başvurun."})
 
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert _human_tasks(db, instance_id) == [("security_review", "systems", "completed")]
-    [mail] = _mails(db, instance_id)
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert db.human_tasks(instance_id) == [("security_review", "systems", "completed")]
+    [mail] = db.mails(instance_id)
     assert (mail.recipients, mail.subject) == (REQUESTER, "Sunucu erişim talebiniz onaylanmadı")
     assert "lab1.ceng.example.edu.tr sunucusunun" in mail.body
     assert "Gerekçe: Sunucudaki yazılımlar güncel değil" in mail.body
     assert "PHP 5.6" not in mail.body                            # risk notes stay in the record
-    assert _actions(db, instance_id) == [
+    assert db.actions(instance_id) == [
         "instance.started", "task.claimed", "task.completed", "service.completed"]
 
 
 # -- approved: opened, reminded, closed ----------------------------------------------------
 
 
-def test_approved_rule_is_opened_reminded_five_working_days_ahead_and_closed_at_the_end(db):
+def test_approved_rule_is_opened_reminded_five_working_days_ahead_and_closed_at_the_end(db, clock_at):
     end = _today() + timedelta(days=30)
     instance_id = _start(db)
-    _complete(db, instance_id, "security_review", "sistem.uzmani", dict(APPROVE))
-    assert _human_tasks(db, instance_id)[-1] == ("open_rule", "network", "ready")
-    assert _refused_fields(db, instance_id, "open_rule", "ag.uzmani", {"rule_notes": "?"}) == ["rule_id"]
+    db.complete(instance_id, "security_review", "sistem.uzmani", dict(APPROVE))
+    assert db.human_tasks(instance_id)[-1] == ("open_rule", "network", "ready")
+    assert db.refused_fields(instance_id, "open_rule", "ag.uzmani", {"rule_notes": "?"}) == ["rule_id"]
 
-    _complete(db, instance_id, "open_rule", "ag.uzmani", dict(OPEN))
+    db.complete(instance_id, "open_rule", "ag.uzmani", dict(OPEN))
 
-    [opened] = _mails(db, instance_id)
+    [opened] = db.mails(instance_id)
     assert (opened.recipients, opened.subject) == (REQUESTER, "Sunucunuz kampüs dışından erişime açıldı")
     assert "şu portlarda kampüs dışından erişime açıldı: 443/tcp, 80/tcp." in opened.body
     assert "Kural numarası: FW-2026-0412" in opened.body and f"{end:%d.%m.%Y} günü saat 17:00" in opened.body
-    assert _status(db, instance_id) == InstanceStatus.WAITING
+    assert db.status(instance_id) == InstanceStatus.WAITING
     remind_at = _five_working_days_before(end)
     closes_at = datetime.combine(end, time(17, 0), ZONE)
-    assert _pending_timers(db, instance_id) == [remind_at.astimezone(UTC), closes_at.astimezone(UTC)]
+    assert db.timer_dues(instance_id) == [remind_at.astimezone(UTC), closes_at.astimezone(UTC)]
 
-    _clock_at(remind_at - timedelta(minutes=5))
-    assert _work(db) == 0
-    _clock_at(remind_at + timedelta(minutes=1))
-    assert _work(db) == 3                                         # the timer, the mail task, the mail
-    reminder = _mails(db, instance_id)[-1]
+    clock_at(remind_at - timedelta(minutes=5))
+    assert db.work() == 0
+    clock_at(remind_at + timedelta(minutes=1))
+    assert db.work() == 3                                         # the timer, the mail task, the mail
+    reminder = db.mails(instance_id)[-1]
     assert (reminder.recipients, reminder.subject) == (
         REQUESTER, "Hatırlatma: sunucu erişiminizin süresi doluyor")
     assert f"{end:%d.%m.%Y} günü saat 17:00’de kapatılacak" in reminder.body
-    assert _pending_timers(db, instance_id) == [closes_at.astimezone(UTC)]
-    assert _status(db, instance_id) == InstanceStatus.WAITING
+    assert db.timer_dues(instance_id) == [closes_at.astimezone(UTC)]
+    assert db.status(instance_id) == InstanceStatus.WAITING
 
-    _clock_at(closes_at - timedelta(minutes=5))
-    assert _work(db) == 0
-    _clock_at(closes_at + timedelta(minutes=1))
-    assert _work(db) == 1
-    assert _human_tasks(db, instance_id)[-1] == ("close_rule", "network", "ready")
-    close = _task(db, instance_id, "close_rule")
+    clock_at(closes_at - timedelta(minutes=5))
+    assert db.work() == 0
+    clock_at(closes_at + timedelta(minutes=1))
+    assert db.work() == 1
+    assert db.human_tasks(instance_id)[-1] == ("close_rule", "network", "ready")
+    close = db.task(instance_id, "close_rule")
     assert abs((close.due_at - add_working_days(utcnow(), 1)).total_seconds()) < 60
-    assert _refused_fields(db, instance_id, "close_rule", "ag.uzmani", {"rule_closed": False}) == ["rule_closed"]
+    assert db.refused_fields(instance_id, "close_rule", "ag.uzmani", {"rule_closed": False}) == ["rule_closed"]
 
-    _complete(db, instance_id, "close_rule", "ag.uzmani", {"rule_closed": True, "close_note": "Kural silindi."})
+    db.complete(instance_id, "close_rule", "ag.uzmani", {"rule_closed": True, "close_note": "Kural silindi."})
 
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert [m.subject for m in _mails(db, instance_id)] == [
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert [m.subject for m in db.mails(instance_id)] == [
         "Sunucunuz kampüs dışından erişime açıldı", "Hatırlatma: sunucu erişiminizin süresi doluyor",
         "Sunucunuzun dışarıdan erişimi kapatıldı"]
-    assert "(443/tcp, 80/tcp, kural FW-2026-0412) süresi dolduğu için kapatıldı" in _mails(db, instance_id)[-1].body
-    assert _human_tasks(db, instance_id) == [("security_review", "systems", "completed"),
-                                             ("open_rule", "network", "completed"),
-                                             ("close_rule", "network", "completed")]
-    assert _actions(db, instance_id) == [
+    assert "(443/tcp, 80/tcp, kural FW-2026-0412) süresi dolduğu için kapatıldı" in db.mails(instance_id)[-1].body
+    assert db.human_tasks(instance_id) == [("security_review", "systems", "completed"),
+                                           ("open_rule", "network", "completed"),
+                                           ("close_rule", "network", "completed")]
+    assert db.actions(instance_id) == [
         "instance.started", "task.claimed", "task.completed", "task.claimed", "task.completed",
         "service.completed", "timer.fired", "service.completed", "timer.fired", "task.claimed",
         "task.completed", "service.completed"]
 
 
-def test_a_period_shorter_than_five_working_days_has_no_reminder(db):
+def test_a_period_shorter_than_five_working_days_has_no_reminder(db, clock_at):
     end = _today() + timedelta(days=2)
     instance_id = _opened(db, end_date=end.isoformat())
 
     closes_at = datetime.combine(end, time(17, 0), ZONE)
-    assert _pending_timers(db, instance_id) == [closes_at.astimezone(UTC)]   # the close only
-    _clock_at(closes_at + timedelta(minutes=1))
-    assert _work(db) == 1
-    _complete(db, instance_id, "close_rule", "ag.uzmani", {"rule_closed": True})
+    assert db.timer_dues(instance_id) == [closes_at.astimezone(UTC)]   # the close only
+    clock_at(closes_at + timedelta(minutes=1))
+    assert db.work() == 1
+    db.complete(instance_id, "close_rule", "ag.uzmani", {"rule_closed": True})
 
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert [m.subject for m in _mails(db, instance_id)] == [
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert [m.subject for m in db.mails(instance_id)] == [
         "Sunucunuz kampüs dışından erişime açıldı", "Sunucunuzun dışarıdan erişimi kapatıldı"]
 
 
-def test_the_expiry_reminder_fires_through_sek_worker_once(db, tmp_path):
+def test_the_expiry_reminder_fires_through_sek_worker_once(db, sek_worker):
     instance_id = _opened(db)
-    remind_at, _closes_at = _pending_timers(db, instance_id)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
-    env.update(DATABASE_URL=db.url, SEK_DATA_DIR=str(tmp_path), PYTHONUTF8="1")
+    remind_at, _closes_at = db.timer_dues(instance_id)
 
     def worker(shift: timedelta) -> str:
-        text = f"P{shift.days}DT{shift.seconds}S"
-        proc = subprocess.run([str(SEK), "worker", "--once"], env={**env, "SEK_CLOCK_SHIFT": text},
-                              capture_output=True, text=True, timeout=60)
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout.strip()
+        return sek_worker(shift).stdout.strip()
 
     assert worker(remind_at - utcnow() - timedelta(hours=2)) == "0 job(s) run"
     assert worker(remind_at - utcnow() + timedelta(minutes=2)) == "3 job(s) run"
 
-    assert [m.subject for m in _mails(db, instance_id)][-1] == "Hatırlatma: sunucu erişiminizin süresi doluyor"
-    assert _status(db, instance_id) == InstanceStatus.WAITING
-    assert len(_pending_timers(db, instance_id)) == 1
-    assert _actions(db, instance_id)[-2:] == ["timer.fired", "service.completed"]
+    assert [m.subject for m in db.mails(instance_id)][-1] == "Hatırlatma: sunucu erişiminizin süresi doluyor"
+    assert db.status(instance_id) == InstanceStatus.WAITING
+    assert len(db.timer_dues(instance_id)) == 1
+    assert db.actions(instance_id)[-2:] == ["timer.fired", "service.completed"]

@@ -4,9 +4,6 @@ and the mail to the requesting unit."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,13 +11,9 @@ from sqlalchemy import select
 
 from engine import runtime, tasks, users, workdays
 from engine.errors import ValidationError
-from engine.jobs import WorkerSettings
-from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance
-from engine.worker import run_due_jobs
+from engine.models import HumanTask, InstanceStatus, Job, ProcessInstance
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
-SEK = Path(sys.executable).parent / "sek"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 FROM_REQUEST = {
     "requester": "Aylin Kara", "requester_email": "aylin.kara@example.edu.tr",
     "unit": "Öğrenci İşleri Daire Başkanlığı", "software_name": "Mezuniyet anketi",
@@ -59,28 +52,6 @@ def complete(db, instance_id: int, bpmn_id: str, data: dict) -> None:
         tasks.complete_task(session, row.id, users.acting_user(session, "yazilimci"), data)
 
 
-def history(db, instance_id: int) -> list[tuple[str, str, str]]:
-    with db.tx() as session:
-        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.id))
-        return [(row.bpmn_id, row.group_name, row.state) for row in rows]
-
-
-def status(db, instance_id: int) -> str:
-    with db.tx() as session:
-        return session.get(ProcessInstance, instance_id).status
-
-
-def mails(db, instance_id: int) -> list[MailMessage]:
-    with db.tx() as session:
-        return list(session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)))
-
-
-def actions(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
-                                    .order_by(AuditEvent.id)))
-
-
 def test_analysis_is_due_in_ten_working_days(deployed):
     db = deployed
     instance_id = start(db, FROM_REQUEST)
@@ -102,11 +73,11 @@ def test_failed_tests_and_requested_changes_go_back_to_development(deployed):
     complete(db, instance_id, "develop_and_test", PASSED)
     complete(db, instance_id, "user_acceptance", {"acceptance": "kabul"})
     complete(db, instance_id, "release", RELEASE)
-    assert status(db, instance_id) == InstanceStatus.WAITING         # the mail's service task
-    run_due_jobs(db.factory, FAST)
+    assert db.status(instance_id) == InstanceStatus.WAITING         # the mail's service task
+    db.work()
 
-    assert status(db, instance_id) == InstanceStatus.COMPLETED
-    assert history(db, instance_id) == [
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert db.human_tasks(instance_id) == [
         ("analysis", "software", "completed"),
         ("develop_and_test", "software", "completed"),
         ("develop_and_test", "software", "completed"),
@@ -115,12 +86,12 @@ def test_failed_tests_and_requested_changes_go_back_to_development(deployed):
         ("user_acceptance", "software", "completed"),
         ("release", "software", "completed"),
     ]
-    [released] = mails(db, instance_id)
+    [released] = db.mails(instance_id)
     assert released.recipients == "aylin.kara@example.edu.tr"
     assert released.subject == "Yazılımınız yayına alındı: Mezuniyet anketi 1.0.0"
     assert "İlk sürüm: anket formu ve sonuç raporu." in released.body
     assert "takip kodu: ABCDEFGH23" in released.body
-    assert actions(db, instance_id) == ["instance.started", *["task.completed"] * 7, "service.completed"]
+    assert db.actions(instance_id) == ["instance.started", *["task.completed"] * 7, "service.completed"]
 
 
 @pytest.mark.parametrize("bpmn_id, steps, data, field", [
@@ -149,13 +120,13 @@ def test_a_development_started_by_the_team_ends_without_a_mail(deployed):
     complete(db, instance_id, "develop_and_test", PASSED)
     complete(db, instance_id, "user_acceptance", {"acceptance": "kabul"})
     complete(db, instance_id, "release", RELEASE)
-    assert status(db, instance_id) == InstanceStatus.COMPLETED
-    assert mails(db, instance_id) == []
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert db.mails(instance_id) == []
     with db.tx() as session:
         assert session.scalars(select(Job).where(Job.instance_id == instance_id)).all() == []
 
 
-def test_sek_worker_sends_the_release_mail(deployed, tmp_path):
+def test_sek_worker_sends_the_release_mail(deployed, sek_worker):
     """No timer here: a real `sek worker --once` (clock shifted a month) runs only the mail."""
     db = deployed
     instance_id = start(db, FROM_REQUEST)
@@ -163,13 +134,8 @@ def test_sek_worker_sends_the_release_mail(deployed, tmp_path):
     complete(db, instance_id, "develop_and_test", PASSED)
     complete(db, instance_id, "user_acceptance", {"acceptance": "kabul"})
     complete(db, instance_id, "release", RELEASE)
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEK_DATA_DIR")
-           and not k.startswith("SMTP_")}
-    env.update(SEK_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONUTF8="1", SEK_CLOCK_SHIFT="P30D")
-    proc = subprocess.run([str(SEK), "worker", "--once"], env=env, capture_output=True, encoding="utf-8",
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    proc = sek_worker("P30D")
     assert "2 job(s) run" in proc.stdout                # the service task, then its mail
-    assert status(db, instance_id) == InstanceStatus.COMPLETED
-    [released] = mails(db, instance_id)
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    [released] = db.mails(instance_id)
     assert (released.recipients, released.state) == ("aylin.kara@example.edu.tr", "outbox")

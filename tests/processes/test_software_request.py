@@ -5,10 +5,7 @@ reminder after five working days, and the separate software_development instance
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,13 +13,9 @@ from sqlalchemy import select
 
 from engine import clock, forms, runtime, tasks, users, workdays
 from engine.errors import EngineError, ValidationError
-from engine.jobs import WorkerSettings
-from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance
-from engine.worker import run_due_jobs
+from engine.models import HumanTask, InstanceStatus, Job, ProcessInstance
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
-SEK = Path(sys.executable).parent / "sek"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 REQUESTER = "aylin.kara@example.edu.tr"
 START = {
     "requester": "Aylin Kara", "requester_email": REQUESTER, "unit": "Öğrenci İşleri Daire Başkanlığı",
@@ -32,12 +25,6 @@ START = {
 }
 EVALUATION = {"effort_days": 12.5, "priority": "orta", "technical_note": "BYS'den mezun listesi alınır.",
               "recommendation": "onay"}
-
-
-@pytest.fixture(autouse=True)
-def real_clock():
-    yield
-    clock.set_shift(timedelta(0))
 
 
 @pytest.fixture
@@ -69,17 +56,6 @@ def complete(db, instance_id: int, bpmn_id: str, username: str, data: dict) -> N
         tasks.complete_task(session, row.id, user, data)
 
 
-def task_groups(db, instance_id: int) -> list[tuple[str, str, str]]:
-    with db.tx() as session:
-        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.id))
-        return [(row.bpmn_id, row.group_name, row.state) for row in rows]
-
-
-def instance(db, instance_id: int) -> ProcessInstance:
-    with db.tx() as session:
-        return session.get(ProcessInstance, instance_id)
-
-
 def data(db, instance_id: int) -> dict:
     with db.tx() as session:
         return dict(runtime.load_instance(session, instance_id).workflow.data)
@@ -90,18 +66,6 @@ def last_task_data(db, instance_id: int, bpmn_id: str) -> dict:
         return dict(runtime.load_instance(session, instance_id).workflow.get_tasks(spec_name=bpmn_id)[-1].data)
 
 
-def mails(db, instance_id: int) -> list[MailMessage]:
-    with db.tx() as session:
-        return list(session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)
-                                    .order_by(MailMessage.id)))
-
-
-def actions(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
-                                    .order_by(AuditEvent.id)))
-
-
 def pending_timers(db, instance_id: int) -> list[Job]:
     with db.tx() as session:
         return list(session.scalars(select(Job).where(Job.instance_id == instance_id, Job.kind == "timer",
@@ -110,16 +74,11 @@ def pending_timers(db, instance_id: int) -> list[Job]:
 
 def evaluated(db) -> int:
     instance_id = start(db)
-    assert task_groups(db, instance_id) == [("evaluate", "software", "ready")]
+    assert db.human_tasks(instance_id) == [("evaluate", "software", "ready")]
     assert open_task(db, instance_id, "evaluate").due_at is not None
     complete(db, instance_id, "evaluate", "yazilimci", EVALUATION)
-    assert task_groups(db, instance_id)[-1] == ("decide", "management", "ready")
+    assert db.human_tasks(instance_id)[-1] == ("decide", "management", "ready")
     return instance_id
-
-
-def shift_to(moment: datetime) -> None:
-    """Set the engine's clock to ``moment`` (a shift from the real time)."""
-    clock.set_shift(moment - datetime.now(UTC))
 
 
 def in_days(days: int) -> str:
@@ -132,11 +91,11 @@ def test_approval_starts_software_development_as_a_separate_instance(deployed):
     decide = open_task(db, instance_id, "decide")
     assert decide.due_at is not None and decide.name == "Daire Başkanı kararı"
     complete(db, instance_id, "decide", "baskan", {"decision": "onay", "decision_note": "Bahar dönemine yetişsin."})
-    assert instance(db, instance_id).status == InstanceStatus.WAITING
+    assert db.instance(instance_id).status == InstanceStatus.WAITING
 
-    run_due_jobs(db.factory, FAST)
+    db.work()
 
-    request = instance(db, instance_id)
+    request = db.instance(instance_id)
     assert request.status == InstanceStatus.COMPLETED
     development = data(db, instance_id)["development"]
     with db.tx() as session:
@@ -148,17 +107,17 @@ def test_approval_starts_software_development_as_a_separate_instance(deployed):
                         "request_instance_id": instance_id, "request_tracking_code": request.tracking_code}.items():
         assert dev_data[name] == value, name
     assert "decision" not in dev_data
-    assert task_groups(db, dev.id) == [("analysis", "software", "ready")]
-    assert actions(db, dev.id) == ["instance.started"]
+    assert db.human_tasks(dev.id) == [("analysis", "software", "ready")]
+    assert db.actions(dev.id) == ["instance.started"]
 
-    [approved] = mails(db, instance_id)
+    [approved] = db.mails(instance_id)
     assert approved.recipients == REQUESTER
     assert approved.subject == f"Yazılım talebiniz onaylandı: Mezuniyet anketi (takip kodu {dev.tracking_code})"
     assert dev.tracking_code in approved.body and "SEK 08-04-05" in approved.body
-    assert actions(db, instance_id) == ["instance.started", "task.claimed", "task.completed", "task.claimed",
-                                        "task.completed", "service.completed", "service.completed"]
-    assert task_groups(db, instance_id) == [("evaluate", "software", "completed"),
-                                            ("decide", "management", "completed")]
+    assert db.actions(instance_id) == ["instance.started", "task.claimed", "task.completed", "task.claimed",
+                                       "task.completed", "service.completed", "service.completed"]
+    assert db.human_tasks(instance_id) == [("evaluate", "software", "completed"),
+                                           ("decide", "management", "completed")]
     assert pending_timers(db, instance_id) == []
 
 
@@ -167,17 +126,17 @@ def test_rejection_mails_the_reason_and_starts_nothing(deployed):
     instance_id = evaluated(db)
     complete(db, instance_id, "decide", "baskan",
              {"decision": "ret", "rejection_reason": "EBYS'nin anket modülü bu ihtiyacı karşılıyor."})
-    run_due_jobs(db.factory, FAST)
+    db.work()
 
-    assert instance(db, instance_id).status == InstanceStatus.COMPLETED
-    [rejected] = mails(db, instance_id)
+    assert db.instance(instance_id).status == InstanceStatus.COMPLETED
+    [rejected] = db.mails(instance_id)
     assert (rejected.recipients, rejected.subject) == (REQUESTER, "Yazılım talebiniz reddedildi: Mezuniyet anketi")
     assert "EBYS'nin anket modülü bu ihtiyacı karşılıyor." in rejected.body
     with db.tx() as session:
         assert session.scalar(select(ProcessInstance.id).where(
             ProcessInstance.process_key == "software_development")) is None
-    assert actions(db, instance_id)[-1] == "service.completed"
-    assert actions(db, instance_id).count("service.completed") == 1
+    assert db.actions(instance_id)[-1] == "service.completed"
+    assert db.actions(instance_id).count("service.completed") == 1
 
 
 @pytest.mark.parametrize("decision, field", [
@@ -228,89 +187,83 @@ def test_deferral_until_today_is_refused(deployed):
     with pytest.raises(EngineError, match="bugünden sonra"):
         complete(db, instance_id, "decide", "baskan", {"decision": "erteleme", "reconsider_date": in_days(0)})
     assert open_task(db, instance_id, "decide").state == "ready"     # nothing was saved
-    assert mails(db, instance_id) == []
+    assert db.mails(instance_id) == []
 
 
-def test_deferral_tells_the_requester_and_the_timer_brings_the_request_back(deployed):
+def test_deferral_tells_the_requester_and_the_timer_brings_the_request_back(deployed, clock_at):
     db = deployed
     instance_id = evaluated(db)
     reconsider = in_days(10)
     complete(db, instance_id, "decide", "baskan", {"decision": "erteleme", "reconsider_date": reconsider})
-    run_due_jobs(db.factory, FAST)
+    db.work()
 
-    assert instance(db, instance_id).status == InstanceStatus.WAITING
-    [deferred] = mails(db, instance_id)
+    assert db.instance(instance_id).status == InstanceStatus.WAITING
+    [deferred] = db.mails(instance_id)
     assert (deferred.recipients, deferred.subject) == (REQUESTER, "Yazılım talebiniz ertelendi: Mezuniyet anketi")
     assert date.fromisoformat(reconsider).strftime("%d.%m.%Y") in deferred.body
     [timer] = pending_timers(db, instance_id)     # the reminder's timer went with the decision
     due = datetime.fromisoformat(reconsider + "T08:30:00+03:00")
     assert timer.due_at == due
 
-    shift_to(due - timedelta(hours=1))
-    assert run_due_jobs(db.factory, FAST) == 0
-    shift_to(due + timedelta(minutes=1))
-    assert run_due_jobs(db.factory, FAST) == 1
-    assert actions(db, instance_id)[-1] == "timer.fired"
-    assert task_groups(db, instance_id) == [("evaluate", "software", "completed"),
-                                            ("decide", "management", "completed"),
-                                            ("decide", "management", "ready")]
-    assert instance(db, instance_id).status == InstanceStatus.RUNNING
+    clock_at(due - timedelta(hours=1))
+    assert db.work() == 0
+    clock_at(due + timedelta(minutes=1))
+    assert db.work() == 1
+    assert db.actions(instance_id)[-1] == "timer.fired"
+    assert db.human_tasks(instance_id) == [("evaluate", "software", "completed"),
+                                           ("decide", "management", "completed"),
+                                           ("decide", "management", "ready")]
+    assert db.instance(instance_id).status == InstanceStatus.RUNNING
     [reminder] = pending_timers(db, instance_id)     # the returned decision is reminded again
     assert abs((reminder.due_at - workdays.add_working_days(clock.now(), 5)).total_seconds()) < 60
 
     complete(db, instance_id, "decide", "baskan", {"decision": "onay"})
-    run_due_jobs(db.factory, FAST)
-    assert instance(db, instance_id).status == InstanceStatus.COMPLETED
-    assert [m.subject.split(":")[0] for m in mails(db, instance_id)] == [
+    db.work()
+    assert db.instance(instance_id).status == InstanceStatus.COMPLETED
+    assert [m.subject.split(":")[0] for m in db.mails(instance_id)] == [
         "Yazılım talebiniz ertelendi", "Yazılım talebiniz onaylandı"]
 
 
-def test_reminder_after_five_working_days_keeps_the_decision_open(deployed):
+def test_reminder_after_five_working_days_keeps_the_decision_open(deployed, clock_at):
     db = deployed
     instance_id = evaluated(db)
     [timer] = pending_timers(db, instance_id)
     expected = workdays.add_working_days(clock.now(), 5)
     assert abs((timer.due_at - expected).total_seconds()) < 60
 
-    shift_to(timer.due_at - timedelta(hours=1))
-    assert run_due_jobs(db.factory, FAST) == 0
-    shift_to(timer.due_at + timedelta(minutes=1))
-    assert run_due_jobs(db.factory, FAST) == 3          # timer, reminder service, its mail
+    clock_at(timer.due_at - timedelta(hours=1))
+    assert db.work() == 0
+    clock_at(timer.due_at + timedelta(minutes=1))
+    assert db.work() == 3          # timer, reminder service, its mail
 
-    [reminder] = mails(db, instance_id)
+    [reminder] = db.mails(instance_id)
     assert reminder.recipients == "bidb-management@example.edu.tr"
     assert reminder.subject == "Hatırlatma: karar bekleyen yazılım talebi: Mezuniyet anketi"
     assert "12.5 kişi-gün" in reminder.body and "Aylin Kara" in reminder.body
     assert open_task(db, instance_id, "decide").state == "ready"
-    assert instance(db, instance_id).status == InstanceStatus.RUNNING
-    assert actions(db, instance_id)[-2:] == ["timer.fired", "service.completed"]
+    assert db.instance(instance_id).status == InstanceStatus.RUNNING
+    assert db.actions(instance_id)[-2:] == ["timer.fired", "service.completed"]
 
     complete(db, instance_id, "decide", "baskan", {"decision": "ret", "rejection_reason": "Bütçe yok."})
-    run_due_jobs(db.factory, FAST)
-    assert instance(db, instance_id).status == InstanceStatus.COMPLETED
-    assert len(mails(db, instance_id)) == 2
+    db.work()
+    assert db.instance(instance_id).status == InstanceStatus.COMPLETED
+    assert len(db.mails(instance_id)) == 2
 
 
-def test_sek_worker_with_a_shifted_clock_returns_a_deferred_request(deployed, tmp_path):
+def test_sek_worker_with_a_shifted_clock_returns_a_deferred_request(deployed, sek_worker):
     db = deployed
     instance_id = evaluated(db)
     complete(db, instance_id, "decide", "baskan", {"decision": "erteleme", "reconsider_date": in_days(3)})
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEK_DATA_DIR")
-           and not k.startswith("SMTP_")}
-    env.update(SEK_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONUTF8="1")
 
     def worker(shift: str) -> str:
-        proc = subprocess.run([str(SEK), "worker", "--once"], env={**env, "SEK_CLOCK_SHIFT": shift},
-                              capture_output=True, encoding="utf-8", timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout
+        return sek_worker(shift).stdout
 
     worker("PT0S")                                   # the deferral mail only
-    assert [m.subject for m in mails(db, instance_id)] == ["Yazılım talebiniz ertelendi: Mezuniyet anketi"]
+    assert [m.subject for m in db.mails(instance_id)] == ["Yazılım talebiniz ertelendi: Mezuniyet anketi"]
     assert open_task(db, instance_id, "decide") is None
     worker("P1D")
     assert open_task(db, instance_id, "decide") is None
     assert "1 job(s) run" in worker("P4D")
     again = open_task(db, instance_id, "decide")
     assert (again.group_name, again.state) == ("management", "ready")
-    assert actions(db, instance_id)[-1] == "timer.fired"
+    assert db.actions(instance_id)[-1] == "timer.fired"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,16 +11,12 @@ from sqlalchemy import select
 
 from engine import clock, forms, runtime, tasks, users
 from engine.errors import NotFoundError, ValidationError
-from engine.jobs import WorkerSettings
-from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance, utcnow
+from engine.models import AuditEvent, HumanTask, InstanceStatus, utcnow
 from engine.workdays import add_working_days
-from engine.worker import run_due_jobs
 from processes.user_support.recategorize import CATEGORIES, recategorize
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
-SEK = ROOT / ".venv" / "bin" / "sek"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 KEY = "user_support"
 REQUESTER = "elif.demir@ktu.edu.tr"
 
@@ -60,26 +54,11 @@ def site(db, deploy, make_user):
     make_user("mert.ag", groups=("network",))
     make_user("can.yazilim", groups=("software",))
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
-    yield db
-    clock.set_shift(timedelta(0))
+    return db
 
 
 def _start(db, **changes) -> int:
-    with db.tx() as session:
-        instance_id = runtime.start_instance(session, KEY, data=_request_data(**changes), actor="portal").id
-    run_due_jobs(db.factory, FAST)
-    return instance_id
-
-
-def _status(db, instance_id: int) -> str:
-    with db.tx() as session:
-        return session.get(ProcessInstance, instance_id).status
-
-
-def _human_tasks(db, instance_id: int) -> list[tuple[str, str, str]]:
-    with db.tx() as session:
-        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.id))
-        return [(row.bpmn_id, row.group_name, row.state) for row in rows]
+    return db.start(KEY, _request_data(**changes))
 
 
 def _open_task(db, instance_id: int) -> HumanTask:
@@ -94,32 +73,13 @@ def _resolve(db, instance_id: int, data: dict, username: str = "selin.sistem") -
     row = _open_task(db, instance_id)
     with db.tx() as session:
         tasks.complete_task(session, row.id, users.acting_user(session, username), data)
-    run_due_jobs(db.factory, FAST)
+    db.work()
 
 
 def _deliver(db, instance_id: int, name: str, payload: dict, actor: str | None = None) -> None:
     with db.tx() as session:
         runtime.deliver_message(session, name, payload, instance_id=instance_id, actor=actor)
-    run_due_jobs(db.factory, FAST)
-
-
-def _mails(db, instance_id: int) -> list[tuple[str, str]]:
-    with db.tx() as session:
-        rows = session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)
-                               .order_by(MailMessage.id))
-        return [(m.recipients, m.subject) for m in rows]
-
-
-def _bodies(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return list(session.scalars(select(MailMessage.body).where(MailMessage.instance_id == instance_id)
-                                    .order_by(MailMessage.id)))
-
-
-def _actions(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
-                                    .order_by(AuditEvent.id)))
+    db.work()
 
 
 def _events(db, instance_id: int, action: str) -> list[AuditEvent]:
@@ -129,17 +89,6 @@ def _events(db, instance_id: int, action: str) -> list[AuditEvent]:
         for row in rows:
             session.expunge(row)
         return rows
-
-
-def _timers(db, instance_id: int) -> list[datetime]:
-    with db.tx() as session:
-        return sorted(session.scalars(select(Job.due_at).where(Job.instance_id == instance_id, Job.kind == "timer",
-                                                               Job.state == "pending")))
-
-
-def _shift_to(moment: datetime) -> None:
-    clock.set_shift(timedelta(0))
-    clock.set_shift(moment - utcnow())
 
 
 def _at(days: float) -> None:
@@ -163,15 +112,15 @@ def test_each_category_goes_straight_to_its_team_with_its_due_time(site, categor
     before = utcnow()
     instance_id = _start(db, category=category)
 
-    assert _human_tasks(db, instance_id) == [("resolve", team, "ready")]
-    assert _status(db, instance_id) == InstanceStatus.RUNNING
+    assert db.human_tasks(instance_id) == [("resolve", team, "ready")]
+    assert db.status(instance_id) == InstanceStatus.RUNNING
     task = _open_task(db, instance_id)
     expected = add_working_days(before, days)
     assert abs(task.due_at - expected) < timedelta(minutes=5)
-    [overdue] = _timers(db, instance_id)                              # the escalation timer: same due date
+    [overdue] = db.timer_dues(instance_id)                              # the escalation timer: same due date
     assert abs(overdue - task.due_at) < timedelta(seconds=5)
-    assert _mails(db, instance_id) == []
-    assert _actions(db, instance_id) == ["instance.started"]
+    assert db.mail_headers(instance_id) == []
+    assert db.actions(instance_id) == ["instance.started"]
 
 
 def test_the_start_form_lists_the_eleven_categories():
@@ -203,19 +152,19 @@ def test_answered_then_closed_after_seven_days_without_reopening(site):
     instance_id = _start(db)
     _resolve(db, instance_id, ANSWER)
 
-    assert _status(db, instance_id) == InstanceStatus.WAITING               # waiting for a reopening
-    assert _human_tasks(db, instance_id) == [("resolve", "systems", "completed")]
-    assert _mails(db, instance_id) == [(REQUESTER, "Talebiniz yanıtlandı" + _subject("Personel E-posta"))]
-    [body] = _bodies(db, instance_id)
+    assert db.status(instance_id) == InstanceStatus.WAITING               # waiting for a reopening
+    assert db.human_tasks(instance_id) == [("resolve", "systems", "completed")]
+    assert db.mail_headers(instance_id) == [(REQUESTER, "Talebiniz yanıtlandı" + _subject("Personel E-posta"))]
+    [body] = db.mail_bodies(instance_id)
     assert body.startswith("Sayın Elif Demir,") and "10 GB" in body and "7 gün" in body
 
     _at(6.9)
-    assert run_due_jobs(db.factory, FAST) == 0
+    assert db.work() == 0
     _at(7.01)
-    assert run_due_jobs(db.factory, FAST) == 1
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert len(_mails(db, instance_id)) == 1
-    assert _actions(db, instance_id) == [
+    assert db.work() == 1
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert len(db.mail_headers(instance_id)) == 1
+    assert db.actions(instance_id) == [
         "instance.started", "task.completed", "service.completed", "timer.fired"]
 
 
@@ -226,8 +175,8 @@ def test_reopened_within_seven_days_goes_back_to_the_same_team_with_the_reason(s
     _at(5)
     _deliver(db, instance_id, "reopen", {"reason": "Güncelledim, hâlâ bağlanmıyor."})
 
-    assert _human_tasks(db, instance_id) == [("resolve", "network", "completed"), ("resolve", "network", "ready")]
-    assert _status(db, instance_id) == InstanceStatus.RUNNING
+    assert db.human_tasks(instance_id) == [("resolve", "network", "completed"), ("resolve", "network", "ready")]
+    assert db.status(instance_id) == InstanceStatus.RUNNING
     task = _open_task(db, instance_id)
     assert task.due_at > utcnow() + timedelta(hours=12)    # a fresh due date from the reopening
     with db.tx() as session:
@@ -237,42 +186,42 @@ def test_reopened_within_seven_days_goes_back_to_the_same_team_with_the_reason(s
     assert delivered.data["message"] == "reopen"
 
     _resolve(db, instance_id, {"action": "answer", "answer": "Hesabınızın VPN yetkisini yeniledik."}, "mert.ag")
-    assert _mails(db, instance_id) == [
+    assert db.mail_headers(instance_id) == [
         (REQUESTER, "Talebiniz yanıtlandı" + _subject("VPN Bağlantısı", "VPN bağlanmıyor"))] * 2
     _at(5 + 7.01)
-    run_due_jobs(db.factory, FAST)
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
+    db.work()
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
 
 
 def test_asked_the_requester_who_replies_and_the_team_answers(site):
     db = site
     instance_id = _start(db)
-    [first_due] = _timers(db, instance_id)
+    [first_due] = db.timer_dues(instance_id)
     _resolve(db, instance_id, {"action": "ask", "question": "Kullanıcı adınız nedir?"})
-    assert len(_timers(db, instance_id)) == 2                   # reminder and auto-close; no escalation
+    assert len(db.timer_dues(instance_id)) == 2                   # reminder and auto-close; no escalation
 
-    assert _status(db, instance_id) == InstanceStatus.WAITING
-    assert _mails(db, instance_id) == [(REQUESTER, "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"))]
-    assert "Kullanıcı adınız nedir?" in _bodies(db, instance_id)[0]
+    assert db.status(instance_id) == InstanceStatus.WAITING
+    assert db.mail_headers(instance_id) == [(REQUESTER, "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"))]
+    assert "Kullanıcı adınız nedir?" in db.mail_bodies(instance_id)[0]
 
     _at(1)
     _deliver(db, instance_id, "requester_reply", {"message": "edemir"})
-    assert _human_tasks(db, instance_id) == [("resolve", "systems", "completed"), ("resolve", "systems", "ready")]
-    [due_again] = _timers(db, instance_id)                      # the team's clock restarts with the reply
+    assert db.human_tasks(instance_id) == [("resolve", "systems", "completed"), ("resolve", "systems", "ready")]
+    [due_again] = db.timer_dues(instance_id)                      # the team's clock restarts with the reply
     assert due_again > first_due
     task = _open_task(db, instance_id)
     with db.tx() as session:
         assert runtime.load_instance(session, instance_id).get_task(task.task_uuid).data["last_reply"] == "edemir"
 
     _resolve(db, instance_id, ANSWER)
-    assert [s for _, s in _mails(db, instance_id)] == [
+    assert [s for _, s in db.mail_headers(instance_id)] == [
         "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"),
         "Talebiniz yanıtlandı" + _subject("Personel E-posta")]
-    assert _actions(db, instance_id) == [
+    assert db.actions(instance_id) == [
         "instance.started", "task.completed", "service.completed", "message.delivered", "task.completed",
         "service.completed"]
-    assert run_due_jobs(db.factory, FAST) == 0                  # the reply's reminder and auto-close are gone
-    assert len(_timers(db, instance_id)) == 1                   # only the reopening window
+    assert db.work() == 0                  # the reply's reminder and auto-close are gone
+    assert len(db.timer_dues(instance_id)) == 1                   # only the reopening window
 
 
 def test_asked_reminded_after_three_days_and_closed_after_ten_without_an_answer(site):
@@ -281,24 +230,24 @@ def test_asked_reminded_after_three_days_and_closed_after_ten_without_an_answer(
     _resolve(db, instance_id, {"action": "ask", "question": "Hangi tarayıcıyı kullanıyorsunuz?"})
 
     _at(2.9)
-    assert run_due_jobs(db.factory, FAST) == 0
+    assert db.work() == 0
     _at(3.01)
-    assert run_due_jobs(db.factory, FAST) == 3                  # timer, reminder service, its mail
-    assert _mails(db, instance_id)[-1] == (
+    assert db.work() == 3                  # timer, reminder service, its mail
+    assert db.mail_headers(instance_id)[-1] == (
         REQUESTER, "Hatırlatma: talebinizle ilgili sorumuz yanıt bekliyor" + _subject("Personel E-posta"))
-    assert "Hangi tarayıcıyı" in _bodies(db, instance_id)[-1]
-    assert _status(db, instance_id) == InstanceStatus.WAITING
-    assert run_due_jobs(db.factory, FAST) == 0                  # reminded once
+    assert "Hangi tarayıcıyı" in db.mail_bodies(instance_id)[-1]
+    assert db.status(instance_id) == InstanceStatus.WAITING
+    assert db.work() == 0                  # reminded once
 
     _at(10.01)
-    run_due_jobs(db.factory, FAST)
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert [s for _, s in _mails(db, instance_id)] == [
+    db.work()
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert [s for _, s in db.mail_headers(instance_id)] == [
         "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"),
         "Hatırlatma: talebinizle ilgili sorumuz yanıt bekliyor" + _subject("Personel E-posta"),
         "Talebiniz kapatıldı" + _subject("Personel E-posta")]
-    assert "10 gün içinde yanıt alamadığımız" in _bodies(db, instance_id)[-1]
-    assert _actions(db, instance_id).count("timer.fired") == 2
+    assert "10 gün içinde yanıt alamadığımız" in db.mail_bodies(instance_id)[-1]
+    assert db.actions(instance_id).count("timer.fired") == 2
     with db.tx() as session, pytest.raises(NotFoundError):
         runtime.deliver_message(session, "requester_reply", {"message": "geç kaldım"}, instance_id=instance_id)
 
@@ -306,20 +255,20 @@ def test_asked_reminded_after_three_days_and_closed_after_ten_without_an_answer(
 def test_routed_to_another_unit_the_unit_and_the_requester_are_told(site):
     db = site
     instance_id = _start(db, category="Diğer", subject="Transkriptim hatalı")
-    assert _human_tasks(db, instance_id) == [("resolve", "helpdesk", "ready")]
+    assert db.human_tasks(instance_id) == [("resolve", "helpdesk", "ready")]
     _resolve(db, instance_id, {"action": "route", "unit_name": "Öğrenci İşleri Daire Başkanlığı",
                                "unit_email": "oidb@example.edu.tr",
                                "route_note": "Not dökümü düzeltmesi Öğrenci İşlerinin işidir."}, "hakan.yardim")
 
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert _mails(db, instance_id) == [
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert db.mail_headers(instance_id) == [
         ("oidb@example.edu.tr",
          "KTÜ Bilgi İşlem Daire Başkanlığından yönlendirilen talep" + _subject("Diğer", "Transkriptim hatalı")),
         (REQUESTER, "Talebiniz ilgili birime iletildi" + _subject("Diğer", "Transkriptim hatalı"))]
-    unit_body, requester_body = _bodies(db, instance_id)
+    unit_body, requester_body = db.mail_bodies(instance_id)
     assert REQUESTER in unit_body and "Not dökümü düzeltmesi" in unit_body
     assert "Öğrenci İşleri Daire Başkanlığı birimine iletilmiştir" in requester_body
-    assert _actions(db, instance_id) == [
+    assert db.actions(instance_id) == [
         "instance.started", "task.completed", "service.completed", "service.completed"]
 
 
@@ -329,25 +278,25 @@ def test_outside_the_remit_the_requester_learns_which_unit_can_solve_it(site):
     _resolve(db, instance_id, {"action": "outside", "outside_unit": "Yapı İşleri ve Teknik Daire Başkanlığı",
                                "outside_note": "Klima arızaları için lütfen onlara başvurun."})
 
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert _mails(db, instance_id) == [(REQUESTER, "Talebiniz hakkında" + _subject("Donanım / Arıza",
-                                                                                 "Ofisin klima arızası"))]
-    [body] = _bodies(db, instance_id)
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert db.mail_headers(instance_id) == [(REQUESTER, "Talebiniz hakkında" + _subject("Donanım / Arıza",
+                                                                                        "Ofisin klima arızası"))]
+    [body] = db.mail_bodies(instance_id)
     assert "görev alanı dışındadır" in body and "Yapı İşleri ve Teknik Daire Başkanlığı" in body
-    assert _timers(db, instance_id) == []
+    assert db.timer_dues(instance_id) == []
 
 
 def test_the_help_desk_recategorizes_a_waiting_request_it_moves_to_the_new_team(site):
     db = site
     instance_id = _start(db, category="Personel E-posta", subject="Stajyer defterimi yükleyemiyorum")
-    assert _human_tasks(db, instance_id) == [("resolve", "systems", "ready")]
+    assert db.human_tasks(instance_id) == [("resolve", "systems", "ready")]
 
     payload = {"category": "Staj Yönetim Sistemi", "note": "Staj modülüyle ilgili", "by": "hakan.yardim"}
     with db.tx() as session:
         recategorize(session, instance_id, " Staj Yönetim Sistemi ", by="hakan.yardim", note="Staj modülüyle ilgili")
-    run_due_jobs(db.factory, FAST)
+    db.work()
 
-    assert _human_tasks(db, instance_id) == [("resolve", "systems", "cancelled"), ("resolve", "software", "ready")]
+    assert db.human_tasks(instance_id) == [("resolve", "systems", "cancelled"), ("resolve", "software", "ready")]
     [moved] = _events(db, instance_id, "message.delivered")
     assert moved.actor == "hakan.yardim"
     assert moved.data["message"] == "recategorize" and moved.data["payload"] == payload
@@ -357,58 +306,48 @@ def test_the_help_desk_recategorizes_a_waiting_request_it_moves_to_the_new_team(
     assert (data["category"], data["team"], data["due_days"]) == ("Staj Yönetim Sistemi", "software", 3)
     assert (data["previous_team"], data["previous_category"], data["recategorize_note"]) == (
         "systems", "Personel E-posta", "Staj modülüyle ilgili")
-    assert len(_timers(db, instance_id)) == 1                   # the old team's escalation timer is gone
+    assert len(db.timer_dues(instance_id)) == 1                   # the old team's escalation timer is gone
 
     _resolve(db, instance_id, {"action": "answer", "answer": "Defter yükleme sorunu giderildi."}, "can.yazilim")
-    assert _mails(db, instance_id) == [
+    assert db.mail_headers(instance_id) == [
         (REQUESTER, "Talebiniz yanıtlandı" + _subject("Staj Yönetim Sistemi", "Stajyer defterimi yükleyemiyorum"))]
 
 
-def test_an_overdue_request_is_escalated_to_the_lead_and_stays_with_the_team(site):
+def test_an_overdue_request_is_escalated_to_the_lead_and_stays_with_the_team(site, clock_at):
     db = site
     instance_id = _start(db, category="Lisanslı Yazılım", subject="MATLAB lisansı")
-    [due] = _timers(db, instance_id)
-    _shift_to(due - timedelta(minutes=5))
-    assert run_due_jobs(db.factory, FAST) == 0
-    _shift_to(due + timedelta(minutes=1))
-    assert run_due_jobs(db.factory, FAST) == 3                  # timer, escalation service, its mail
+    [due] = db.timer_dues(instance_id)
+    clock_at(due - timedelta(minutes=5))
+    assert db.work() == 0
+    clock_at(due + timedelta(minutes=1))
+    assert db.work() == 3                  # timer, escalation service, its mail
 
-    assert _mails(db, instance_id) == [
+    assert db.mail_headers(instance_id) == [
         ("systems-lider@example.edu.tr", "Süresi geçen talep" + _subject("Lisanslı Yazılım", "MATLAB lisansı"))]
-    assert "5 iş günü" in _bodies(db, instance_id)[0]
-    assert _human_tasks(db, instance_id) == [("resolve", "systems", "ready")]
-    assert _status(db, instance_id) == InstanceStatus.RUNNING
-    assert run_due_jobs(db.factory, FAST) == 0                  # escalated once
+    assert "5 iş günü" in db.mail_bodies(instance_id)[0]
+    assert db.human_tasks(instance_id) == [("resolve", "systems", "ready")]
+    assert db.status(instance_id) == InstanceStatus.RUNNING
+    assert db.work() == 0                  # escalated once
 
     _resolve(db, instance_id, {"action": "answer", "answer": "Lisans sunucusu adresi: lisans.ktu.edu.tr"})
-    assert _mails(db, instance_id)[-1][1] == "Talebiniz yanıtlandı" + _subject("Lisanslı Yazılım", "MATLAB lisansı")
-    assert _actions(db, instance_id).count("timer.fired") == 1
+    assert db.mail_headers(instance_id)[-1][1] == "Talebiniz yanıtlandı" + _subject("Lisanslı Yazılım", "MATLAB lisansı")
+    assert db.actions(instance_id).count("timer.fired") == 1
 
 
-def _iso(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    return f"P{seconds // 86400}DT{seconds % 86400 // 3600}H{seconds % 3600 // 60}M{seconds % 60}S"
-
-
-def test_sek_worker_once_with_a_shifted_clock_reminds_the_requester(site, tmp_path):
+def test_sek_worker_once_with_a_shifted_clock_reminds_the_requester(site, sek_worker):
     db = site
     instance_id = _start(db, category="YurtNet", subject="Odamda internet yok")
     _resolve(db, instance_id, {"action": "ask", "question": "Oda numaranız nedir?"}, "mert.ag")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEK_DATA_DIR", "SEK_CLOCK_SHIFT")}
-    env.update(SEK_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONUTF8="1",
-               SEK_CLOCK_SHIFT=_iso(timedelta(days=3, minutes=5)))
 
-    proc = subprocess.run([str(SEK), "worker", "--once"], env=env, capture_output=True, encoding="utf-8",
-                          timeout=120)
+    proc = sek_worker(timedelta(days=3, minutes=5))
 
-    assert proc.returncode == 0, proc.stderr
     assert "3 job(s) run" in proc.stdout
-    assert _mails(db, instance_id) == [
+    assert db.mail_headers(instance_id) == [
         (REQUESTER, "Talebinizle ilgili sorumuz" + _subject("YurtNet", "Odamda internet yok")),
         (REQUESTER, "Hatırlatma: talebinizle ilgili sorumuz yanıt bekliyor" + _subject("YurtNet",
                                                                                       "Odamda internet yok"))]
-    assert _status(db, instance_id) == InstanceStatus.WAITING
-    assert "timer.fired" in _actions(db, instance_id)
+    assert db.status(instance_id) == InstanceStatus.WAITING
+    assert "timer.fired" in db.actions(instance_id)
 
 
 def test_a_recategorization_is_checked_and_only_moves_a_request_in_a_team_queue(site):
@@ -417,7 +356,7 @@ def test_a_recategorization_is_checked_and_only_moves_a_request_in_a_team_queue(
     with db.tx() as session, pytest.raises(ValidationError) as caught:
         recategorize(session, instance_id, "Kantin", by="hakan.yardim", note="x" * 4001)
     assert [p.location for p in caught.value.problems] == ["category", "note"]
-    assert _human_tasks(db, instance_id) == [("resolve", "systems", "ready")]
+    assert db.human_tasks(instance_id) == [("resolve", "systems", "ready")]
 
     _resolve(db, instance_id, {"action": "ask", "question": "Hangi hesap?"})
     with db.tx() as session, pytest.raises(NotFoundError):       # waiting for the requester, not a team
@@ -426,7 +365,7 @@ def test_a_recategorization_is_checked_and_only_moves_a_request_in_a_team_queue(
     # a category the table does not know (a raw message, an old portal) falls to the help desk
     _deliver(db, instance_id, "requester_reply", {"message": "personel hesabım"})
     _deliver(db, instance_id, "recategorize", {"category": "Kantin", "note": "", "by": "hakan.yardim"})
-    assert _human_tasks(db, instance_id)[-1] == ("resolve", "helpdesk", "ready")
+    assert db.human_tasks(instance_id)[-1] == ("resolve", "helpdesk", "ready")
 
 
 def test_a_request_started_without_subject_message_or_name_still_mails_everyone(site):
@@ -436,6 +375,6 @@ def test_a_request_started_without_subject_message_or_name_still_mails_everyone(
             "requester_email": REQUESTER, "category": "Diğer"}).id
     _resolve(db, instance_id, {"action": "route", "unit_name": "Kütüphane", "unit_email": "kutuphane@example.edu.tr",
                                "route_note": "Kütüphane hesabı."}, "hakan.yardim")
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert [to for to, _ in _mails(db, instance_id)] == ["kutuphane@example.edu.tr", REQUESTER]
-    assert _bodies(db, instance_id)[1].startswith("Sayın kullanıcımız,")
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert [to for to, _ in db.mail_headers(instance_id)] == ["kutuphane@example.edu.tr", REQUESTER]
+    assert db.mail_bodies(instance_id)[1].startswith("Sayın kullanıcımız,")

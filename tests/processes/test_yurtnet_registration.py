@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from engine import clock, forms, runtime, tasks, users
+from engine import forms, runtime, tasks, users
 from engine.errors import ValidationError
-from engine.jobs import WorkerSettings
-from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, MailMessage, ProcessInstance, utcnow
-from engine.worker import run_due_jobs
+from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, utcnow
 from processes.yurtnet_registration.mac import MacError, normalize_mac
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
-SEK = ROOT / ".venv" / "bin" / "sek"
-FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 KEY = "yurtnet_registration"
 STUDENT = "zeynep.kaya@ogr.example.edu.tr"
 
@@ -80,49 +74,16 @@ def _request_data(**changes) -> dict:
 def site(db, deploy, make_user):
     make_user("mert.ag", groups=("network",))
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
-    yield db
-    clock.set_shift(timedelta(0))
+    return db
 
 
 def _start(db, *, check_form: bool = True, **changes) -> int:
     """Start as the portal does (the start form checked first), then run the MAC check."""
-    with db.tx() as session:
-        instance_id = runtime.start_instance(session, KEY, data=_request_data(**changes), actor="portal",
-                                             check_start_form=check_form).id
-    run_due_jobs(db.factory, FAST)
-    return instance_id
-
-
-def _status(db, instance_id: int) -> str:
-    with db.tx() as session:
-        return session.get(ProcessInstance, instance_id).status
-
-
-def _human_tasks(db, instance_id: int) -> list[tuple[str, str, str]]:
-    with db.tx() as session:
-        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.id))
-        return [(row.bpmn_id, row.group_name, row.state) for row in rows]
+    return db.start(KEY, _request_data(**changes), check_start_form=check_form)
 
 
 def _complete(db, instance_id: int, data: dict, username: str = "mert.ag") -> None:
-    with db.tx() as session:
-        row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                     HumanTask.bpmn_id == "register_device",
-                                                     HumanTask.state == "ready"))
-        tasks.complete_task(session, row.id, users.acting_user(session, username), data)
-    run_due_jobs(db.factory, FAST)
-
-
-def _mails(db, instance_id: int) -> list[MailMessage]:
-    with db.tx() as session:
-        return list(session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)
-                                    .order_by(MailMessage.id)))
-
-
-def _actions(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
-                                    .order_by(AuditEvent.id)))
+    db.complete(instance_id, "register_device", username, data, claim=False)
 
 
 def _services(db, instance_id: int) -> list[tuple[str, dict]]:
@@ -139,12 +100,6 @@ def _timer_due(db, instance_id: int):
                                                        Job.state == "pending"))
 
 
-def _clock_at(when) -> None:
-    """Shift the engine's clock so that its "now" is ``when``."""
-    clock.set_shift(timedelta(0))
-    clock.set_shift(when - utcnow())
-
-
 # -- the paths -----------------------------------------------------------------------------
 
 
@@ -153,22 +108,22 @@ def test_registered_device_the_student_gets_the_instructions(site):
     instance_id = _start(db)
 
     assert _services(db, instance_id) == [("check_mac", {"status": "ok", "mac": "A4:5E:60:C2:19:0B", "reason": ""})]
-    assert _human_tasks(db, instance_id) == [("register_device", "network", "ready")]
-    assert _status(db, instance_id) == InstanceStatus.RUNNING
+    assert db.human_tasks(instance_id) == [("register_device", "network", "ready")]
+    assert db.status(instance_id) == InstanceStatus.RUNNING
     with db.tx() as session:
         task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
         assert task.due_at > utcnow() + timedelta(days=1)          # two working days
-    assert _mails(db, instance_id) == []
+    assert db.mails(instance_id) == []
 
     _complete(db, instance_id, {"registered": True, "network_note": "VLAN 214, IP 10.42.14.77 (DHCP)"})
 
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert _human_tasks(db, instance_id) == [("register_device", "network", "completed")]
-    [mail] = _mails(db, instance_id)
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert db.human_tasks(instance_id) == [("register_device", "network", "completed")]
+    [mail] = db.mails(instance_id)
     assert (mail.recipients, mail.subject) == (STUDENT, "YurtNet kaydınız tamamlandı")
     assert "A4:5E:60:C2:19:0B" in mail.body and "VLAN 214, IP 10.42.14.77" in mail.body
     assert "Kanuni Erkek Öğrenci Yurdu B-214" in mail.body and mail.body.startswith("Sayın Zeynep Kaya,")
-    assert _actions(db, instance_id) == [
+    assert db.actions(instance_id) == [
         "instance.started", "service.completed", "task.completed", "service.completed"]
 
 
@@ -182,11 +137,11 @@ def test_the_network_team_refuses_the_student_gets_the_reason(site):
 
     _complete(db, instance_id, {"registered": False, "reason": "Yurt listesinde kaydınız görünmüyor."})
 
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    [mail] = _mails(db, instance_id)
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    [mail] = db.mails(instance_id)
     assert (mail.recipients, mail.subject) == (STUDENT, "YurtNet kaydınız yapılamadı")
     assert "Yurt listesinde kaydınız görünmüyor." in mail.body
-    assert _actions(db, instance_id)[-2:] == ["task.completed", "service.completed"]
+    assert db.actions(instance_id)[-2:] == ["task.completed", "service.completed"]
 
 
 @pytest.mark.parametrize(("mac", "reason"), [
@@ -201,14 +156,14 @@ def test_an_unusable_mac_is_refused_without_bothering_the_team(site, mac, reason
     db = site
     instance_id = _start(db, mac_address=mac, check_form=mac != "benim laptopum")
 
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert _human_tasks(db, instance_id) == []
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert db.human_tasks(instance_id) == []
     [(_, check)] = _services(db, instance_id)[:1]
     assert check["status"] == "invalid" and reason in check["reason"]
-    [mail] = _mails(db, instance_id)
+    [mail] = db.mails(instance_id)
     assert (mail.recipients, mail.subject) == (STUDENT, "YurtNet başvurunuz kabul edilemedi")
     assert reason in mail.body
-    assert _actions(db, instance_id) == ["instance.started", "service.completed", "service.completed"]
+    assert db.actions(instance_id) == ["instance.started", "service.completed", "service.completed"]
 
 
 def test_a_registered_or_pending_mac_is_refused_a_refused_or_cancelled_one_is_free(site):
@@ -219,7 +174,7 @@ def test_a_registered_or_pending_mac_is_refused_a_refused_or_cancelled_one_is_fr
     pending = _start(db, mac_address="a45e.60c2.190b", requester_email="baska@ogr.example.edu.tr")
     [check] = [r for b, r in _services(db, pending) if b == "check_mac"]
     assert check["status"] == "duplicate" and "sonuçlanmamış" in check["reason"]
-    assert [(m.recipients, m.subject) for m in _mails(db, pending)] == [
+    assert [(m.recipients, m.subject) for m in db.mails(pending)] == [
         ("baska@ogr.example.edu.tr", "YurtNet başvurunuz kabul edilemedi")]
 
     # registered: refused in any notation
@@ -227,65 +182,55 @@ def test_a_registered_or_pending_mac_is_refused_a_refused_or_cancelled_one_is_fr
     again = _start(db, mac_address="A45E60C2190B")
     [check] = [r for b, r in _services(db, again) if b == "check_mac"]
     assert check["status"] == "duplicate" and "zaten kayıtlı" in check["reason"]
-    assert "zaten kayıtlı" in _mails(db, again)[0].body
-    assert _human_tasks(db, again) == []
+    assert "zaten kayıtlı" in db.mails(again)[0].body
+    assert db.human_tasks(again) == []
 
     # refused by the team, or cancelled: the address may be asked for again
     other = _start(db, mac_address="3c:22:fb:10:20:30")
     _complete(db, other, {"registered": False, "reason": "Oda numarası yanlış."})
     retry = _start(db, mac_address="3C-22-FB-10-20-30", room="241")
-    assert _human_tasks(db, retry) == [("register_device", "network", "ready")]
+    assert db.human_tasks(retry) == [("register_device", "network", "ready")]
     with db.tx() as session:
         runtime.cancel_instance(session, retry, actor="mert.ag", reason="öğrenci vazgeçti")
     last = _start(db, mac_address="3c22.fb10.2030", room="241")
-    assert _human_tasks(db, last) == [("register_device", "network", "ready")]
+    assert db.human_tasks(last) == [("register_device", "network", "ready")]
 
 
-def test_two_working_days_without_a_decision_remind_the_network_team(site):
+def test_two_working_days_without_a_decision_remind_the_network_team(site, clock_at):
     db = site
     instance_id = _start(db)
     due = _timer_due(db, instance_id)
     assert due > utcnow() + timedelta(days=1)
 
-    _clock_at(due - timedelta(minutes=5))
-    assert run_due_jobs(db.factory, FAST) == 0                       # not yet
-    _clock_at(due + timedelta(minutes=1))
-    assert run_due_jobs(db.factory, FAST) == 3                       # timer, reminder service, its mail
+    clock_at(due - timedelta(minutes=5))
+    assert db.work() == 0                       # not yet
+    clock_at(due + timedelta(minutes=1))
+    assert db.work() == 3                       # timer, reminder service, its mail
 
-    [reminder] = _mails(db, instance_id)
+    [reminder] = db.mails(instance_id)
     assert reminder.recipients == "bidb-network@example.edu.tr"
     assert reminder.subject == "Hatırlatma: YurtNet kaydı bekliyor A4:5E:60:C2:19:0B"
     assert "öğrenci 402512345" in reminder.body
-    assert _human_tasks(db, instance_id) == [("register_device", "network", "ready")]   # still theirs
-    assert _status(db, instance_id) == InstanceStatus.RUNNING
-    assert run_due_jobs(db.factory, FAST) == 0                       # reminded once
+    assert db.human_tasks(instance_id) == [("register_device", "network", "ready")]   # still theirs
+    assert db.status(instance_id) == InstanceStatus.RUNNING
+    assert db.work() == 0                       # reminded once
 
     _complete(db, instance_id, {"registered": True, "network_note": "VLAN 214"})
-    assert _status(db, instance_id) == InstanceStatus.COMPLETED
-    assert [m.subject for m in _mails(db, instance_id)] == [
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert [m.subject for m in db.mails(instance_id)] == [
         "Hatırlatma: YurtNet kaydı bekliyor A4:5E:60:C2:19:0B", "YurtNet kaydınız tamamlandı"]
-    assert _actions(db, instance_id).count("timer.fired") == 1
+    assert db.actions(instance_id).count("timer.fired") == 1
 
 
-def _iso(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    return f"P{seconds // 86400}DT{seconds % 86400 // 3600}H{seconds % 3600 // 60}M{seconds % 60}S"
-
-
-def test_sek_worker_once_with_a_shifted_clock_sends_the_reminder(site, tmp_path):
+def test_sek_worker_once_with_a_shifted_clock_sends_the_reminder(site, sek_worker):
     db = site
     instance_id = _start(db)
     due = _timer_due(db, instance_id)
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEK_DATA_DIR", "SEK_CLOCK_SHIFT")}
-    env.update(SEK_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONUTF8="1",
-               SEK_CLOCK_SHIFT=_iso(due - utcnow() + timedelta(minutes=2)))
 
-    proc = subprocess.run([str(SEK), "worker", "--once"], env=env, capture_output=True, encoding="utf-8",
-                          timeout=120)
+    proc = sek_worker(due - utcnow() + timedelta(minutes=2))
 
-    assert proc.returncode == 0, proc.stderr
     assert "3 job(s) run" in proc.stdout
-    assert [(m.recipients, m.subject) for m in _mails(db, instance_id)] == [
+    assert [(m.recipients, m.subject) for m in db.mails(instance_id)] == [
         ("bidb-network@example.edu.tr", "Hatırlatma: YurtNet kaydı bekliyor A4:5E:60:C2:19:0B")]
-    assert _human_tasks(db, instance_id) == [("register_device", "network", "ready")]
-    assert "timer.fired" in _actions(db, instance_id)
+    assert db.human_tasks(instance_id) == [("register_device", "network", "ready")]
+    assert "timer.fired" in db.actions(instance_id)

@@ -1,0 +1,179 @@
+"""What every process test shares: the database with the looks a test takes at an
+instance (status, tasks, mails, audit trail, timers), the engine's clock put back after
+each test, a clock to move, and a real ``sek worker --once`` run with a shifted clock.
+
+The helpers are fixtures (or methods of the ``db`` fixture), never imported from here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import clock, runtime, tasks, users
+from engine.errors import ValidationError
+from engine.jobs import WorkerSettings
+from engine.models import AuditEvent, HumanTask, Job, MailMessage, ProcessInstance, utcnow
+from engine.worker import run_due_jobs
+
+FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
+SEK = Path(sys.executable).parent / "sek"
+# The reply links the tests' processes mail, with links.configure(..., "http://sek.test").
+REPLY_LINK = re.compile(r"http://sek\.test/yanit/(\S+)")
+
+
+class ProcessDatabase:
+    """The test database of ``tests/conftest.py`` and what a process test reads from it.
+
+    :param db: the ``Database`` being wrapped; its ``url``, ``factory`` and ``tx()`` stay as they are.
+    """
+
+    def __init__(self, db):
+        self._db = db
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+    def tx(self):
+        return self._db.tx()
+
+    def work(self) -> int:
+        """Run the jobs that are due, as the worker would; the number run."""
+        return run_due_jobs(self.factory, FAST)
+
+    def start(self, key: str, data: dict, *, actor: str = "portal", **options) -> int:
+        """Start ``key`` as ``actor`` (the portal), then run the worker; the new instance's id.
+
+        :param options: passed on to ``runtime.start_instance`` (``check_start_form``).
+        """
+        with self.tx() as session:
+            instance_id = runtime.start_instance(session, key, data=data, actor=actor, **options).id
+        self.work()
+        return instance_id
+
+    def instance(self, instance_id: int) -> ProcessInstance:
+        with self.tx() as session:
+            return session.get(ProcessInstance, instance_id)
+
+    def status(self, instance_id: int) -> str:
+        return self.instance(instance_id).status
+
+    def human_tasks(self, instance_id: int) -> list[tuple[str, str, str]]:
+        """Every human task of the instance, oldest first, as ``(bpmn_id, group, state)``."""
+        with self.tx() as session:
+            rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+                                   .order_by(HumanTask.id))
+            return [(row.bpmn_id, row.group_name, row.state) for row in rows]
+
+    def task(self, instance_id: int, bpmn_id: str) -> HumanTask:
+        with self.tx() as session:
+            return session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                          HumanTask.bpmn_id == bpmn_id))
+
+    def complete(self, instance_id: int, bpmn_id: str, username: str, data: dict, *,
+                 claim: bool = True, work: bool = True) -> None:
+        """Complete the ready task ``bpmn_id`` as ``username`` (claimed first), then run the worker."""
+        with self.tx() as session:
+            row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                         HumanTask.bpmn_id == bpmn_id,
+                                                         HumanTask.state == "ready"))
+            assert row is not None, f"no open {bpmn_id} in instance {instance_id}"
+            user = users.acting_user(session, username)
+            if claim:
+                tasks.claim_task(session, row.id, user)
+            tasks.complete_task(session, row.id, user, data)
+        if work:
+            self.work()
+
+    def refused_fields(self, instance_id: int, bpmn_id: str, username: str, data: dict) -> list[str]:
+        """The fields the engine names when it refuses to complete ``bpmn_id`` with ``data``."""
+        with self.tx() as session, pytest.raises(ValidationError) as caught:
+            row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                         HumanTask.bpmn_id == bpmn_id))
+            tasks.complete_task(session, row.id, users.acting_user(session, username), data)
+        return [problem.location for problem in caught.value.problems]
+
+    def mails(self, instance_id: int) -> list[MailMessage]:
+        with self.tx() as session:
+            return list(session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)
+                                        .order_by(MailMessage.id)))
+
+    def mail_headers(self, instance_id: int) -> list[tuple[str, str]]:
+        """The instance's mails, oldest first, as ``(recipients, subject)``."""
+        return [(mail.recipients, mail.subject) for mail in self.mails(instance_id)]
+
+    def mail_bodies(self, instance_id: int) -> list[str]:
+        return [mail.body for mail in self.mails(instance_id)]
+
+    def reply_token(self, instance_id: int) -> str:
+        """The token of the newest reply link mailed by the instance."""
+        bodies = reversed(self.mail_bodies(instance_id))
+        return next(REPLY_LINK.search(b).group(1) for b in bodies if REPLY_LINK.search(b))
+
+    def actions(self, instance_id: int) -> list[str]:
+        """The instance's audit trail, oldest first."""
+        with self.tx() as session:
+            return list(session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
+                                        .order_by(AuditEvent.id)))
+
+    def timer_dues(self, instance_id: int) -> list[datetime]:
+        """When the instance's pending timers are due, soonest first."""
+        with self.tx() as session:
+            return list(session.scalars(select(Job.due_at).where(Job.instance_id == instance_id,
+                                                                 Job.kind == "timer", Job.state == "pending")
+                                        .order_by(Job.due_at)))
+
+
+@pytest.fixture
+def db(db) -> ProcessDatabase:
+    """The test database (on every backend of ``tests/conftest.py``) as a ``ProcessDatabase``."""
+    return ProcessDatabase(db)
+
+
+@pytest.fixture(autouse=True)
+def _real_clock():
+    """Put the engine's clock back on real time after each test."""
+    yield
+    clock.set_shift(timedelta(0))
+
+
+@pytest.fixture
+def clock_at():
+    """``clock_at(when)`` shifts the engine's clock so that its "now" is ``when``."""
+    def shift(when: datetime) -> None:
+        clock.set_shift(timedelta(0))
+        clock.set_shift(when - utcnow())
+    return shift
+
+
+def _iso_duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    return f"P{seconds // 86400}DT{seconds % 86400 // 3600}H{seconds % 3600 // 60}M{seconds % 60}S"
+
+
+@pytest.fixture
+def sek_worker(db, tmp_path):
+    """``sek_worker(shift, **env)`` runs a real ``sek worker --once`` on the test database.
+
+    The clock is shifted by ``shift`` (a ``timedelta`` or an ISO 8601 duration) through
+    SEK_CLOCK_SHIFT; ``env`` adds settings (SECRET_KEY, SEK_BASE_URL); no SMTP server is
+    configured. The run must succeed; its ``CompletedProcess`` is returned.
+    """
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "SEK_DATA_DIR", "SEK_CLOCK_SHIFT") and not k.startswith("SMTP_")}
+    base.update(SEK_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONUTF8="1")
+
+    def run(shift: timedelta | str, **env: str) -> subprocess.CompletedProcess:
+        text = shift if isinstance(shift, str) else _iso_duration(shift)
+        proc = subprocess.run([str(SEK), "worker", "--once"], env={**base, **env, "SEK_CLOCK_SHIFT": text},
+                              capture_output=True, encoding="utf-8", timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+    return run
