@@ -166,15 +166,19 @@ class ProcessStats:
     completed: int = 0
 
 
-def process_stats(session: Session) -> dict[str, ProcessStats]:
-    """Per deployed process: its latest version and name, and how many instances run or ended."""
-    latest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
-              .group_by(ProcessDefinition.key).subquery())
+def process_stats(session: Session, *, key: str | None = None) -> dict[str, ProcessStats]:
+    """Per deployed process (or only ``key``): its latest version and name, and how many
+    instances run or ended."""
+    latest = select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+    counted = select(ProcessInstance.process_key, ProcessInstance.status, func.count())
+    if key is not None:
+        latest = latest.where(ProcessDefinition.key == key)
+        counted = counted.where(ProcessInstance.process_key == key)
+    latest = latest.group_by(ProcessDefinition.key).subquery()
     rows = session.execute(select(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name).join(
         latest, (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version)))
     stats = {key: ProcessStats(version, name) for key, version, name in rows}
-    counts = session.execute(select(ProcessInstance.process_key, ProcessInstance.status, func.count())
-                             .group_by(ProcessInstance.process_key, ProcessInstance.status))
+    counts = session.execute(counted.group_by(ProcessInstance.process_key, ProcessInstance.status))
     for key, status, count in counts:
         if key not in stats:
             continue

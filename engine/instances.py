@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import or_, select
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from . import definitions, runtime
 from .errors import NotFoundError, PermissionDeniedError
-from .models import OPEN_TASK_STATES, AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, User
+from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, User
 
 # Roles that read every instance (DESIGN.md: auditors and admins see all).
 READ_ALL_ROLES = ("admin", "auditor")
@@ -104,25 +103,26 @@ def events_of(session: Session, instance_id: int) -> list[AuditEvent]:
 
 def current_data(session: Session, instance_id: int) -> dict:
     """The process data as it stands: the data of the open tasks, else of the last finished one."""
-    workflow = runtime.load_instance(session, instance_id).workflow
-    data: dict = {}
-    open_states = SpiffState.READY | SpiffState.WAITING | SpiffState.STARTED
-    latest, latest_at = None, -1.0
-    for wf in (workflow, *workflow.subprocesses.values()):
-        for task in wf.tasks.values():
-            if task.has_state(open_states) and task.task_spec.manual:
-                data.update(task.data)
-            elif task.has_state(SpiffState.COMPLETED) and task.last_state_change > latest_at:
-                latest, latest_at = task, task.last_state_change
-    if not data:
-        data = dict(workflow.data) or (dict(latest.data) if latest is not None else {})
-    return visible_data(data)
+    with runtime.reading(session, instance_id) as active:
+        workflow = active.workflow
+        data: dict = {}
+        open_states = SpiffState.READY | SpiffState.WAITING | SpiffState.STARTED
+        latest, latest_at = None, -1.0
+        for wf in (workflow, *workflow.subprocesses.values()):
+            for task in wf.tasks.values():
+                if task.has_state(open_states) and task.task_spec.manual:
+                    data.update(task.data)
+                elif task.has_state(SpiffState.COMPLETED) and task.last_state_change > latest_at:
+                    latest, latest_at = task, task.last_state_change
+        if not data:
+            data = dict(workflow.data) or (dict(latest.data) if latest is not None else {})
+        return visible_data(data)
 
 
 def task_data(session: Session, task: HumanTask) -> dict:
     """The data a user task sees (what the form is filled with and the context shown)."""
-    active = runtime.load_instance(session, task.instance_id)
-    return visible_data(active.get_task(task.task_uuid).data)
+    with runtime.reading(session, task.instance_id) as active:
+        return visible_data(active.get_task(task.task_uuid).data)
 
 
 def visible_data(data: dict) -> dict:
@@ -145,6 +145,3 @@ def task_form(session: Session, task: HumanTask) -> TaskForm:
     return TaskForm(forms.get(task.form_file) if task.form_file else None,
                     forms.get(task.ui_file) if task.ui_file else None)
 
-
-def overdue(task: HumanTask, now: datetime) -> bool:
-    return task.due_at is not None and task.due_at < now and task.state in OPEN_TASK_STATES

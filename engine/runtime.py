@@ -12,6 +12,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -171,6 +173,19 @@ def load_instance(session: Session, instance_id: int) -> ActiveInstance:
     previous = state.pop(sync.SEK_KEY, None) or {}
     workflow = spiff.workflow_from_dict(state, loaded.spec, loaded.subprocess_specs, script_engine())
     return ActiveInstance(instance, loaded, workflow, previous)
+
+
+@contextmanager
+def reading(session: Session, instance_id: int) -> Iterator[ActiveInstance]:
+    """Load an instance only to look at it; its restored workflow goes back to the cache
+    afterwards, so the page that showed a task does not make completing it restore again.
+
+    The workflow must not be changed inside the block.
+    """
+    active = load_instance(session, instance_id)
+    yield active
+    if active.instance.state_token:
+        remember(session, active)
 
 
 def start_instance(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, forms, runtime
@@ -46,16 +46,6 @@ def list_tasks(session: Session, *, group: str | None = None, state: str = "read
     if user is not None and not user.has_role("admin"):
         query = query.where(HumanTask.group_name.in_(user.group_slugs))
     return list(session.scalars(query.limit(limit)))
-
-
-def open_counts_by_group(session: Session, groups) -> dict[str, int]:
-    """How many open tasks each of ``groups`` has (for the inbox's group badges)."""
-    query = (
-        select(HumanTask.group_name, func.count())
-        .where(HumanTask.group_name.in_(list(groups)), HumanTask.state.in_(OPEN_TASK_STATES))
-        .group_by(HumanTask.group_name)
-    )
-    return {group: count for group, count in session.execute(query)}
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:

@@ -150,3 +150,19 @@ def test_an_unfiltered_page_takes_its_size_from_the_overview(db, deploy, people)
             counted = inbox.inbox_page(session, ayse, flt)
             assert inbox.inbox_page(session, ayse, flt, overview_=summary).total == counted.total
         assert counted.total == 0 and summary.sections["group"] == 3
+
+
+def test_reading_an_instance_leaves_its_workflow_cached_for_the_next_command(db, deploy, people, monkeypatch):
+    """A task page shows the task's data; completing it next must not restore the workflow again."""
+    deploy(SUPPORT)
+    instance_id = _start(db, "önbellek")
+    restored = []
+    original = runtime.spiff.workflow_from_dict
+    monkeypatch.setattr(runtime.spiff, "workflow_from_dict",
+                        lambda *args, **kwargs: restored.append(1) or original(*args, **kwargs))
+    with db.tx() as session:
+        assert instances.current_data(session, instance_id)["subject"] == "önbellek"
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
+        assert instances.task_data(session, task)["subject"] == "önbellek"
+        tasks.complete_task(session, task.id, _user(session, "ayse"), {"category": "Diğer", "team": "network"})
+    assert restored == []     # every step found the workflow the previous one left in the cache

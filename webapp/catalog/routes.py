@@ -36,7 +36,7 @@ def index():
 @login_required
 def show(key: str):
     entry = _entry_or_404(key)
-    stats = definitions.process_stats(db.session).get(key)
+    stats = definitions.process_stats(db.session, key=key).get(key)
     return render_template("catalog/show.html", entry=entry, stats=stats,
                            startable=stats is not None and _can_start())
 
@@ -53,9 +53,7 @@ def diagram(key: str):
             abort(404)
         content = entry.bpmn_path.read_bytes()
     return Response(content, mimetype="application/xml", headers={
-        "Content-Disposition": f'attachment; filename="{entry.bpmn_file}"',
-        "X-Content-Type-Options": "nosniff",
-    })
+        "Content-Disposition": f'attachment; filename="{entry.bpmn_file}"'})
 
 
 def _can_start() -> bool:
