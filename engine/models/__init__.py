@@ -7,11 +7,22 @@ from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, Proces
 from .job import Job, JobKind, JobState
 from .link import ReplyLink
 from .mail import MailMessage, MailState
+from .request import (
+    Attachment,
+    AuthorKind,
+    CannedAnswer,
+    OrgUnit,
+    RateEvent,
+    RequestContact,
+    RequestMessage,
+    ServiceRating,
+)
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
 from .user import ROLES, ApiToken, Group, LoginFailure, User
 
 __all__ = [
-    "ApiToken", "AuditChain", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
+    "ApiToken", "Attachment", "AuditChain", "AuthorKind", "CannedAnswer", "OrgUnit", "RateEvent",
+    "RequestContact", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
     "InstanceStatus", "Job", "LoginFailure", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
     "ProcessInstance", "ROLES", "ReplyLink", "TaskState", "User", "utcnow",

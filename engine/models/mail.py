@@ -28,6 +28,9 @@ class MailMessage(Base):
     recipients: Mapped[str] = mapped_column(Text)
     subject: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
+    # Which template wrote it ("received", "answer", "task_new", ...) and in which language.
+    template: Mapped[str | None] = mapped_column(String(50))
+    language: Mapped[str | None] = mapped_column(String(5))
     state: Mapped[str] = mapped_column(String(20), default=MailState.QUEUED, index=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

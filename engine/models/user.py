@@ -46,6 +46,8 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(default=0)
     # The UI language this user chose ("tr" or "en"); None: the default.
     locale: Mapped[str | None] = mapped_column(String(5))
+    # New tasks of my groups by mail: "immediate", "digest" (once a day) or "off".
+    notify_mode: Mapped[str] = mapped_column(String(10), default="immediate", server_default="immediate")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(secondary=user_group, back_populates="members")
