@@ -10,6 +10,7 @@ instance that waits for the answer, in the caller's transaction.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -155,3 +156,29 @@ def use(session: Session, token: str, payload: dict, *, actor_label: str) -> Rep
     audit.record(session, "link.used", actor=actor_label, instance_id=link.instance_id,
                  data={"link_id": link.id, "message": link.message_name})
     return link
+
+
+TRACKING_PATH = "/takip/"
+
+
+def tracking_key(tracking_code: str, email: str) -> str:
+    """A key that opens a request's tracking page without typing the e-mail (mailed to the
+    requester only): an HMAC of the code and the address, so it proves knowing both."""
+    if not _settings.secret:
+        raise EngineError("tracking links are not configured: no secret key")
+    message = f"{tracking_code.strip().upper()}\n{email.strip().lower()}".encode()
+    return hmac.new(_settings.secret.encode(), b"sek.tracking\n" + message, hashlib.sha256).hexdigest()[:32]
+
+
+def tracking_url(tracking_code: str, email: str) -> str:
+    """The full address of a request's tracking page, with the key that opens it."""
+    return f"{_settings.base_url}{TRACKING_PATH}{tracking_code}?k={tracking_key(tracking_code, email)}"
+
+
+def tracking_key_ok(tracking_code: str, email: str, key: str) -> bool:
+    return hmac.compare_digest(tracking_key(tracking_code, email), key or "")
+
+
+def base_url() -> str:
+    """The address links in mails start with (``SEK_BASE_URL``)."""
+    return _settings.base_url

@@ -1,0 +1,3 @@
+"""Following a request: tracking code + e-mail, the conversation, reply, reopen, rate."""
+
+from . import bp  # noqa: F401
