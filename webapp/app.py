@@ -51,6 +51,7 @@ def build_app(config: dict | None = None) -> Flask:
     from .home import bp as home_bp
     from .inbox import bp as inbox_bp
     from .instances import bp as instances_bp
+    from .portal import bp as portal_bp
     from .reply import bp as reply_bp
 
     auth.init_login(login_manager)
@@ -59,7 +60,8 @@ def build_app(config: dict | None = None) -> Flask:
     app.before_request(mark_page_views_read_only)
     app.before_request(_protect)
     app.after_request(_security_headers)
-    for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp):
+    for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
+                      portal_bp):
         app.register_blueprint(blueprint)
     return app
 
