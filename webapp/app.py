@@ -97,6 +97,6 @@ def _security_headers(response):
     headers.setdefault("Content-Security-Policy",
                        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-    if request.path.startswith(("/inbox", "/tasks", "/instances", "/admin", "/api")):
+    if request.path.startswith(("/inbox", "/tasks", "/instances", "/admin", "/api", "/takip")):
         headers.setdefault("Cache-Control", "no-store")
     return response

@@ -48,6 +48,8 @@ SETTINGS = (
     Setting("SEK_SESSION_HOURS", "12", "how long a sign-in lasts"),
     Setting("SEK_LOGIN_MAX_FAILURES", "5", "failed sign-ins per username (x5 per address) before a pause"),
     Setting("SEK_LOGIN_WINDOW_MINUTES", "15", "the window failed sign-ins are counted in, and the pause"),
+    Setting("SEK_TRACK_MAX_FAILURES", "10", "failed tracking look-ups per address before a pause"),
+    Setting("SEK_TRACK_WINDOW_MINUTES", "15", "the window failed tracking look-ups are counted in, and the pause"),
 )
 
 
