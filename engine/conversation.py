@@ -7,6 +7,9 @@ The requester has no account; their answers reach the process as BPMN messages
 
 from __future__ import annotations
 
+import enum
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +19,9 @@ from .models import (
     OPEN_STATUSES,
     AuthorKind,
     InstanceStatus,
+    Job,
+    JobKind,
+    JobState,
     MessageSubscription,
     ProcessInstance,
     RequestContact,
@@ -27,7 +33,21 @@ from .models import (
 # process that wants the tracking page's reply or reopen button uses the same names).
 REPLY = "requester_reply"
 REOPEN = "reopen"
+# backup_restore waits for the requester's check of the restored data: {ok: bool, note: str}.
+RESTORE_CONFIRMED = "restore_confirmed"
 BODY_MAX = 10000
+NOTE_MAX = 4000
+
+
+class Stage(enum.StrEnum):
+    """Where a request stands, as its requester is told (never "error": a failed step is
+    the staff's business, for the requester the request is still being worked on)."""
+
+    IN_PROGRESS = "in_progress"
+    WAITING_FOR_YOU = "waiting_for_you"     # the team asked a question
+    CONFIRM = "confirm"                     # check a restore and confirm it
+    RESOLVED = "resolved"                   # answered; may still be reopened
+    CLOSED = "closed"
 
 
 def record_contact(session: Session, instance_id: int, *, name: str, email: str, national_id: str | None = None,
@@ -104,6 +124,41 @@ def waiting_for(session: Session, instance_id: int) -> set[str]:
                                .where(MessageSubscription.instance_id == instance_id)))
 
 
+def stage_of(session: Session, instance: ProcessInstance) -> Stage:
+    """The requester's view of where ``instance`` stands (see :class:`Stage`)."""
+    if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
+        return Stage.CLOSED
+    waiting = waiting_for(session, instance.id)
+    if REOPEN in waiting:
+        return Stage.RESOLVED
+    if REPLY in waiting:
+        return Stage.WAITING_FOR_YOU
+    if RESTORE_CONFIRMED in waiting:
+        return Stage.CONFIRM
+    return Stage.IN_PROGRESS
+
+
+def reopen_deadline(session: Session, instance_id: int) -> datetime | None:
+    """Until when a resolved request may be reopened: the soonest pending timer while the
+    instance waits for ``reopen`` (the window on the wait; None if it waits for nothing).
+
+    Read from the job table, so the page does not load the workflow.
+    """
+    if REOPEN not in waiting_for(session, instance_id):
+        return None
+    return session.scalar(select(Job.due_at).where(Job.instance_id == instance_id, Job.kind == JobKind.TIMER,
+                                                   Job.state == JobState.PENDING).order_by(Job.due_at).limit(1))
+
+
+def can_rate(session: Session, instance: ProcessInstance) -> bool:
+    """Whether the requester may rate the request now: resolved, or finished (not cancelled)."""
+    return instance.status == InstanceStatus.COMPLETED or REOPEN in waiting_for(session, instance.id)
+
+
+def rating_of(session: Session, instance_id: int) -> ServiceRating | None:
+    return session.get(ServiceRating, instance_id)
+
+
 def requester_reply(session: Session, instance: ProcessInstance, body: str, *, email: str) -> RequestMessage:
     """The requester writes to a request. If the process asked them a question, this is
     the answer and the process goes on; otherwise the message waits for staff to read.
@@ -147,7 +202,7 @@ def rate(session: Session, instance: ProcessInstance, score: int, comment: str =
         problems.append(Problem("comment", "at most 2000 characters", "maxLength", {"limit": 2000}))
     if problems:
         raise ValidationError("rating refused", problems)
-    if instance.status != InstanceStatus.COMPLETED and REOPEN not in waiting_for(session, instance.id):
+    if not can_rate(session, instance):
         raise ConflictError("the request is still being worked on")
     rating = session.get(ServiceRating, instance.id)
     if rating is None:
@@ -159,3 +214,31 @@ def rate(session: Session, instance: ProcessInstance, score: int, comment: str =
     audit.record(session, "request.rated", actor=f"requester:{email.strip().lower()}", instance_id=instance.id,
                  data={"score": score, "comment": comment})
     return rating
+
+
+def confirm_restore(session: Session, instance: ProcessInstance, ok: bool, note: str = "", *,
+                    email: str) -> RequestMessage | None:
+    """The requester checked restored data (backup_restore): ``ok`` closes the request,
+    otherwise it goes back to the systems team with ``note`` (then required).
+
+    The note also joins the conversation, so staff read it where they read the rest.
+
+    :raises ValidationError: not ok and no note, or too long a note
+    :raises ConflictError: the request does not wait for a confirmation
+    """
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationError("note too long", [Problem("note", f"at most {NOTE_MAX} characters", "maxLength",
+                                                        {"limit": NOTE_MAX})])
+    if not ok and not note:
+        raise ValidationError("say what is wrong", [Problem("note", "say what is wrong", "required")])
+    if RESTORE_CONFIRMED not in waiting_for(session, instance.id):
+        raise ConflictError("the request does not wait for a confirmation")
+    actor = f"requester:{email.strip().lower()}"
+    message = None
+    if note:
+        message = add_message(session, instance.id, note, author_kind=AuthorKind.REQUESTER, author=email,
+                              actor=actor)
+    runtime.deliver_message(session, RESTORE_CONFIRMED, {"ok": bool(ok), "note": note}, instance_id=instance.id,
+                            actor=actor)
+    return message
