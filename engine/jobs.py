@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, mail, runtime, services
+from . import audit, mail, notices, runtime, services
 from .errors import ConflictError, NotFoundError, WorkflowError
 from .mail import MailSettings
 from .models import (
@@ -38,6 +38,10 @@ class WorkerSettings:
     mail: MailSettings = field(default_factory=MailSettings)
     backoff_seconds: float = 30.0
     poll_seconds: float = 1.0
+    # Staff notices (engine.notices): the daily digest's local hour, and how often to look for overdue tasks.
+    digest_hour: int = 8
+    timezone: str = "Europe/Istanbul"
+    overdue_minutes: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,20 @@ def _run_mail(session: Session, job: Job, settings: WorkerSettings) -> None:
     mail.deliver(message, settings.mail)
 
 
-_HANDLERS = {JobKind.TIMER: _run_timer, JobKind.SERVICE: _run_service, JobKind.MAIL: _run_mail}
+def _run_notice(session: Session, job: Job, settings: WorkerSettings) -> None:
+    notices.run_task_notice(session, job, timezone=settings.timezone)
+
+
+def _run_digest(session: Session, job: Job, settings: WorkerSettings) -> None:
+    notices.run_digest(session, job, digest_hour=settings.digest_hour, timezone=settings.timezone)
+
+
+def _run_overdue(session: Session, job: Job, settings: WorkerSettings) -> None:
+    notices.run_overdue(session, job, timezone=settings.timezone, overdue_minutes=settings.overdue_minutes)
+
+
+_HANDLERS = {JobKind.TIMER: _run_timer, JobKind.SERVICE: _run_service, JobKind.MAIL: _run_mail,
+             JobKind.NOTICE: _run_notice, JobKind.DIGEST: _run_digest, JobKind.OVERDUE: _run_overdue}
 
 
 def _record_failure(session: Session, job: Job, exc: Exception, settings: WorkerSettings) -> None:

@@ -25,15 +25,22 @@ class MailSettings:
 
 
 def queue_mail(session: Session, recipients: list[str] | str, subject: str, body: str,
-               *, instance_id: int | None = None) -> MailMessage:
-    """Write a mail and the job that will send it, in the caller's transaction."""
+               *, instance_id: int | None = None, template: str | None = None,
+               language: str | None = None) -> MailMessage:
+    """Write a mail and the job that will send it, in the caller's transaction.
+
+    :param instance_id: the request the mail is about; its job failing for good puts the
+        instance in ``error`` (mail to a requester must not be lost quietly). Staff notices
+        leave it None.
+    :param template: which template wrote it, and ``language`` in which language (the outbox shows both)
+    """
     if isinstance(recipients, str):
         recipients = [recipients]
     recipients = [r.strip() for r in recipients if r and r.strip()]
     if not recipients:
         raise ValueError("a mail needs at least one recipient")
     message = MailMessage(instance_id=instance_id, recipients=", ".join(recipients),
-                          subject=subject, body=body)
+                          subject=subject[:500], body=body, template=template, language=language)
     session.add(message)
     session.flush()
     session.add(Job(kind=JobKind.MAIL, instance_id=instance_id, payload={"mail_id": message.id}))
@@ -52,6 +59,9 @@ def deliver(message: MailMessage, settings: MailSettings) -> None:
     email["From"] = settings.sender
     email["To"] = message.recipients
     email["Subject"] = message.subject
+    email["Auto-Submitted"] = "auto-generated"   # no out-of-office replies to a robot
+    if message.language:
+        email["Content-Language"] = message.language
     email.set_content(message.body)
     with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
         if settings.starttls:

@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import spiff
+from . import notices, spiff
 from .errors import ConflictError, WorkflowError
 from .models import (
     OPEN_TASK_STATES,
@@ -156,7 +156,9 @@ def _sync_human_tasks(session: Session, active, ready: dict) -> None:
             row.completed_at = now
     for uuid, task in ready.items():
         if uuid not in known:
-            session.add(_new_human_task(instance, task, now))
+            row = _new_human_task(instance, task, now)
+            session.add(row)
+            notices.task_created(session, uuid, row.group_name)   # at most one job row
 
 
 def _new_human_task(instance, task, now) -> HumanTask:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import jobs
+from . import jobs, notices
 from .db import transaction
 from .jobs import WorkerSettings
 
@@ -32,13 +33,31 @@ def run_due_jobs(factory: sessionmaker[Session], settings: WorkerSettings, *, li
     return count
 
 
+ENSURE_EVERY_SECONDS = 60.0
+
+
+def ensure_periodic_jobs(factory: sessionmaker[Session], settings: WorkerSettings) -> int:
+    """Make sure the self-rescheduling digest and overdue jobs exist (one transaction)."""
+    with transaction(factory) as session:
+        return notices.ensure_periodic(session, digest_hour=settings.digest_hour, timezone=settings.timezone,
+                                       overdue_minutes=settings.overdue_minutes)
+
+
 def run_worker(factory: sessionmaker[Session], settings: WorkerSettings, *, once: bool = False,
                stop: threading.Event | None = None) -> int:
-    """Run jobs as they come due; with ``once``, one pass and return."""
+    """Run jobs as they come due; with ``once``, one pass and return.
+
+    Every minute or so (and before the first pass) it checks that the periodic staff
+    notice jobs exist: an admin may have cancelled one, or a failed one may have given up.
+    """
     stop = stop or threading.Event()
     total = 0
+    ensured_at = None
     while True:
         try:
+            if ensured_at is None or time.monotonic() - ensured_at > ENSURE_EVERY_SECONDS:
+                ensure_periodic_jobs(factory, settings)
+                ensured_at = time.monotonic()
             total += run_due_jobs(factory, settings)
         except Exception:  # keep the worker alive; the next pass retries
             if once:

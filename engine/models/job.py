@@ -15,6 +15,9 @@ class JobKind(enum.StrEnum):
     TIMER = "timer"
     SERVICE = "service"
     MAIL = "mail"
+    NOTICE = "notice"      # a staff notice about one new task (engine.notices)
+    DIGEST = "digest"      # the daily digest of unclaimed tasks; reschedules itself
+    OVERDUE = "overdue"    # looks for tasks past their due date; reschedules itself
 
 
 class JobState(enum.StrEnum):

@@ -2,7 +2,8 @@
 
 The public API other layers call: :func:`notify_requester` (a mail about one request,
 in its requester's language, always with the tracking code and the tracking link) and
-:func:`mail_open_requests` ("forgot my tracking code").
+:func:`mail_open_requests` ("forgot my tracking code"). Staff notices (new task, daily
+digest, overdue) are in :mod:`.staff`; :func:`install` registers them with the engine.
 """
 
 from __future__ import annotations
@@ -13,14 +14,42 @@ from engine import conversation, links
 from engine.mail import queue_mail
 from engine.models import MailMessage, ProcessInstance
 
-__all__ = ["notify_requester", "mail_open_requests"]
+from .render import language_of, render
+
+__all__ = ["notify_requester", "mail_open_requests", "queue_template", "install"]
+
+# What the requester mails say about which request it is: " (category): subject".
+ABOUT_MAX = 150
+
+
+def queue_template(session: Session, to: str | list[str], template: str, language: str, *,
+                   instance_id: int | None = None, **context) -> MailMessage:
+    """Render ``template`` in ``language`` and queue it, recording template and language."""
+    language = language_of(language)
+    subject, body = render(template, language, **context)
+    return queue_mail(session, to, subject, body, instance_id=instance_id, template=template, language=language)
+
+
+def _about(instance: ProcessInstance, context: dict) -> str:
+    category = str(context.get("category") or "").strip()
+    subject = str(context.get("subject") or "").strip()
+    if not category and not subject and instance.definition is not None:
+        category = instance.definition.name or ""
+    text = (f" ({category})" if category else "") + (f": {subject}" if subject else "")
+    return text if len(text) <= ABOUT_MAX else text[:ABOUT_MAX - 1] + "…"
 
 
 def notify_requester(session: Session, instance_id: int, template: str, **context) -> MailMessage | None:
     """Queue the requester's mail ``template`` in their language (``RequestContact.locale``).
 
+    Every such mail carries the request's tracking code and the link that opens its
+    tracking page (:func:`engine.links.tracking_url`).
+
     :param template: received, question, answer, reminder, reopened, autoclosed, message
-        (a public staff message; ``message=...``), confirmed, ...
+        (a public staff message), routed, outside, confirmed
+    :param context: what the template shows: ``message`` (the question, the answer, the
+        staff message, the reopening reason), ``category`` and ``subject`` (which request;
+        the process's name when both are missing), ``unit_name``, ``author``...
     :returns: the queued mail, or None if the instance has no requester contact
     """
     contact = conversation.contact_of(session, instance_id)
@@ -28,21 +57,32 @@ def notify_requester(session: Session, instance_id: int, template: str, **contex
         return None
     instance = session.get(ProcessInstance, instance_id)
     code = instance.tracking_code
-    url = links.tracking_url(code, contact.email)
-    subject = f"[{code}] {template}"
-    body = "\n\n".join(filter(None, [str(context.get("message") or ""), f"Takip kodu / Tracking code: {code}", url]))
-    mail = queue_mail(session, contact.email, subject, body, instance_id=instance_id)
-    mail.template, mail.language = template, contact.locale
-    return mail
+    values = {**context, "name": context.get("name") or contact.name or "",
+              "code": code, "url": links.tracking_url(code, contact.email), "about": _about(instance, context)}
+    return queue_template(session, contact.email, template, contact.locale, instance_id=instance_id, **values)
 
 
 def mail_open_requests(session: Session, email: str, locale: str) -> MailMessage | None:
     """'Forgot my tracking code': mail the address the list of its open requests
-    (tracking code and tracking link of each); None if it has none."""
+    (tracking code and tracking link of each); None if it has none.
+
+    The list goes only to the address itself, so asking for it reveals nothing.
+    """
     requests = conversation.open_requests_of(session, email)
     if not requests:
         return None
-    lines = [f"{r.tracking_code}: {links.tracking_url(r.tracking_code, email)}" for r in requests]
-    mail = queue_mail(session, email.strip(), "Açık talepleriniz / Your open requests", "\n".join(lines))
-    mail.template, mail.language = "open_requests", locale if locale in ("tr", "en") else "tr"
-    return mail
+    items = []
+    for instance in requests:
+        contact = conversation.contact_of(session, instance.id)
+        items.append({"code": instance.tracking_code, "url": links.tracking_url(instance.tracking_code, contact.email),
+                      "title": instance.definition.name if instance.definition is not None else "",
+                      "created": instance.created_at.strftime("%d.%m.%Y")})
+    return queue_template(session, requests and conversation.contact_of(session, requests[0].id).email,
+                          "open_requests", locale, requests=items)
+
+
+def install() -> None:
+    """Register the staff notices with the engine (called by :func:`processes.install`)."""
+    from . import staff
+
+    staff.install()
