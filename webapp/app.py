@@ -46,11 +46,13 @@ def build_app(config: dict | None = None) -> Flask:
     from . import auth, templating
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .canned import bp as canned_bp
     from .catalog import bp as catalog_bp
     from .errors import register_error_handlers
     from .home import bp as home_bp
     from .inbox import bp as inbox_bp
     from .instances import bp as instances_bp
+    from .instances.attachments import bp as attachments_bp
     from .portal import bp as portal_bp
     from .reply import bp as reply_bp
 
@@ -61,7 +63,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.before_request(_protect)
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
-                      portal_bp):
+                      portal_bp, canned_bp, attachments_bp):
         app.register_blueprint(blueprint)
     return app
 
@@ -97,6 +99,6 @@ def _security_headers(response):
     headers.setdefault("Content-Security-Policy",
                        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-    if request.path.startswith(("/inbox", "/tasks", "/instances", "/admin", "/api", "/takip")):
+    if request.path.startswith(("/inbox", "/tasks", "/instances", "/admin", "/api", "/takip", "/canned")):
         headers.setdefault("Cache-Control", "no-store")
     return response

@@ -11,6 +11,7 @@ from engine.errors import ConflictError, PermissionDeniedError, ScriptError, Val
 from engine.inbox import InboxFilter
 from engine.models import OPEN_TASK_STATES, HumanTask
 
+from .. import conversation
 from ..db import command
 from ..extensions import db
 from ..timeline import describe_events
@@ -62,7 +63,7 @@ def _visible_task(task_id: int) -> HumanTask:
     return task
 
 
-def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, status=200):
+def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, status=200, draft=None):
     session = db.session
     form = instances.task_form(session, task)
     is_open = task.state in OPEN_TASK_STATES
@@ -71,13 +72,16 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
         fields = build_fields(form.schema, form.ui_schema, context)
     instance = tasks.task_instance(session, task)
     shown = {k: v for k, v in context.items() if k not in {f.name for f in fields or []}}
+    can_act = is_open and task.assignee in (None, current_user.username)
+    conv = conversation.panel(instance, url_for("inbox.task_message", task_id=task.id), data=context,
+                              answer_target=can_act and _answer_target(fields), draft=draft)
     return render_template(
         "inbox/task.html", task=task, instance=instance, fields=fields or [], schema=form.schema,
         context=shown, is_open=is_open, general_errors=list(general_errors), notice=notice,
         events=describe_events(instances.events_of(session, task.instance_id),
                                {t.id: t.name for t in instances.tasks_of(session, task.instance_id)}),
         version=instances.version_of(session, instance),
-        can_act=is_open and task.assignee in (None, current_user.username),
+        can_act=can_act, conv=conv,
         members=tasks.group_members(session, task.group_name) if is_open and current_user.has_role("admin")
         else [],
     ), status
@@ -87,6 +91,23 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
 @login_required
 def task(task_id: int):
     return _render_task(_visible_task(task_id))
+
+
+def _answer_target(fields) -> bool:
+    """Canned texts may also go into the task form's "answer" textarea, if it has one."""
+    return any(f.name == "answer" and f.kind == "textarea" for f in fields or [])
+
+
+@bp.post("/tasks/<int:task_id>/messages")
+@login_required
+def task_message(task_id: int):
+    """A note or a public message to the task's request (the conversation panel's form)."""
+    task = _visible_task(task_id)
+    draft = conversation.post_message(tasks.task_instance(db.session, task))
+    if draft is None:
+        flash(_("Message saved."), "success")
+        return redirect(url_for("inbox.task", task_id=task_id, _anchor="conversation"))
+    return _render_task(task, status=422, draft=draft)
 
 
 @bp.post("/tasks/<int:task_id>/claim")

@@ -11,6 +11,7 @@ from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
 from engine.models import OPEN_TASK_STATES, InstanceStatus
 from processes.user_support.recategorize import CATEGORIES, recategorize
 
+from .. import conversation
 from ..db import command
 from ..extensions import db
 from ..timeline import describe_events
@@ -37,15 +38,33 @@ def index():
 @bp.get("/<int:instance_id>")
 @login_required
 def show(instance_id: int):
+    return _render_show(instances.get_visible(db.session, current_user, instance_id))
+
+
+def _render_show(instance, draft=None, status=200):
     session = db.session
-    instance = instances.get_visible(session, current_user, instance_id)
-    task_rows = instances.tasks_of(session, instance_id)
+    task_rows = instances.tasks_of(session, instance.id)
+    data = instances.current_data(session, instance.id)
     return render_template(
         "instances/show.html", instance=instance, version=instances.version_of(session, instance),
-        data=instances.current_data(session, instance_id), tasks=task_rows,
-        events=describe_events(instances.events_of(session, instance_id), {t.id: t.name for t in task_rows}),
+        data=data, tasks=task_rows,
+        events=describe_events(instances.events_of(session, instance.id), {t.id: t.name for t in task_rows}),
         categories=CATEGORIES if _can_recategorize(instance, task_rows) else (),
-    )
+        conv=conversation.panel(instance, url_for("instances.message", instance_id=instance.id), data=data,
+                                draft=draft),
+    ), status
+
+
+@bp.post("/<int:instance_id>/messages")
+@login_required
+def message(instance_id: int):
+    """A note or a public message to the request (the conversation panel's form)."""
+    instance = instances.get_visible(db.session, current_user, instance_id)
+    draft = conversation.post_message(instance)
+    if draft is None:
+        flash(_("Message saved."), "success")
+        return redirect(url_for("instances.show", instance_id=instance_id, _anchor="conversation"))
+    return _render_show(instance, draft, 422)
 
 
 def _can_recategorize(instance, task_rows) -> bool:

@@ -1,0 +1,109 @@
+"""The conversation panel of the task and instance pages: who asked, every message and
+internal note, the attachments, canned answers, and the form that adds a note or a
+public message (mailed to the requester).
+
+Both pages render ``_conversation.html`` with :func:`panel`; both POST routes call
+:func:`post_message`, which answers None on success or the panel with the error and the
+text kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine import attachments, canned, conversation
+from engine.errors import ValidationError
+from engine.models import AuthorKind, ProcessInstance
+from processes.notifications import notify_requester
+
+from .db import command
+from .extensions import db
+
+KINDS = ("note", "public")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message the form sent back, with what is wrong with it."""
+
+    text: str = ""
+    kind: str = "note"
+    errors: tuple[str, ...] = ()
+
+
+@dataclass
+class Panel:
+    """What ``_conversation.html`` shows; ``action`` is where its form posts."""
+
+    instance: ProcessInstance
+    action: str
+    contact: object = None
+    national_id: str = ""
+    messages: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+    canned: list = field(default_factory=list)
+    answer_target: bool = False   # the task form has an "answer" textarea canned texts may go to
+    draft: Draft = Draft()
+
+
+def mask_national_id(value: str | None) -> str:
+    """``12345678901`` -> ``123******01`` except for admins and auditors: enough to tell two
+    people apart on the phone, not enough to copy."""
+    if not value:
+        return ""
+    if current_user.has_role("admin") or current_user.has_role("auditor"):
+        return value
+    return value[:3] + "*" * (len(value) - 5) + value[-2:] if len(value) > 5 else "*" * len(value)
+
+
+def panel(instance: ProcessInstance, action: str, *, data: dict | None = None, answer_target: bool = False,
+          draft: Draft | None = None) -> Panel:
+    """The panel of ``instance`` for the current user (who may see the instance).
+
+    :param data: the process data, for the request's category (its canned answers)
+    :param draft: a refused message to show again with its errors
+    """
+    session = db.session
+    contact = conversation.contact_of(session, instance.id)
+    category = (data or {}).get("category")
+    return Panel(
+        instance=instance, action=action, contact=contact,
+        national_id=mask_national_id(contact.national_id if contact else None),
+        messages=conversation.messages_of(session, instance.id, public_only=False),
+        files=attachments.list_for(session, instance.id),
+        canned=canned.list_for(session, category if isinstance(category, str) else None, instance.process_key),
+        answer_target=answer_target, draft=draft or Draft())
+
+
+def post_message(instance: ProcessInstance) -> Draft | None:
+    """Add the posted note or public message to ``instance``; a public one is mailed to the
+    requester in the same transaction.
+
+    :returns: None when saved, else what was typed with the errors
+    """
+    text = request.form.get("message", "")
+    kind = request.form.get("kind", "note")
+    if kind not in KINDS:
+        kind = "note"
+    try:
+        with command() as session:
+            message = conversation.add_message(
+                session, instance.id, text, author_kind=AuthorKind.STAFF, author=current_user.username,
+                public=kind == "public", actor=current_user.username)
+            if message.public:
+                notify_requester(session, instance.id, "message", message=message.body)
+    except ValidationError as exc:
+        return Draft(text, kind, tuple(_problem_text(p) for p in exc.problems))
+    return None
+
+
+def _problem_text(problem) -> str:
+    if problem.code == "required":
+        return _("Write a message.")
+    if problem.code == "maxLength":
+        return _("At most %(limit)s characters.", limit=problem.params.get("limit"))
+    return problem.message
