@@ -13,7 +13,7 @@ import importlib
 # ``OPERATORS = {"name": function}`` in its ``operators`` module.
 PROCESS_PACKAGES = (
     "user_support", "vpn_request", "yurtnet_registration", "message_routing", "call_record",
-    "server_external_access", "backup_restore", "software_request",
+    "server_external_access", "backup_restore", "software_request", "notifications",
 )
 
 
@@ -23,7 +23,10 @@ def install() -> None:
     from engine.instances import register_watchers
     from engine.services import register_operator
 
+    from . import notifications
     from .catalog import CATALOG
+
+    notifications.install()   # staff notices (new task, digest, overdue)
 
     for item in CATALOG:
         for group in (item.group, *item.watchers):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, forms, runtime, tasks, users
+from engine import clock, conversation, forms, links, runtime, tasks, users
 from engine.errors import NotFoundError, ValidationError
 from engine.models import AuditEvent, HumanTask, InstanceStatus, utcnow
 from engine.workdays import add_working_days
@@ -45,6 +45,15 @@ def _request_data(**changes) -> dict:
         "message": "Personel e-posta hesabımın kotası doldu, yeni posta alamıyorum.",
     }
     return {**data, **changes}
+
+
+SECRET = "user-support-test-secret"
+
+
+@pytest.fixture(autouse=True)
+def _links():
+    """Requester mails carry a tracking link signed with the application's secret."""
+    links.configure(SECRET, "http://sek.test")
 
 
 @pytest.fixture
@@ -96,6 +105,19 @@ def _at(days: float) -> None:
     clock.set_shift(timedelta(days=days))
 
 
+def _headers(db, instance_id: int) -> list[tuple[str, str]]:
+    """The instance's mails as ``(to, subject)``; the tracking code that starts every
+    requester mail's subject is checked and left out."""
+    prefix = f"[{db.instance(instance_id).tracking_code}] "
+    headers = []
+    for to, subject in db.mail_headers(instance_id):
+        if to == REQUESTER:
+            assert subject.startswith(prefix), subject
+            subject = subject.removeprefix(prefix)
+        headers.append((to, subject))
+    return headers
+
+
 def _subject(category: str, subject: str = "E-posta kotam doldu") -> str:
     return f" ({category}): {subject}"
 
@@ -119,7 +141,7 @@ def test_each_category_goes_straight_to_its_team_with_its_due_time(site, categor
     assert abs(task.due_at - expected) < timedelta(minutes=5)
     [overdue] = db.timer_dues(instance_id)                              # the escalation timer: same due date
     assert abs(overdue - task.due_at) < timedelta(seconds=5)
-    assert db.mail_headers(instance_id) == []
+    assert _headers(db, instance_id) == []
     assert db.actions(instance_id) == ["instance.started"]
 
 
@@ -154,18 +176,23 @@ def test_answered_then_closed_after_seven_days_without_reopening(site):
 
     assert db.status(instance_id) == InstanceStatus.WAITING               # waiting for a reopening
     assert db.human_tasks(instance_id) == [("resolve", "systems", "completed")]
-    assert db.mail_headers(instance_id) == [(REQUESTER, "Talebiniz yanıtlandı" + _subject("Personel E-posta"))]
+    assert _headers(db, instance_id) == [(REQUESTER, "Talebiniz yanıtlandı" + _subject("Personel E-posta"))]
     [body] = db.mail_bodies(instance_id)
     assert body.startswith("Sayın Elif Demir,") and "10 GB" in body and "7 gün" in body
+    code = db.instance(instance_id).tracking_code
+    assert f"Takip kodunuz: {code}" in body and links.tracking_url(code, REQUESTER) in body
+    with db.tx() as session:                 # the answer is on the requester's tracking page too
+        [said] = conversation.messages_of(session, instance_id)
+        assert (said.body, said.author_kind, said.author) == (ANSWER["answer"], "staff", "selin.sistem")
 
     _at(6.9)
     assert db.work() == 0
     _at(7.01)
     assert db.work() == 1
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert len(db.mail_headers(instance_id)) == 1
+    assert len(_headers(db, instance_id)) == 1
     assert db.actions(instance_id) == [
-        "instance.started", "task.completed", "service.completed", "timer.fired"]
+        "instance.started", "task.completed", "request.message", "service.completed", "timer.fired"]
 
 
 def test_reopened_within_seven_days_goes_back_to_the_same_team_with_the_reason(site):
@@ -186,8 +213,11 @@ def test_reopened_within_seven_days_goes_back_to_the_same_team_with_the_reason(s
     assert delivered.data["message"] == "reopen"
 
     _resolve(db, instance_id, {"action": "answer", "answer": "Hesabınızın VPN yetkisini yeniledik."}, "mert.ag")
-    assert db.mail_headers(instance_id) == [
-        (REQUESTER, "Talebiniz yanıtlandı" + _subject("VPN Bağlantısı", "VPN bağlanmıyor"))] * 2
+    subject = _subject("VPN Bağlantısı", "VPN bağlanmıyor")
+    assert _headers(db, instance_id) == [(REQUESTER, "Talebiniz yanıtlandı" + subject),
+                                         (REQUESTER, "Talebiniz yeniden açıldı" + subject),
+                                         (REQUESTER, "Talebiniz yanıtlandı" + subject)]
+    assert "Güncelledim, hâlâ bağlanmıyor." in db.mail_bodies(instance_id)[1]
     _at(5 + 7.01)
     db.work()
     assert db.status(instance_id) == InstanceStatus.COMPLETED
@@ -201,7 +231,7 @@ def test_asked_the_requester_who_replies_and_the_team_answers(site):
     assert len(db.timer_dues(instance_id)) == 2                   # reminder and auto-close; no escalation
 
     assert db.status(instance_id) == InstanceStatus.WAITING
-    assert db.mail_headers(instance_id) == [(REQUESTER, "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"))]
+    assert _headers(db, instance_id) == [(REQUESTER, "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"))]
     assert "Kullanıcı adınız nedir?" in db.mail_bodies(instance_id)[0]
 
     _at(1)
@@ -214,12 +244,12 @@ def test_asked_the_requester_who_replies_and_the_team_answers(site):
         assert runtime.load_instance(session, instance_id).get_task(task.task_uuid).data["last_reply"] == "edemir"
 
     _resolve(db, instance_id, ANSWER)
-    assert [s for _, s in db.mail_headers(instance_id)] == [
+    assert [s for _, s in _headers(db, instance_id)] == [
         "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"),
         "Talebiniz yanıtlandı" + _subject("Personel E-posta")]
     assert db.actions(instance_id) == [
-        "instance.started", "task.completed", "service.completed", "message.delivered", "task.completed",
-        "service.completed"]
+        "instance.started", "task.completed", "request.message", "service.completed", "message.delivered",
+        "task.completed", "request.message", "service.completed"]
     assert db.work() == 0                  # the reply's reminder and auto-close are gone
     assert len(db.timer_dues(instance_id)) == 1                   # only the reopening window
 
@@ -233,7 +263,7 @@ def test_asked_reminded_after_three_days_and_closed_after_ten_without_an_answer(
     assert db.work() == 0
     _at(3.01)
     assert db.work() == 3                  # timer, reminder service, its mail
-    assert db.mail_headers(instance_id)[-1] == (
+    assert _headers(db, instance_id)[-1] == (
         REQUESTER, "Hatırlatma: talebinizle ilgili sorumuz yanıt bekliyor" + _subject("Personel E-posta"))
     assert "Hangi tarayıcıyı" in db.mail_bodies(instance_id)[-1]
     assert db.status(instance_id) == InstanceStatus.WAITING
@@ -242,7 +272,7 @@ def test_asked_reminded_after_three_days_and_closed_after_ten_without_an_answer(
     _at(10.01)
     db.work()
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert [s for _, s in db.mail_headers(instance_id)] == [
+    assert [s for _, s in _headers(db, instance_id)] == [
         "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"),
         "Hatırlatma: talebinizle ilgili sorumuz yanıt bekliyor" + _subject("Personel E-posta"),
         "Talebiniz kapatıldı" + _subject("Personel E-posta")]
@@ -261,7 +291,7 @@ def test_routed_to_another_unit_the_unit_and_the_requester_are_told(site):
                                "route_note": "Not dökümü düzeltmesi Öğrenci İşlerinin işidir."}, "hakan.yardim")
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert db.mail_headers(instance_id) == [
+    assert _headers(db, instance_id) == [
         ("oidb@example.edu.tr",
          "KTÜ Bilgi İşlem Daire Başkanlığından yönlendirilen talep" + _subject("Diğer", "Transkriptim hatalı")),
         (REQUESTER, "Talebiniz ilgili birime iletildi" + _subject("Diğer", "Transkriptim hatalı"))]
@@ -269,7 +299,7 @@ def test_routed_to_another_unit_the_unit_and_the_requester_are_told(site):
     assert REQUESTER in unit_body and "Not dökümü düzeltmesi" in unit_body
     assert "Öğrenci İşleri Daire Başkanlığı birimine iletilmiştir" in requester_body
     assert db.actions(instance_id) == [
-        "instance.started", "task.completed", "service.completed", "service.completed"]
+        "instance.started", "task.completed", "service.completed", "request.message", "service.completed"]
 
 
 def test_outside_the_remit_the_requester_learns_which_unit_can_solve_it(site):
@@ -279,7 +309,7 @@ def test_outside_the_remit_the_requester_learns_which_unit_can_solve_it(site):
                                "outside_note": "Klima arızaları için lütfen onlara başvurun."})
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert db.mail_headers(instance_id) == [(REQUESTER, "Talebiniz hakkında" + _subject("Donanım / Arıza",
+    assert _headers(db, instance_id) == [(REQUESTER, "Talebiniz hakkında" + _subject("Donanım / Arıza",
                                                                                         "Ofisin klima arızası"))]
     [body] = db.mail_bodies(instance_id)
     assert "görev alanı dışındadır" in body and "Yapı İşleri ve Teknik Daire Başkanlığı" in body
@@ -309,7 +339,7 @@ def test_the_help_desk_recategorizes_a_waiting_request_it_moves_to_the_new_team(
     assert len(db.timer_dues(instance_id)) == 1                   # the old team's escalation timer is gone
 
     _resolve(db, instance_id, {"action": "answer", "answer": "Defter yükleme sorunu giderildi."}, "can.yazilim")
-    assert db.mail_headers(instance_id) == [
+    assert _headers(db, instance_id) == [
         (REQUESTER, "Talebiniz yanıtlandı" + _subject("Staj Yönetim Sistemi", "Stajyer defterimi yükleyemiyorum"))]
 
 
@@ -322,7 +352,7 @@ def test_an_overdue_request_is_escalated_to_the_lead_and_stays_with_the_team(sit
     clock_at(due + timedelta(minutes=1))
     assert db.work() == 3                  # timer, escalation service, its mail
 
-    assert db.mail_headers(instance_id) == [
+    assert _headers(db, instance_id) == [
         ("systems-lider@example.edu.tr", "Süresi geçen talep" + _subject("Lisanslı Yazılım", "MATLAB lisansı"))]
     assert "5 iş günü" in db.mail_bodies(instance_id)[0]
     assert db.human_tasks(instance_id) == [("resolve", "systems", "ready")]
@@ -330,7 +360,7 @@ def test_an_overdue_request_is_escalated_to_the_lead_and_stays_with_the_team(sit
     assert db.work() == 0                  # escalated once
 
     _resolve(db, instance_id, {"action": "answer", "answer": "Lisans sunucusu adresi: lisans.ktu.edu.tr"})
-    assert db.mail_headers(instance_id)[-1][1] == "Talebiniz yanıtlandı" + _subject("Lisanslı Yazılım", "MATLAB lisansı")
+    assert _headers(db, instance_id)[-1][1] == "Talebiniz yanıtlandı" + _subject("Lisanslı Yazılım", "MATLAB lisansı")
     assert db.actions(instance_id).count("timer.fired") == 1
 
 
@@ -342,7 +372,7 @@ def test_sek_worker_once_with_a_shifted_clock_reminds_the_requester(site, sek_wo
     proc = sek_worker(timedelta(days=3, minutes=5))
 
     assert "3 job(s) run" in proc.stdout
-    assert db.mail_headers(instance_id) == [
+    assert _headers(db, instance_id) == [
         (REQUESTER, "Talebinizle ilgili sorumuz" + _subject("YurtNet", "Odamda internet yok")),
         (REQUESTER, "Hatırlatma: talebinizle ilgili sorumuz yanıt bekliyor" + _subject("YurtNet",
                                                                                       "Odamda internet yok"))]
@@ -376,5 +406,5 @@ def test_a_request_started_without_subject_message_or_name_still_mails_everyone(
     _resolve(db, instance_id, {"action": "route", "unit_name": "Kütüphane", "unit_email": "kutuphane@example.edu.tr",
                                "route_note": "Kütüphane hesabı."}, "hakan.yardim")
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert [to for to, _ in db.mail_headers(instance_id)] == ["kutuphane@example.edu.tr", REQUESTER]
+    assert [to for to, _ in _headers(db, instance_id)] == ["kutuphane@example.edu.tr", REQUESTER]
     assert db.mail_bodies(instance_id)[1].startswith("Sayın kullanıcımız,")
