@@ -6,6 +6,7 @@ the requester is mailed the answer and the request waits for a possible reopenin
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 import processes
 from engine import runtime
-from engine.models import MailMessage
+from engine.models import MailMessage, ProcessInstance
 
 pytestmark = pytest.mark.browser
 
@@ -58,9 +59,19 @@ def test_the_network_team_answers_a_vpn_request(site, page):
     site.run_jobs()              # the answer mail
     with site.tx() as session:
         [mail] = session.scalars(select(MailMessage).where(MailMessage.instance_id == request_id))
-        assert mail.recipients == REQUESTER
-        assert mail.subject == "Talebiniz yanıtlandı (VPN Bağlantısı): Evden VPN bağlanamıyorum"
+        code = session.get(ProcessInstance, request_id).tracking_code
+        assert mail.recipients == REQUESTER and (mail.template, mail.language) == ("answer", "tr")
+        assert mail.subject == f"[{code}] Talebiniz yanıtlandı (VPN Bağlantısı): Evden VPN bağlanamıyorum"
         assert "VPN yetkiniz tanımlandı" in mail.body and "7 gün" in mail.body
+        assert f"Takip kodunuz: {code}" in mail.body
+        link = re.search(r"https?://\S+/takip/\S+", mail.body).group(0)
+
+    # The mailed link opens the requester's tracking page, with the answer on it.
+    requester = page.context.browser.new_page()
+    requester.goto(site.at(urlsplit(link).path + "?" + urlsplit(link).query))
+    expect(requester.locator("main")).to_contain_text(code)
+    expect(requester.locator("main")).to_contain_text("VPN yetkiniz tanımlandı")
+    requester.close()
 
     # Resolved, and waiting (7 days) for the requester to reopen it.
     page.goto(site.at(f"/instances/{request_id}"))
