@@ -1,0 +1,114 @@
+"""The tracking page itself: what a requester sees of their request, the errors of its
+forms in their words, and the files of a reply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_babel import gettext as _
+
+from engine import attachments, conversation, instances
+from engine.attachments import MB, Limits, Upload
+from engine.conversation import Stage
+from engine.errors import Problem, ValidationError
+from engine.models import OPEN_STATUSES, AuthorKind, ProcessInstance, RequestMessage
+
+from ..extensions import db
+
+# What the team wrote in the process's own fields (user_support's resolve form) that is
+# meant for the requester, and when it is worth showing beside the conversation.
+_STAFF_TEXTS = (("question", (Stage.WAITING_FOR_YOU,)),
+                ("answer", (Stage.RESOLVED, Stage.CLOSED)),
+                ("route_note", (Stage.CLOSED,)),
+                ("outside_note", (Stage.CLOSED,)))
+
+
+def upload_limits() -> Limits:
+    """Per-file and per-request sizes from the settings (10 MB each unless set)."""
+    config = current_app.config
+    return Limits(file_bytes=int(config.get("SEK_UPLOAD_FILE_MB") or 10) * MB,
+                  request_bytes=int(config.get("SEK_UPLOAD_REQUEST_MB") or 10) * MB)
+
+
+def uploads_of(files) -> list[Upload]:
+    """The files of a form, as the engine takes them (empty file inputs left out)."""
+    return [Upload(f.filename or "", f.read()) for f in files if f and (f.filename or "")]
+
+
+def store_reply_files(instance: ProcessInstance, message: RequestMessage, uploads: list[Upload],
+                      email: str) -> None:
+    """Attach a reply's files (at most 3 a reply) to its message.
+
+    :raises ValidationError: a file is refused (the whole reply is then not sent)
+    """
+    if not uploads:
+        return
+    limits = upload_limits()
+    attachments.check_uploads(uploads, limits)   # 3 a reply, whatever the request had before
+    already = len(attachments.list_for(db.session, instance.id))
+    folder = Path(current_app.config["SEK_DATA_DIR"]) / "attachments"
+    attachments.store(db.session, folder, instance.id, uploads,
+                      limits=Limits(already + limits.max_files, limits.file_bytes, limits.request_bytes),
+                      uploaded_by=f"requester:{email.strip().lower()}", message_id=message.id)
+
+
+def _problem_text(problem: Problem) -> str:
+    params, name = problem.params or {}, (problem.params or {}).get("name", "")
+    texts = {
+        "required": _("Please fill this in."),
+        "maxLength": _("At most %(n)d characters.", n=params.get("limit", 0)),
+        "enum": _("Please choose a score from 1 to 5."),
+        "max_files": _("At most %(n)d files.", n=params.get("limit", 0)),
+        "empty": _("%(name)s: the file is empty.", name=name),
+        "file_size": _("%(name)s: the file is larger than %(n)d MB.", name=name, n=params.get("limit", 0)),
+        "file_type": _("%(name)s: this type of file is not accepted (PDF, PNG, JPG, TXT, DOCX, XLSX, ODT or "
+                       "ZIP only).", name=name),
+        "request_size": _("The files together are larger than %(n)d MB.", n=params.get("limit", 0)),
+    }
+    return texts.get(problem.code, problem.message)
+
+
+def problem_texts(exc: ValidationError, rename: dict | None = None) -> dict[str, list[str]]:
+    """The problems of a refused form by field, worded for the requester."""
+    result: dict[str, list[str]] = {}
+    for problem in exc.problems:
+        field = (rename or {}).get(problem.location, problem.location)
+        result.setdefault(field, []).append(_problem_text(problem))
+    return result
+
+
+def author_label(kind: str) -> str:
+    labels = {AuthorKind.REQUESTER: _("You"), AuthorKind.STAFF: _("Support team"), AuthorKind.UNIT: _("Unit"),
+              AuthorKind.SYSTEM: _("System")}
+    return labels.get(kind, _("Support team"))
+
+
+def render_track(instance: ProcessInstance, *, values: dict | None = None, errors: dict | None = None,
+                 status: int = 200):
+    """The tracking page of ``instance`` (which the browser has proved is its requester's)."""
+    session = db.session()
+    data = instances.current_data(session, instance.id)
+    stage = conversation.stage_of(session, instance)
+    messages = conversation.messages_of(session, instance.id, public_only=True)
+    files: dict[int | None, list[str]] = {}
+    for row in attachments.list_for(session, instance.id):
+        files.setdefault(row.message_id, []).append(row.filename)
+    said = {m.body.strip() for m in messages}
+    staff_texts = [(name, str(data[name]).strip()) for name, stages in _STAFF_TEXTS
+                   if stage in stages and str(data.get(name) or "").strip()
+                   and str(data[name]).strip() not in said]
+    page = render_template(
+        "portal/track.html", instance=instance, stage=stage, data=data,
+        subject=str(data.get("subject") or ""), category=str(data.get("category") or ""),
+        deadline=conversation.reopen_deadline(session, instance.id),
+        messages=[(m, author_label(m.author_kind), files.get(m.id, [])) for m in messages],
+        # Files of the submission itself; those of internal notes never show here.
+        request_files=files.get(None, []),
+        original=str(data.get("message") or "").strip() if str(data.get("message") or "").strip() not in said
+        else "",
+        staff_texts=staff_texts, rating=conversation.rating_of(session, instance.id),
+        can_reply=instance.status in OPEN_STATUSES, can_reopen=stage == Stage.RESOLVED,
+        can_rate=conversation.can_rate(session, instance), can_confirm=stage == Stage.CONFIRM,
+        limits=upload_limits(), values=values or {}, errors=errors or {})
+    return page, status
