@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from . import audit
+from .errors import NotFoundError, Problem, ValidationError
 from .models import Group, Job, JobKind, JobState, User, utcnow
 from .models.user import user_group
 
@@ -138,3 +140,21 @@ def run_overdue(session: Session, job: Job, *, timezone: str, overdue_minutes: f
         handler(session, Notice(kind=OVERDUE, now=now, timezone=timezone, since=since))
     job.payload = {**job.payload, "since": now.isoformat()}   # a new dict: the JSON column sees the change
     job.due_at = now + timedelta(minutes=overdue_minutes)
+
+
+def set_notify_mode(session: Session, username: str, mode: str, *, actor: str | None) -> User:
+    """Choose how ``username`` hears of new tasks: ``immediate``, ``digest`` (daily) or ``off``.
+
+    :raises ValidationError: another value
+    :raises NotFoundError: no such user
+    """
+    if mode not in MODES:
+        raise ValidationError("unknown notice mode", [Problem("notify_mode", f"one of {', '.join(MODES)}", "enum")])
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"no user {username!r}")
+    if user.notify_mode != mode:
+        audit.record(session, "user.notify_mode", actor=actor, data={"username": username, "from": user.notify_mode,
+                                                                     "to": mode})
+        user.notify_mode = mode
+    return user
