@@ -227,6 +227,10 @@ def test_a_refused_file_keeps_the_text_and_sends_nothing(site):
     assert site.count(Attachment) == 0
     assert "Waiting for your answer" in site.page(mine)
 
+    both = site.post(mine, "yanit", message=" ", attachments=[(io.BytesIO(b"MZ\x90\x00binary"), "rapor.pdf")])
+    page = both.get_data(as_text=True)
+    assert 'data-testid="error-message"' in page and "rapor.pdf: this type of file is not accepted" in page
+
 
 def test_an_answered_request_can_be_reopened_and_goes_back_to_the_team(site):
     mine = site.submit()

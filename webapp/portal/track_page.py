@@ -36,6 +36,21 @@ def uploads_of(files) -> list[Upload]:
     return [Upload(f.filename or "", f.read()) for f in files if f and (f.filename or "")]
 
 
+def check_reply(text: str, uploads: list[Upload]) -> None:
+    """Refuse a reply with every problem at once (an empty text and a refused file alike),
+    before anything is written.
+
+    :raises ValidationError: located at ``message`` and ``attachments``
+    """
+    problems = [] if (text or "").strip() else [Problem("message", "write a message", "required")]
+    try:
+        attachments.check_uploads(uploads, upload_limits())
+    except ValidationError as exc:
+        problems += exc.problems
+    if problems:
+        raise ValidationError("reply refused", problems)
+
+
 def store_reply_files(instance: ProcessInstance, message: RequestMessage, uploads: list[Upload],
                       email: str) -> None:
     """Attach a reply's files (at most 3 a reply) to its message.
@@ -45,7 +60,7 @@ def store_reply_files(instance: ProcessInstance, message: RequestMessage, upload
     if not uploads:
         return
     limits = upload_limits()
-    attachments.check_uploads(uploads, limits)   # 3 a reply, whatever the request had before
+    # 3 a reply (check_reply), whatever the request had before.
     already = len(attachments.list_for(db.session, instance.id))
     folder = Path(current_app.config["SEK_DATA_DIR"]) / "attachments"
     attachments.store(db.session, folder, instance.id, uploads,

@@ -25,7 +25,7 @@ from processes.notifications import mail_open_requests
 from ..db import command
 from ..extensions import db
 from . import bp
-from .track_page import problem_texts, render_track, store_reply_files, uploads_of
+from .track_page import check_reply, problem_texts, render_track, store_reply_files, uploads_of
 
 TRACKED = "tracked"          # session key: ids of the instances this browser proved
 MAX_TRACKED = 20
@@ -181,6 +181,7 @@ def reply(code: str):
     uploads = uploads_of(request.files.getlist("attachments"))
 
     def work(instance, email):
+        check_reply(values["message"], uploads)
         message = conversation.requester_reply(db.session, instance, values["message"], email=email)
         store_reply_files(instance, message, uploads, email)
 
