@@ -10,12 +10,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import definitions, runtime, services, tasks, users, validation
+from engine import canned, definitions, runtime, services, tasks, users, validation
 from engine.models import HumanTask, ProcessInstance, utcnow
 
 from . import install
 from .catalog import BPMN_DIR
-from .user_support.recategorize import recategorize
+from .user_support.recategorize import CATEGORIES, recategorize
 
 GROUPS = {
     "helpdesk": "Destek Masası",
@@ -63,6 +63,33 @@ SAMPLE_REQUESTS = (
      "requester_email": "fatma.arslan@example.edu.tr", "category": "BYS / Yazılım"},
     {"subject": "Laboratuvar bilgisayarı açılmıyor", "requester": "Emre Doğan",
      "requester_email": "emre.dogan@example.edu.tr", "category": "Donanım / Arıza"},
+)
+
+# Canned answers the help desk starts from: (category, title, text); "" = every request.
+CANNED = (
+    ("Personel E-posta", "Personel e-posta şifresini yenileme",
+     "Merhaba,\n\nPersonel e-posta şifrenizi şu adımlarla yenileyebilirsiniz:\n"
+     "1. https://sifre.example.edu.tr adresinde \"Şifremi unuttum\" bağlantısını seçin.\n"
+     "2. Kurumsal e-posta adresinizi ve TC kimlik numaranızı yazın.\n"
+     "3. Sistemde kayıtlı cep telefonunuza gelen doğrulama kodunu girin.\n"
+     "4. En az 8 karakterli; büyük harf, küçük harf ve rakam içeren yeni bir şifre belirleyin.\n\n"
+     "Cep telefonu numaranız sistemde kayıtlı değilse kimliğinizle Destek Masası'na başvurabilirsiniz.\n\n"
+     "İyi çalışmalar dileriz."),
+    ("Kablosuz Ağ (eduroam)", "eduroam kurulumu",
+     "Merhaba,\n\neduroam kablosuz ağına bağlanmak için:\n"
+     "1. Cihazınızda https://cat.eduroam.org adresini açın ve kurum olarak üniversitemizi seçin.\n"
+     "2. İşletim sisteminize uygun kurulum aracını indirip çalıştırın.\n"
+     "3. Kullanıcı adı olarak e-posta adresinizin tamamını (ör. ad.soyad@example.edu.tr), şifre olarak "
+     "e-posta şifrenizi girin.\n"
+     "4. Cihazda eski bir eduroam profili kayıtlıysa önce onu silin (\"ağı unut\").\n\n"
+     "Sorun sürerse cihazınızın modelini ve gördüğünüz hata mesajını bu talebe yanıt olarak yazabilirsiniz."),
+    ("", "Ek bilgi isteği",
+     "Merhaba,\n\nTalebinizi inceleyebilmemiz için sorunun ne zamandan beri sürdüğünü, kullandığınız cihazı "
+     "ve gördüğünüz hata mesajını (mümkünse ekran görüntüsüyle) yazar mısınız?\n\nTeşekkür ederiz."),
+    ("", "Teşekkür ve kapanış",
+     "Merhaba,\n\nTalebiniz çözülmüştür; bildiriminiz için teşekkür ederiz. Sorun yeniden ortaya çıkarsa "
+     "takip sayfasından talebinizi yeniden açabilirsiniz.\n\n"
+     "Saygılarımızla,\nBilgi İşlem Daire Başkanlığı Destek Masası"),
 )
 
 # Requests go straight to their category's team (user_support's DMN); some samples are
@@ -141,6 +168,9 @@ def load_demo(session: Session) -> str:
     for username, roles, groups in USERS:
         users.add_user(session, username, roles=roles, groups=groups, password=DEMO_PASSWORD,
                        email=f"{username}@example.edu.tr", actor="demo")
+    if not canned.list_all(session):
+        for category, title, body in CANNED:
+            canned.save(session, category=category, title=title, body=body, by="demo", allowed_categories=CATEGORIES)
     started = 0
     if not session.scalar(select(func.count()).select_from(ProcessInstance)):
         for data in SAMPLE_REQUESTS:

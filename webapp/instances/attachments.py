@@ -28,6 +28,7 @@ def download(attachment_id: int):
     instances.get_visible(session, current_user, row.instance_id)   # 403 for staff who may not see it
     response = send_file(path, as_attachment=True, download_name=row.filename, mimetype=row.content_type,
                          max_age=0, etag=False, conditional=False)
+    response.headers["Content-Type"] = row.content_type   # as detected, charset included (not added twice)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = "sandbox"
