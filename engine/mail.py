@@ -60,9 +60,9 @@ def deliver(message: MailMessage, settings: MailSettings) -> None:
     email["To"] = message.recipients
     email["Subject"] = message.subject
     email["Auto-Submitted"] = "auto-generated"   # no out-of-office replies to a robot
-    if message.language:
-        email["Content-Language"] = message.language
     email.set_content(message.body)
+    if message.language:   # after set_content, which drops Content-* headers
+        email["Content-Language"] = message.language
     with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
         if settings.starttls:
             smtp.starttls()

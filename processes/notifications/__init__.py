@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from engine import conversation, links
+from engine import conversation, instances, links
 from engine.mail import queue_mail
 from engine.models import MailMessage, ProcessInstance
 
@@ -30,9 +30,13 @@ def queue_template(session: Session, to: str | list[str], template: str, languag
     return queue_mail(session, to, subject, body, instance_id=instance_id, template=template, language=language)
 
 
-def _about(instance: ProcessInstance, context: dict) -> str:
+def _about(session: Session, instance: ProcessInstance, context: dict) -> str:
     category = str(context.get("category") or "").strip()
     subject = str(context.get("subject") or "").strip()
+    if not category and not subject:
+        # The caller (the portal after a submission) did not say: read the request's data.
+        data = instances.current_data(session, instance.id)
+        category, subject = str(data.get("category") or "").strip(), str(data.get("subject") or "").strip()
     if not category and not subject and instance.definition is not None:
         category = instance.definition.name or ""
     text = (f" ({category})" if category else "") + (f": {subject}" if subject else "")
@@ -58,7 +62,7 @@ def notify_requester(session: Session, instance_id: int, template: str, **contex
     instance = session.get(ProcessInstance, instance_id)
     code = instance.tracking_code
     values = {**context, "name": context.get("name") or contact.name or "",
-              "code": code, "url": links.tracking_url(code, contact.email), "about": _about(instance, context)}
+              "code": code, "url": links.tracking_url(code, contact.email), "about": _about(session, instance, context)}
     return queue_template(session, contact.email, template, contact.locale, instance_id=instance_id, **values)
 
 
