@@ -10,7 +10,7 @@ from flask_login import current_user
 import processes
 from engine.users import LOCALES
 
-from .config import apply_engine_settings, load_config, secret_key, truthy
+from .config import apply_engine_settings, load_config, max_content_length, secret_key, truthy
 from .db import mark_page_views_read_only
 from .extensions import babel, csrf, db, login_manager
 
@@ -35,7 +35,7 @@ def build_app(config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,       # the token lives as long as the signed session
         BABEL_DEFAULT_LOCALE=config.get("SEK_DEFAULT_LOCALE") or "tr",
         BABEL_DEFAULT_TIMEZONE=config.get("SEK_TIMEZONE") or "Europe/Istanbul",
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=max_content_length(config),
     )
     app.json.ensure_ascii = False   # Turkish text stays readable in JSON answers
     db.init_app(app)

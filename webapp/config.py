@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine import clock, links, workdays
+from engine.attachments import MB, Limits
 from engine.db import sqlite_url
 from engine.jobs import WorkerSettings
 from engine.mail import MailSettings
@@ -48,6 +49,11 @@ SETTINGS = (
     Setting("SEK_SESSION_HOURS", "12", "how long a sign-in lasts"),
     Setting("SEK_LOGIN_MAX_FAILURES", "5", "failed sign-ins per username (x5 per address) before a pause"),
     Setting("SEK_LOGIN_WINDOW_MINUTES", "15", "the window failed sign-ins are counted in, and the pause"),
+    Setting("SEK_UPLOAD_FILE_MB", "10", "largest attachment a requester may send, in MB"),
+    Setting("SEK_UPLOAD_REQUEST_MB", "10", "largest total of one submission's attachments, in MB (the web "
+                                           "server refuses bodies 2 MB larger)"),
+    Setting("SEK_PORTAL_SUBMITS_PER_IP", "10", "portal requests accepted per hour from one address"),
+    Setting("SEK_PORTAL_SUBMITS_PER_EMAIL", "5", "portal requests accepted per hour for one e-mail address"),
     Setting("SEK_TRACK_MAX_FAILURES", "10", "failed tracking look-ups per address before a pause"),
     Setting("SEK_TRACK_WINDOW_MINUTES", "15", "the window failed tracking look-ups are counted in, and the pause"),
 )
@@ -102,3 +108,13 @@ def apply_engine_settings(config: dict) -> None:
     workdays.configure(config.get("SEK_HOLIDAYS"))
     clock.set_shift(clock.parse_shift(config.get("SEK_CLOCK_SHIFT")))
     links.configure(secret_key(config), config.get("SEK_BASE_URL") or "http://127.0.0.1:5000")
+
+def upload_limits(config) -> Limits:
+    """The attachment limits of a portal submission or a reply (``SEK_UPLOAD_*_MB``)."""
+    return Limits(file_bytes=int(float(config.get("SEK_UPLOAD_FILE_MB") or 10) * MB),
+                  request_bytes=int(float(config.get("SEK_UPLOAD_REQUEST_MB") or 10) * MB))
+
+
+def max_content_length(config) -> int:
+    """The largest request body the web server reads: the attachments plus room for the form's text."""
+    return upload_limits(config).request_bytes + 2 * MB

@@ -1,16 +1,18 @@
-"""The front door (sign-in or the inbox) and the health check."""
+"""The front door (the public portal's "Yeni talep" page, for everyone) and the health check."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
-from flask_login import current_user
+from flask import Blueprint
+
+from .portal.routes import index as portal_index
 
 bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
 def index():
-    return redirect(url_for("inbox.index" if current_user.is_authenticated else "auth.login"))
+    # Staff see the same page (their nav leads to the inbox): "/" is where requesters start.
+    return portal_index()
 
 
 @bp.get("/healthz")

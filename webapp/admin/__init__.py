@@ -1,7 +1,7 @@
-"""Administration: accounts, activation, group membership."""
+"""Administration: accounts, activation, group membership, the portal's units."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import routes  # noqa: E402,F401
+from . import routes, units  # noqa: E402,F401

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import definitions, runtime
+from engine import conversation, definitions, runtime
 from engine.errors import NotFoundError, ValidationError
+from engine.models import AuthorKind
 from processes import catalog
+from processes.notifications import notify_requester
 from processes.requester import request_schema
 
 from ..auth import require_role
@@ -68,6 +70,21 @@ def _start_fields(key: str):
     return request_schema(start_form, start_ui)
 
 
+def _record_requester(session, instance_id: int, data: dict) -> None:
+    """A request taken by phone or in person can be followed like a portal one: its requester,
+    the first message and the "received" mail (in the default language: nobody chose one)."""
+    email = (data.get("requester_email") or "").strip()
+    if not email:
+        return
+    conversation.record_contact(session, instance_id, name=data.get("requester") or email, email=email,
+                                unit=data.get("unit"), phone=data.get("phone"),
+                                locale=current_app.config.get("BABEL_DEFAULT_LOCALE") or "tr")
+    if (data.get("message") or "").strip():
+        conversation.add_message(session, instance_id, data["message"], author_kind=AuthorKind.REQUESTER,
+                                 author=email, public=True, actor=current_user.username)
+    notify_requester(session, instance_id, "received")
+
+
 @bp.get("/<key>/start")
 @require_role("staff")
 def start_form(key: str):
@@ -89,6 +106,7 @@ def start(key: str):
             with command() as session:
                 instance = runtime.start_instance(session, key, data=data, actor=current_user.username,
                                                   check_start_form=True)
+                _record_requester(session, instance.id, data)
                 instance_id, code = instance.id, instance.tracking_code
         except ValidationError as exc:
             general = attach_problems(fields, exc.problems)
