@@ -15,6 +15,7 @@ from engine.models import HumanTask, ProcessInstance, utcnow
 
 from . import install
 from .catalog import BPMN_DIR
+from .portal import ensure_units
 from .user_support.recategorize import CATEGORIES, recategorize
 
 GROUPS = {
@@ -63,6 +64,18 @@ SAMPLE_REQUESTS = (
      "requester_email": "fatma.arslan@example.edu.tr", "category": "BYS / Yazılım"},
     {"subject": "Laboratuvar bilgisayarı açılmıyor", "requester": "Emre Doğan",
      "requester_email": "emre.dogan@example.edu.tr", "category": "Donanım / Arıza"},
+)
+
+# The portal's "Biriminiz" list: KTÜ's faculties, institutes and administrative units.
+UNITS = (
+    "Mühendislik Fakültesi", "Tıp Fakültesi", "Fen Fakültesi", "Orman Fakültesi",
+    "İktisadi ve İdari Bilimler Fakültesi", "Edebiyat Fakültesi", "Mimarlık Fakültesi",
+    "Diş Hekimliği Fakültesi", "Eczacılık Fakültesi", "Sağlık Bilimleri Fakültesi", "Teknoloji Fakültesi",
+    "Deniz Bilimleri Fakültesi", "İletişim Fakültesi", "Hukuk Fakültesi", "Spor Bilimleri Fakültesi",
+    "Fatih Eğitim Fakültesi", "Of Teknoloji Fakültesi", "Devlet Konservatuvarı", "Fen Bilimleri Enstitüsü",
+    "Sosyal Bilimler Enstitüsü", "Sağlık Bilimleri Enstitüsü", "Bilgi İşlem Daire Başkanlığı",
+    "Öğrenci İşleri Daire Başkanlığı", "Personel Daire Başkanlığı", "Kütüphane ve Dokümantasyon Daire Başkanlığı",
+    "Sağlık Kültür ve Spor Daire Başkanlığı", "Yapı İşleri ve Teknik Daire Başkanlığı", "Rektörlük", "Diğer",
 )
 
 # Canned answers the help desk starts from: (category, title, text); "" = every request.
@@ -168,6 +181,7 @@ def load_demo(session: Session) -> str:
     for username, roles, groups in USERS:
         users.add_user(session, username, roles=roles, groups=groups, password=DEMO_PASSWORD,
                        email=f"{username}@example.edu.tr", actor="demo")
+    ensure_units(session, UNITS, actor="demo")
     if not canned.list_all(session):
         for category, title, body in CANNED:
             canned.save(session, category=category, title=title, body=body, by="demo", allowed_categories=CATEGORIES)
