@@ -397,3 +397,51 @@ def test_a_post_without_csrf_token_is_refused(portal, db):
 def test_the_done_page_without_a_submission_goes_to_the_start(client, portal):
     response = client.get("/talep/gonderildi")
     assert response.status_code == 302 and response.headers["Location"].endswith("/")
+
+
+def test_every_choice_of_a_full_deployment_opens_its_form(client, db, deploy):
+    deploy(BPMN)
+    page = client.get("/").get_data(as_text=True)
+    links = [html.unescape(link) for link in re.findall(r'data-key="[a-z_]+"\s+href="([^"]+)"', page)]
+    keys = set(re.findall(r'data-key="([a-z_]+)"', page))
+    assert keys == {"user_support", "vpn_request", "yurtnet_registration", "server_external_access",
+                    "software_request", "backup_restore", "message_routing"}
+    assert len(links) == len(CATEGORIES) + len(keys) - 1
+    for link in links:
+        form = client.get(link)
+        assert form.status_code == 200, link
+        text = form.get_data(as_text=True)
+        assert 'name="national_id"' in text and 'name="captcha_answer"' in text, link
+    vpn = client.get("/talep/vpn_request").get_data(as_text=True)
+    assert 'name="purpose"' in vpn and 'name="target_systems"' in vpn
+
+
+def test_a_start_form_field_is_checked_next_to_it(client, db, deploy):
+    deploy(*sorted(BPMN.glob("vpn_request.*")))
+    portal = Portal(client)
+    response = portal.send("/talep/vpn_request", purpose="kısa", target_systems="lab-1", start_date="2026-13-40",
+                           end_date="")
+    assert response.status_code == 422
+    assert field_error(portal.page, "purpose") and field_error(portal.page, "end_date")
+    assert value_of(portal.page, "purpose") == "kısa"
+    assert counts(db) == NOTHING
+
+
+def test_staff_started_requests_can_be_tracked_too(client, auth, make_user, db, deploy):
+    deploy(BPMN / "user_support.bpmn", BPMN / "user_support.routing.dmn", *sorted(BPMN.glob("user_support.*.json")))
+    make_user("cagri", groups=("callcenter",))
+    auth.login("cagri")
+    response = client.post("/processes/user_support/start", data={
+        "csrf_token": auth.csrf("/processes/user_support/start"), "requester": "Veli Kaya",
+        "requester_email": "veli@example.edu.tr", "subject": "Telefonla bildirildi", "category": "Diğer",
+        "message": "Arayan yazıcısının çalışmadığını söyledi."})
+    assert response.status_code == 302
+    with db.tx() as session:
+        instance = session.scalar(select(ProcessInstance))
+        contact = session.get(RequestContact, instance.id)
+        assert (contact.name, contact.email, contact.national_id) == ("Veli Kaya", "veli@example.edu.tr", None)
+        message = session.scalar(select(RequestMessage))
+        assert (message.body, message.author_kind) == ("Arayan yazıcısının çalışmadığını söyledi.", "requester")
+        mail = session.scalar(select(MailMessage))
+        assert (mail.template, mail.recipients) == ("received", "veli@example.edu.tr")
+        assert instance.tracking_code in mail.body
