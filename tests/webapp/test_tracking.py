@@ -325,6 +325,9 @@ def test_forgot_my_code_mails_the_open_requests_and_always_answers_the_same(site
     def ask(email):
         return site.client.post("/takip/unuttum", data={"email": email, "csrf_token": site.csrf()})
 
+    form = site.client.get("/takip/unuttum")
+    assert form.status_code == 200 and 'name="email"' in form.get_data(as_text=True)
+    assert form.headers["Cache-Control"] == "no-store"
     known, unknown = ask(EMAIL), ask("kimse@ktu.edu.tr")
     assert known.status_code == unknown.status_code == 200
     assert 'data-testid="forgot-sent"' in known.get_data(as_text=True)
