@@ -46,9 +46,9 @@ def _c(category: str, help_tr: str, help_en: str, title_en: str) -> Choice:
     return Choice(SUPPORT, category, category, title_en, help_tr, help_en)
 
 
-def _p(key: str, help_tr: str, help_en: str) -> Choice:
-    item = catalog.entry(key)
-    return Choice(key, None, item.title_tr, item.title_en, help_tr, help_en)
+def _p(key: str, title_tr: str, title_en: str, help_tr: str, help_en: str) -> Choice:
+    catalog.entry(key)   # a typo in a key fails at import, not on the page
+    return Choice(key, None, title_tr, title_en, help_tr, help_en)
 
 
 # (slug, Turkish title, English title, choices): help-desk categories first, then the
@@ -67,11 +67,14 @@ GROUPS = (
            "You have VPN access but the connection fails.", "VPN connection"),
         _c("YurtNet", "Yurtta internet bağlantısı çalışmıyorsa.",
            "The internet connection in your dormitory does not work.", "Dormitory network (YurtNet)"),
-        _p("vpn_request", "Kampüs dışından üniversite sistemlerine erişmek için yeni VPN erişimi isteyin.",
+        _p("vpn_request", "VPN erişimi başvurusu", "Apply for VPN access",
+           "Kampüs dışından üniversite sistemlerine erişmek için yeni VPN erişimi isteyin.",
            "Ask for new VPN access to reach university systems from off campus."),
-        _p("yurtnet_registration", "Yurtta internete bağlanacak cihazınızı kaydettirin.",
+        _p("yurtnet_registration", "YurtNet cihaz kaydı", "Register a device on YurtNet",
+           "Yurtta internete bağlanacak cihazınızı kaydettirin.",
            "Register the device you will use on the dormitory network."),
-        _p("server_external_access", "Bir sunucunun kampüs dışından erişilebilir olmasını isteyin.",
+        _p("server_external_access", "Sunucuya dışarıdan erişim izni", "Access to a server from outside",
+           "Bir sunucunun kampüs dışından erişilebilir olmasını isteyin.",
            "Ask for a server to be reachable from outside the campus."),
     )),
     ("software", "Yazılım ve web", "Software and web", (
@@ -83,20 +86,23 @@ GROUPS = (
            "Problems with the university's and units' web pages.", "Web pages"),
         _c("Lisanslı Yazılım", "Üniversitenin lisansladığı yazılımların kurulumu ve etkinleştirilmesi.",
            "Installing and activating software the university licenses.", "Licensed software"),
-        _p("software_request", "Yeni bir yazılım ya da mevcut bir sisteme yeni bir özellik isteyin.",
+        _p("software_request", "Yeni yazılım talebi", "Request new software",
+           "Yeni bir yazılım ya da mevcut bir sisteme yeni bir özellik isteyin.",
            "Ask for new software or a new feature in an existing system."),
     )),
     ("hardware", "Donanım ve veri", "Hardware and data", (
         _c("Donanım / Arıza", "Bilgisayar, yazıcı ya da ağ cihazı arızası.",
            "A broken computer, printer or network device.", "Hardware / fault"),
-        _p("backup_restore", "Silinen ya da bozulan bir dosyanın, e-postanın veya veritabanının yedekten "
+        _p("backup_restore", "Yedekten geri yükleme", "Restore from backup",
+           "Silinen ya da bozulan bir dosyanın, e-postanın veya veritabanının yedekten "
                              "geri yüklenmesini isteyin.",
            "Ask for a deleted or damaged file, mailbox or database to be restored from backup."),
     )),
     ("other", "Diğer", "Other", (
         _c("Diğer", "Yukarıdakilere uymayan her konu: destek masası doğru ekibe aktarır.",
            "Anything that fits nowhere above: the help desk passes it to the right team.", "Other"),
-        _p("message_routing", "7/24 hatta şikâyet, öneri, teşekkür ya da bilgi talebi iletin.",
+        _p("message_routing", "7/24 Hat'a mesaj", "A message to the 24/7 line",
+           "7/24 hatta şikâyet, öneri, teşekkür ya da bilgi talebi iletin.",
            "Send the 24/7 line a complaint, a suggestion, thanks or a question."),
     )),
 )
@@ -130,8 +136,9 @@ def choice_for(key: str, category: str | None = None) -> Choice | None:
     ``user_support`` without a category is a choice too: its form asks for the category.
     """
     if key == SUPPORT and not category:
-        item = catalog.entry(SUPPORT)
-        return Choice(SUPPORT, None, item.title_tr, item.title_en, "", "")
+        return Choice(SUPPORT, None, "Destek talebi", "Support request",
+                      "Konu başlığını seçin; talebiniz doğrudan ilgili ekibe ulaşır.",
+                      "Choose the topic; your request goes straight to the right team.")
     for choice in choices():
         if choice.key == key and (key != SUPPORT or choice.category == category):
             return choice
