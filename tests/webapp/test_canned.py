@@ -102,7 +102,7 @@ def test_the_task_page_offers_the_canned_answers_of_the_request(client, auth, ma
     deploy(BPMN / "user_support.bpmn", BPMN / "user_support.routing.dmn", *sorted(BPMN.glob("user_support.*.json")))
     _add(db, "Kablosuz Ağ (eduroam)", "eduroam kurulumu", "eduroam CAT aracını indirin.")
     _add(db, "", "Teşekkür", "Bildiriminiz için teşekkür ederiz.")
-    _add(db, "user_support", "Ek bilgi", "Ekran görüntüsü gönderir misiniz?")
+    _add(db, "user_support", "Ayrıntı isteği", "Ekran görüntüsü gönderir misiniz?")
     _add(db, "Personel E-posta", "Şifre sıfırlama", "Şifrenizi sifre.example.edu.tr adresinden yenileyin.")
     _add(db, "vpn_request", "VPN profili", "VPN profilini indirin.")
     with db.tx() as session:
@@ -114,7 +114,7 @@ def test_the_task_page_offers_the_canned_answers_of_the_request(client, auth, ma
     client.post(f"/tasks/{task_id}/claim", data={"csrf_token": auth.csrf(f"/tasks/{task_id}")})
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     offered = re.findall(r'<option value="\d+" data-body="([^"]*)">([^<]*)</option>', page)
-    assert [title for _, title in offered] == ["Ek bilgi", "eduroam kurulumu", "Teşekkür"]
+    assert [title for _, title in offered] == ["Ayrıntı isteği", "eduroam kurulumu", "Teşekkür"]
     assert offered[1][0] == "eduroam CAT aracını indirin."
     assert 'data-testid="canned-list"' in page             # readable without JavaScript
     assert '<option value="field-answer">' in page          # the task form's answer is a target
