@@ -21,6 +21,11 @@ LABELS = {
     "service.completed": _l("Service task completed"),
     "job.failed": _l("Background job failed"),
     "job.retried": _l("Background job queued again"),
+    "link.created": _l("Reply link mailed"),
+    "link.used": _l("Answered through a reply link"),
+    "request.message": _l("Public message"),
+    "request.note": _l("Internal note"),
+    "request.rated": _l("Requester rated the service"),
 }
 
 
