@@ -54,5 +54,7 @@ def describe_events(events: list[AuditEvent], task_names: dict[int, str] | None 
             label = f"{label}: {name}" if name else label
         if event.action == "instance.cancelled" and data.get("reason"):
             detail = {"reason": data["reason"]}
+        if event.action == "request.rated":   # the score and comment are the event's own data
+            detail = {key: data[key] for key in ("score", "comment") if data.get(key) not in (None, "")}
         entries.append(TimelineEntry(label, event.action, event.actor, event.created_at, detail))
     return entries

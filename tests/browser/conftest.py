@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from babel.support import Translations
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -29,6 +30,8 @@ from engine.db import make_engine, make_session_factory, transaction
 from engine.jobs import WorkerSettings
 from engine.models import HumanTask, MailMessage
 from engine.worker import run_due_jobs
+from processes.demo import UNITS
+from processes.portal import ensure_units
 from webapp import create_app
 from webapp.extensions import db as flask_db
 
@@ -48,6 +51,21 @@ TURKISH_CATALOG = ROOT / "webapp" / "translations" / "tr" / "LC_MESSAGES" / "mes
 FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 # The public reply page's link in a mail (the live server's own address is the base).
 REPLY_TOKEN = re.compile(r"/yanit/(\S+)")
+# The test's own reading of the portal's CAPTCHA question ("yedi artı dört kaç eder?").
+NUMBERS = {"sıfır": 0, "bir": 1, "iki": 2, "üç": 3, "dört": 4, "beş": 5, "altı": 6, "yedi": 7, "sekiz": 8,
+           "dokuz": 9, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+           "eight": 8, "nine": 9}
+
+
+def solve(question: str) -> int:
+    """Work out "yedi artı dört kaç eder?" (or "What is seven minus two?") as a person would."""
+    words = question.lower().replace("?", "").split()
+    numbers = [NUMBERS[w] for w in words if w in NUMBERS]
+    assert len(numbers) == 2, question
+    if "artı" in words or "plus" in words:
+        return numbers[0] + numbers[1]
+    assert "eksi" in words or "minus" in words, question
+    return numbers[0] - numbers[1]
 
 
 @dataclass
@@ -98,6 +116,14 @@ class Site:
         """Run the jobs that are due (service tasks, mails, timers), as the worker would."""
         return run_due_jobs(self.factory, FAST)
 
+    def newest_mail(self, instance_id: int) -> MailMessage:
+        """The instance's newest mail (run the jobs first: the worker renders and sends it)."""
+        with self.tx() as session:
+            mail = session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)
+                                   .order_by(MailMessage.id.desc())).first()
+            assert mail is not None, f"instance {instance_id} mailed nothing"
+            return mail
+
     def mails(self, instance_id: int) -> list[tuple[str, str]]:
         """The instance's mails, oldest first, as ``(recipients, subject)``."""
         with self.tx() as session:
@@ -110,6 +136,18 @@ class Site:
             bodies = list(session.scalars(select(MailMessage.body).where(
                 MailMessage.instance_id == instance_id).order_by(MailMessage.id.desc())))
         return next(f"/yanit/{REPLY_TOKEN.search(b).group(1)}" for b in bodies if REPLY_TOKEN.search(b))
+
+    @staticmethod
+    def answer_captcha(page: Page) -> None:
+        """Read the portal form's question and type its answer (each form shows a new one)."""
+        question = page.get_by_test_id("captcha-question").inner_text()
+        page.fill("#field-captcha", str(solve(question)))
+
+    @staticmethod
+    def tr(msgid: str, **params) -> str:
+        """A UI text as the Turkish catalog says it (the English msgid while it is untranslated)."""
+        text = Translations.load(str(ROOT / "webapp" / "translations"), ["tr"]).gettext(msgid)
+        return text % params if params else text
 
     @staticmethod
     def task_row(page: Page, task_id: int):
@@ -154,6 +192,7 @@ def site(tmp_path_factory):
     with transaction(factory) as session:
         definitions.deploy(session, validation.load_paths([str(BPMN), str(SUPPORT)]),
                            known_operators=services.operator_names())
+        ensure_units(session, UNITS)   # the portal's "Biriminiz" list, as on a real site
     app = create_app({
         "SEK_DATA_DIR": str(folder), "DATABASE_URL": url, "SECRET_KEY": "browser-test-secret",
         "SMTP_HOST": None, "SMTP_PORT": "25", "SMTP_USER": None, "SMTP_PASSWORD": None,
@@ -161,6 +200,11 @@ def site(tmp_path_factory):
         "SEK_WORKER_POLL_SECONDS": "1", "SEK_DEFAULT_LOCALE": "tr", "SEK_TIMEZONE": "Europe/Istanbul",
         "SEK_SECURE_COOKIES": "false", "SEK_SESSION_HOURS": "12", "SEK_LOGIN_MAX_FAILURES": "5",
         "SEK_LOGIN_WINDOW_MINUTES": "15",
+        # Every test submits and looks up from 127.0.0.1 on this shared server: the limits
+        # themselves are tested with the Flask client (tests/webapp/test_portal_submit.py,
+        # test_tracking.py), here they must not stop one test because of the others.
+        "SEK_PORTAL_SUBMITS_PER_IP": "1000", "SEK_PORTAL_SUBMITS_PER_EMAIL": "1000",
+        "SEK_TRACK_MAX_FAILURES": "1000", "SEK_TRACK_WINDOW_MINUTES": "15",
     })
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="sek-live-server", daemon=True)
