@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def run_due_jobs(factory: sessionmaker[Session], settings: WorkerSettings, *, limit: int | None = None) -> int:
-    """Run due jobs until none is left (or ``limit`` ran). Returns how many ran."""
+    """Run due jobs until none is left (or ``limit`` of a request's jobs ran). Returns how many
+    jobs of requests ran (timers, services, their mails): staff notices (engine.notices) and
+    their mails run too but are not counted, so the number tells what happened to requests."""
     count = 0
     while limit is None or count < limit:
         with transaction(factory) as session:
@@ -29,7 +31,9 @@ def run_due_jobs(factory: sessionmaker[Session], settings: WorkerSettings, *, li
                 return count
             ok = jobs.execute(session, job, settings)
             log.info("job %s (%s) %s", job.id, job.kind, "done" if ok else f"failed: {job.last_error}")
-        count += 1
+            of_a_request = job.instance_id is not None
+        if of_a_request:
+            count += 1
     return count
 
 

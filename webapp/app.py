@@ -44,6 +44,7 @@ def build_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import auth, templating
+    from .account import bp as account_bp
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .canned import bp as canned_bp
@@ -63,7 +64,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.before_request(_protect)
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
-                      portal_bp, canned_bp, attachments_bp):
+                      portal_bp, canned_bp, attachments_bp, account_bp):
         app.register_blueprint(blueprint)
     return app
 

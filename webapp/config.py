@@ -38,6 +38,8 @@ SETTINGS = (
     Setting("MAIL_FROM", "sek@localhost", "sender address of outgoing mail"),
     Setting("SEK_JOB_BACKOFF_SECONDS", "30", "first retry delay of a failed job; doubles per attempt"),
     Setting("SEK_WORKER_POLL_SECONDS", "1", "how often an idle worker looks for due jobs"),
+    Setting("SEK_DIGEST_HOUR", "8", "hour of the day (SEK_TIMEZONE) the daily digest of unclaimed tasks is mailed"),
+    Setting("SEK_OVERDUE_CHECK_MINUTES", "15", "how often the worker looks for tasks past their due date"),
     Setting("SEK_HOLIDAYS", None, "extra non-working days, YYYY-MM-DD separated by commas (Turkish public "
                                   "holidays are built in)"),
     Setting("SEK_CLOCK_SHIFT", None, "tests and rehearsals only: move the engine's clock ahead by an ISO "
@@ -97,6 +99,9 @@ def worker_settings(config: dict) -> WorkerSettings:
         ),
         backoff_seconds=float(config["SEK_JOB_BACKOFF_SECONDS"]),
         poll_seconds=float(config["SEK_WORKER_POLL_SECONDS"]),
+        digest_hour=int(config["SEK_DIGEST_HOUR"]),
+        timezone=config["SEK_TIMEZONE"] or "Europe/Istanbul",
+        overdue_minutes=float(config["SEK_OVERDUE_CHECK_MINUTES"]),
     )
 
 
@@ -108,6 +113,7 @@ def apply_engine_settings(config: dict) -> None:
     workdays.configure(config.get("SEK_HOLIDAYS"))
     clock.set_shift(clock.parse_shift(config.get("SEK_CLOCK_SHIFT")))
     links.configure(secret_key(config), config.get("SEK_BASE_URL") or "http://127.0.0.1:5000")
+
 
 def upload_limits(config) -> Limits:
     """The attachment limits of a portal submission or a reply (``SEK_UPLOAD_*_MB``)."""

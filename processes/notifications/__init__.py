@@ -8,13 +8,18 @@ digest, overdue) are in :mod:`.staff`; :func:`install` registers them with the e
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.orm import Session
 
 from engine import conversation, instances, links
+from engine.errors import EngineError
 from engine.mail import queue_mail
 from engine.models import MailMessage, ProcessInstance
 
 from .render import language_of, render
+
+log = logging.getLogger(__name__)
 
 __all__ = ["notify_requester", "mail_open_requests", "queue_template", "install"]
 
@@ -43,6 +48,16 @@ def _about(session: Session, instance: ProcessInstance, context: dict) -> str:
     return text if len(text) <= ABOUT_MAX else text[:ABOUT_MAX - 1] + "…"
 
 
+def tracking_link(code: str, email: str) -> str:
+    """The link that opens a request's tracking page; without a signing secret (never in a
+    configured installation) the page that asks for the e-mail address, so the mail still goes."""
+    try:
+        return links.tracking_url(code, email)
+    except EngineError:
+        log.warning("tracking links are not configured (no secret key): mailing the plain tracking page")
+        return f"{links.base_url()}{links.TRACKING_PATH}{code}"
+
+
 def notify_requester(session: Session, instance_id: int, template: str, **context) -> MailMessage | None:
     """Queue the requester's mail ``template`` in their language (``RequestContact.locale``).
 
@@ -62,7 +77,7 @@ def notify_requester(session: Session, instance_id: int, template: str, **contex
     instance = session.get(ProcessInstance, instance_id)
     code = instance.tracking_code
     values = {**context, "name": context.get("name") or contact.name or "",
-              "code": code, "url": links.tracking_url(code, contact.email), "about": _about(session, instance, context)}
+              "code": code, "url": tracking_link(code, contact.email), "about": _about(session, instance, context)}
     return queue_template(session, contact.email, template, contact.locale, instance_id=instance_id, **values)
 
 
@@ -78,7 +93,7 @@ def mail_open_requests(session: Session, email: str, locale: str) -> MailMessage
     items = []
     for instance in requests:
         contact = conversation.contact_of(session, instance.id)
-        items.append({"code": instance.tracking_code, "url": links.tracking_url(instance.tracking_code, contact.email),
+        items.append({"code": instance.tracking_code, "url": tracking_link(instance.tracking_code, contact.email),
                       "title": instance.definition.name if instance.definition is not None else "",
                       "created": instance.created_at.strftime("%d.%m.%Y")})
     return queue_template(session, requests and conversation.contact_of(session, requests[0].id).email,

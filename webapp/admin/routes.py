@@ -10,10 +10,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from engine import notices
 from engine import users as accounts
 from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
 from engine.models import ROLES
 
+from ..account.routes import MODE_LABELS
 from ..auth import require_role
 from ..db import command
 from ..extensions import db
@@ -63,6 +65,7 @@ def _render_user(username: str, *, errors=(), token: str | None = None, status: 
     user = accounts.get_user(session, username)
     return render_template("admin/user.html", user=user, groups=accounts.list_groups(session),
                            roles=ROLES, role_labels=ROLE_LABELS, errors=list(errors), token=token,
+                           modes=MODE_LABELS,
                            is_self=user.username == current_user.username), status
 
 
@@ -160,6 +163,19 @@ def set_active(username: str):
     else:
         flash(_("%(name)s is deactivated: their sessions and API tokens no longer work.", name=username),
               "success")
+    return redirect(url_for("admin.user", username=username))
+
+
+@bp.post("/users/<username>/notify")
+@require_role("admin")
+def set_notify_mode(username: str):
+    try:
+        with command() as session:
+            notices.set_notify_mode(session, username, request.form.get("notify_mode") or "",
+                                    actor=current_user.username)
+    except ValidationError:
+        return _render_user(username, errors=[_("Choose one of the options.")], status=422)
+    flash(_("Mail notices of %(name)s saved.", name=username), "success")
     return redirect(url_for("admin.user", username=username))
 
 
