@@ -6,6 +6,8 @@ officer's note; never the sender's name, e-mail address or phone number.
 
 from __future__ import annotations
 
+from processes.notifications.render import render
+
 KINDS = {"hotline": "7/24 KLU Hat", "call": "Çağrı Merkezi"}
 
 
@@ -26,16 +28,12 @@ def unit_purpose(data: dict, kind: str) -> str:
     return "\n\n".join(parts)
 
 
-def link_mail(unit_name: str, purpose: str, url: str, *, kind: str, reminder: bool) -> tuple[str, str]:
-    """Subject and body of the mail that carries a reply link."""
+def link_mail(unit_name: str, purpose: str, url: str, *, kind: str, reminder: bool,
+              language: str = "tr", days: int = 14) -> tuple[str, str]:
+    """Subject and body of the mail that carries a reply link (template ``unit_link``).
+
+    :param days: how long the link works (:func:`engine.links.create_link`'s ``expires_in``)
+    """
     channel = KINDS.get(kind, KINDS["hotline"])
-    subject = f"{channel}: biriminize yönlendirilen mesaj"
-    if reminder:
-        subject = f"Hatırlatma: {subject}"
-    opening = ("Aşağıdaki mesaj biriminizin yanıtını hâlâ bekliyor. Önceki e-postadaki bağlantı artık "
-               "geçersizdir; lütfen bu e-postadaki bağlantıyı kullanın." if reminder else
-               "Aşağıdaki mesaj Bilgi İşlem Daire Başkanlığı tarafından biriminize yönlendirildi.")
-    body = (f"Sayın {unit_name} sorumlusu,\n\n{opening}\n\n{purpose}\n\n"
-            f"Yanıtınızı şu bağlantıdan yazabilirsiniz (bağlantı tek kullanımlıktır, 14 gün geçerlidir):\n"
-            f"{url}\n\nBilgi İşlem Daire Başkanlığı")
-    return subject, body
+    return render("unit_link", language, unit_name=unit_name, purpose=purpose, url=url, channel=channel,
+                  reminder=reminder, days=days)
