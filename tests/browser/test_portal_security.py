@@ -166,7 +166,8 @@ def test_markup_in_every_field_is_shown_as_text(site, open_page, dialogs):
     assert dialogs == []
 
 
-@pytest.mark.parametrize("name, content", [("sayfa.html", HTML), ("resim.svg", SVG), ("report.pdf", EXE)])
+@pytest.mark.parametrize("name, content", [("sayfa.html", HTML), ("resim.svg", SVG), ("report.pdf", EXE)],
+                         ids=["html", "svg", "renamed-exe"])
 def test_a_dangerous_upload_is_refused_next_to_the_field_and_the_form_is_kept(site, open_page, name, content):
     email = f"guvenlik.dosya.{name.replace('.', '-')}@ogr.example.edu.tr"
     page = open_page()
