@@ -115,7 +115,7 @@ def test_a_wrong_code_and_a_wrong_e_mail_get_the_same_answer_the_right_pair_open
     assert wrong_code.status_code == wrong_email.status_code == 404
     assert ERROR.search(wrong_code.get_data(as_text=True)).group(1) == \
         ERROR.search(wrong_email.get_data(as_text=True)).group(1)
-    assert "No request matches" in wrong_code.get_data(as_text=True)
+    assert "Bu takip kodu ve e-posta adresiyle eşleşen bir talep yok" in wrong_code.get_data(as_text=True)
     assert f'value="{OTHER}"' in wrong_email.get_data(as_text=True)       # what was typed stays
 
     right = site.look_up(mine.tracking_code.lower(), "  Elif.Demir@KTU.edu.tr ")
@@ -124,7 +124,7 @@ def test_a_wrong_code_and_a_wrong_e_mail_get_the_same_answer_the_right_pair_open
     page = response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
     assert "E-posta kotam doldu" in page and "Personel E-posta" in page and "Kotam doldu, posta alamıyorum." in page
-    assert 'data-testid="track-status"' in page and "In progress" in page
+    assert 'data-testid="track-status"' in page and "İşlemde" in page
     assert "Kullanıcı Desteği" in page or "User Support" in page
     # The signed cookie holds only the id of the request proved, nothing secret.
     cookie = site.client.get_cookie("sek_session").value
@@ -139,7 +139,7 @@ def test_without_proof_a_tracking_address_leads_to_the_form_with_the_code_filled
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/takip?kod={mine.tracking_code}")
     form = site.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f'value="{mine.tracking_code}"' in form and "I forgot my tracking code" in form
+    assert f'value="{mine.tracking_code}"' in form and "Takip kodumu unuttum" in form
 
 
 def test_the_mailed_link_opens_the_request_and_a_wrong_key_counts_as_a_failure(site):
@@ -164,7 +164,7 @@ def test_too_many_failures_block_the_address_even_for_the_right_code(site, app):
 
     blocked = site.look_up(mine.tracking_code)
     assert blocked.status_code == 429
-    assert "Too many unsuccessful attempts" in blocked.get_data(as_text=True)
+    assert "çok fazla başarısız deneme" in blocked.get_data(as_text=True)
     key = links.tracking_url(mine.tracking_code, EMAIL).split("?k=")[1]
     assert site.client.get(f"/takip/{mine.tracking_code}?k={key}").status_code == 429
     assert site.client.get(f"/takip/{mine.tracking_code}").status_code == 302     # still not opened
@@ -195,7 +195,7 @@ def test_a_reply_to_the_teams_question_goes_back_to_the_team_with_its_file(site)
     site.complete(mine.id, "resolve", {"action": "ask", "question": "Hangi hesabınız?"})
     _opened(site, mine)
     page = site.page(mine)
-    assert "Waiting for your answer" in page and "Hangi hesabınız?" in page
+    assert "Yanıtınız bekleniyor" in page and "Hangi hesabınız?" in page
     assert site.open_tasks(mine.id) == []
 
     response = site.post(mine, "yanit", message="elif.demir hesabım",
@@ -203,8 +203,8 @@ def test_a_reply_to_the_teams_question_goes_back_to_the_team_with_its_file(site)
     assert response.status_code == 302
     site.work()
     page = site.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Your message has been sent." in page and "elif.demir hesabım" in page and "ekran.pdf" in page
-    assert "In progress" in page
+    assert "Mesajınız gönderildi." in page and "elif.demir hesabım" in page and "ekran.pdf" in page
+    assert "İşlemde" in page
     assert site.open_tasks(mine.id) == ["resolve"]
     with site.db.tx() as session:
         [row] = session.scalars(select(Attachment).where(Attachment.instance_id == mine.id)).all()
@@ -222,14 +222,14 @@ def test_a_refused_file_keeps_the_text_and_sends_nothing(site):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Uzun açıklamam burada</textarea>" in page
-    assert "not.txt: this type of file is not accepted" in page
+    assert "not.txt: bu dosya türü kabul edilmiyor" in page
     assert site.count(RequestMessage, RequestMessage.instance_id == mine.id, RequestMessage.author_kind == "requester") == 1
     assert site.count(Attachment) == 0
-    assert "Waiting for your answer" in site.page(mine)
+    assert "Yanıtınız bekleniyor" in site.page(mine)
 
     both = site.post(mine, "yanit", message=" ", attachments=[(io.BytesIO(b"MZ\x90\x00binary"), "rapor.pdf")])
     page = both.get_data(as_text=True)
-    assert 'data-testid="error-message"' in page and "rapor.pdf: this type of file is not accepted" in page
+    assert 'data-testid="error-message"' in page and "rapor.pdf: bu dosya türü kabul edilmiyor" in page
 
 
 def test_an_answered_request_can_be_reopened_and_goes_back_to_the_team(site):
@@ -237,7 +237,7 @@ def test_an_answered_request_can_be_reopened_and_goes_back_to_the_team(site):
     site.complete(mine.id, "resolve", {"action": "answer", "answer": "Kotanızı 10 GB'a çıkardık."})
     _opened(site, mine)
     page = site.page(mine)
-    assert "Resolved" in page and "you can reopen it until" in page and "Kotanızı 10 GB" in page
+    assert "Çözüldü" in page and "tarihine kadar yeniden açabilirsiniz" in page and "Kotanızı 10 GB" in page
     assert 'data-testid="reopen-form"' in page and 'data-testid="rate-form"' in page
 
     empty = site.post(mine, "yeniden-ac", reason="  ")
@@ -247,8 +247,8 @@ def test_an_answered_request_can_be_reopened_and_goes_back_to_the_team(site):
     assert response.status_code == 302
     site.work()
     page = site.page(mine)
-    assert "The request has been reopened" in page and "Hâlâ posta alamıyorum" in page
-    assert "In progress" in page and 'data-testid="reopen-form"' not in page
+    assert "Talep yeniden açıldı" in page and "Hâlâ posta alamıyorum" in page
+    assert "İşlemde" in page and 'data-testid="reopen-form"' not in page
     assert site.open_tasks(mine.id) == ["resolve"]
 
 
@@ -260,11 +260,11 @@ def test_after_the_reopen_window_the_request_is_closed_and_can_only_be_rated(sit
     _opened(site, mine)
 
     page = site.page(mine)
-    assert "Closed" in page and 'data-testid="reopen-form"' not in page and 'data-testid="reply-form"' not in page
+    assert "Kapandı" in page and 'data-testid="reopen-form"' not in page and 'data-testid="reply-form"' not in page
     assert 'data-testid="rate-form"' in page
     late = site.post(mine, "yeniden-ac", reason="Geç kaldım")
     assert late.status_code == 302
-    assert "no longer possible" in site.client.get(late.headers["Location"]).get_data(as_text=True)
+    assert "Bu artık mümkün değil" in site.client.get(late.headers["Location"]).get_data(as_text=True)
     with site.db.tx() as session:
         assert session.get(ProcessInstance, mine.id).status == InstanceStatus.COMPLETED
 
@@ -277,12 +277,12 @@ def test_rating_takes_a_score_from_1_to_5_and_shows_it(site):
 
     wrong = site.post(mine, "puan", score="6", comment="Süper")
     assert wrong.status_code == 422
-    assert "Please choose a score from 1 to 5." in wrong.get_data(as_text=True)
+    assert "Lütfen 1 ile 5 arasında bir puan seçin." in wrong.get_data(as_text=True)
     assert "Süper</textarea>" in wrong.get_data(as_text=True)
 
     assert site.post(mine, "puan", score="4", comment="Hızlıydı").status_code == 302
     page = site.page(mine)
-    assert "Thank you for your rating." in page and "Your rating: 4 of 5" in page and "Hızlıydı" in page
+    assert "Puanınız için teşekkürler." in page and "Puanınız: 5 üzerinden 4" in page and "Hızlıydı" in page
     with site.db.tx() as session:
         rating = session.get(ServiceRating, mine.id)
         assert (rating.score, rating.comment) == (4, "Hızlıydı")
@@ -354,7 +354,7 @@ def test_a_restored_backup_is_confirmed_from_the_tracking_page(site, deploy):
     site.complete(mine.id, "restore", {"outcome": "restored", "restored_to": "muhasebe/2026"})
     _opened(site, mine)
     page = site.page(mine)
-    assert "Waiting for your confirmation" in page and 'data-testid="confirm-form"' in page
+    assert "Onayınız bekleniyor" in page and 'data-testid="confirm-form"' in page
 
     no_note = site.post(mine, "onay", ok="no", note="")
     assert no_note.status_code == 422 and 'data-testid="error-note"' in no_note.get_data(as_text=True)
@@ -365,6 +365,6 @@ def test_a_restored_backup_is_confirmed_from_the_tracking_page(site, deploy):
 
     site.complete(mine.id, "restore", {"outcome": "restored", "restored_to": "muhasebe/2026"})
     assert site.post(mine, "onay", ok="yes").status_code == 302
-    assert "Closed" in site.page(mine)
+    assert "Kapandı" in site.page(mine)
     with site.db.tx() as session:
         assert session.get(ProcessInstance, mine.id).status == InstanceStatus.COMPLETED
