@@ -25,7 +25,8 @@ def create_unit_link(ctx: ServiceContext, to: str, unit_name: str, kind: str = "
     purpose = unit_purpose(ctx.data, kind)
     token = links.create_link(ctx.session, ctx.instance_id, MESSAGE, purpose=purpose, recipient=to)
     subject, body = link_mail(unit_name, purpose, links.link_url(token), kind=kind, reminder=reminder)
-    message = queue_mail(ctx.session, to, subject, body, instance_id=ctx.instance_id)
+    message = queue_mail(ctx.session, to, subject, body, instance_id=ctx.instance_id,
+                         template="unit_link", language="tr")
     return {"mail_id": message.id, "recipient": to, "reminder": bool(reminder)}
 
 
