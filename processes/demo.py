@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import canned, definitions, runtime, services, tasks, users, validation
-from engine.models import HumanTask, ProcessInstance, utcnow
+from engine import canned, conversation, definitions, runtime, services, tasks, users, validation
+from engine.models import AuthorKind, HumanTask, ProcessInstance, utcnow
 
 from . import install
 from .catalog import BPMN_DIR
@@ -170,6 +170,18 @@ def _other_samples() -> list[tuple[str, dict]]:
     ]
 
 
+def _as_sent_from_portal(session: Session, instance_id: int, data: dict) -> None:
+    """Give a sample what a portal request has: its requester's contact and first message,
+    so that it can be followed at /takip and its conversation shows on the staff pages."""
+    if not data.get("requester_email"):
+        return   # an anonymous call: nobody to follow it
+    conversation.record_contact(session, instance_id, name=data["requester"], email=data["requester_email"],
+                                unit=data.get("unit"), phone=data.get("phone"))
+    if data.get("message"):
+        conversation.add_message(session, instance_id, data["message"], author_kind=AuthorKind.REQUESTER,
+                                 author=data["requester_email"], actor="demo")
+
+
 def load_demo(session: Session) -> str:
     """Deploy the BPMN folder, create groups and users, and start sample requests once."""
     install()
@@ -189,11 +201,13 @@ def load_demo(session: Session) -> str:
     if not session.scalar(select(func.count()).select_from(ProcessInstance)):
         for data in SAMPLE_REQUESTS:
             instance = runtime.start_instance(session, "user_support", data=data, actor="demo")
+            _as_sent_from_portal(session, instance.id, data)
             started += 1
             if data["subject"] in ROUTED:
                 _route(session, instance.id, *ROUTED[data["subject"]])
         for key, data in _other_samples():
-            runtime.start_instance(session, key, data=data, actor="demo", check_start_form=True)
+            instance = runtime.start_instance(session, key, data=data, actor="demo", check_start_form=True)
+            _as_sent_from_portal(session, instance.id, data)
             started += 1
     deployed = ", ".join(str(r) for r in results)
     return (f"demo loaded: {deployed}; {len(USERS)} users (password {DEMO_PASSWORD!r}); "

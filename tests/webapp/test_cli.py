@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import users
-from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from engine import conversation, users
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, RequestContact
+from processes.demo import SAMPLE_REQUESTS
 
 SEK = Path(sys.executable).parent / "sek"
 DATA = Path(__file__).resolve().parent.parent / "data" / "cli"
@@ -263,8 +264,13 @@ def test_demo_can_be_loaded_twice(run, db):
         assert {("network", None), ("network", "ag"), ("software", None), ("systems", None),
                 ("systems", "sistem"), ("unitheads", None), ("helpdesk", None), ("callcenter", None)} <= open_groups
         started = {i.process_key for i in session.scalars(select(ProcessInstance))}
+        first_sample = session.scalars(select(ProcessInstance).order_by(ProcessInstance.id)).first()
+        first_sample_email = SAMPLE_REQUESTS[0]["requester_email"].upper()   # as a requester may type it
         assert started == {"user_support", "vpn_request", "server_external_access", "yurtnet_registration",
                            "backup_restore", "software_request", "message_routing", "call_record"}
+        # the samples can be followed at /takip like portal requests (the anonymous call cannot)
+        assert conversation.find_request(session, first_sample.tracking_code, first_sample_email) is not None
+        assert len(session.scalars(select(RequestContact)).all()) == 14
         moved = session.scalar(select(AuditEvent).where(AuditEvent.action == "message.delivered"))
         assert (moved.actor, moved.data["payload"]["category"]) == ("destek", "Öğrenci E-posta")
 
