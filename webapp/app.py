@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import processes
 from engine.users import LOCALES
@@ -37,6 +38,11 @@ def build_app(config: dict | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE=config.get("SEK_TIMEZONE") or "Europe/Istanbul",
         MAX_CONTENT_LENGTH=max_content_length(config),
     )
+    hops = int(config.get("SEK_PROXY_HOPS") or 0)
+    if hops:
+        # Behind a reverse proxy every request comes from the proxy: trust exactly ``hops``
+        # X-Forwarded-* entries, so per-address limits count the real client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.json.ensure_ascii = False   # Turkish text stays readable in JSON answers
     db.init_app(app)
     csrf.init_app(app)

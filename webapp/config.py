@@ -51,6 +51,8 @@ SETTINGS = (
     Setting("SEK_SESSION_HOURS", "12", "how long a sign-in lasts"),
     Setting("SEK_LOGIN_MAX_FAILURES", "5", "failed sign-ins per username (x5 per address) before a pause"),
     Setting("SEK_LOGIN_WINDOW_MINUTES", "15", "the window failed sign-ins are counted in, and the pause"),
+    Setting("SEK_PROXY_HOPS", "0", "reverse proxies in front of the app that set X-Forwarded-For/-Proto "
+                                   "(1 behind one nginx); rate limits then count the client's address"),
     Setting("SEK_UPLOAD_FILE_MB", "10", "largest attachment a requester may send, in MB"),
     Setting("SEK_UPLOAD_REQUEST_MB", "10", "largest total of one submission's attachments, in MB (the web "
                                            "server refuses bodies 2 MB larger)"),

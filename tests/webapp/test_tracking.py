@@ -368,3 +368,22 @@ def test_a_restored_backup_is_confirmed_from_the_tracking_page(site, deploy):
     assert "Kapandı" in site.page(mine)
     with site.db.tx() as session:
         assert session.get(ProcessInstance, mine.id).status == InstanceStatus.COMPLETED
+
+
+def test_behind_a_proxy_each_client_address_is_counted_on_its_own(db, tmp_path):
+    """With SEK_PROXY_HOPS=1 the limit counts X-Forwarded-For's client, not the proxy: one
+    blocked client does not block everybody else behind the same proxy."""
+    from webapp import create_app
+    from webapp.config import load_config
+
+    app = create_app(load_config({"SEK_DATA_DIR": str(tmp_path / "proxy"), "DATABASE_URL": db.url,
+                                  "SECRET_KEY": "s", "SEK_PROXY_HOPS": "1", "SEK_TRACK_MAX_FAILURES": "2"}))
+    client = app.test_client()
+
+    def look_up(address):
+        token = CSRF.search(client.get("/takip").get_data(as_text=True)).group(1)
+        return client.post("/takip", data={"code": "NOPE123456", "email": "x@example.edu.tr", "csrf_token": token},
+                           headers={"X-Forwarded-For": address})
+
+    assert [look_up("10.1.1.1").status_code for _ in range(3)] == [404, 404, 429]
+    assert look_up("10.2.2.2").status_code == 404
