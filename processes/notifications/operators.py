@@ -53,6 +53,9 @@ def notify_requester_operator(ctx: ServiceContext, template: str, text: str = ""
     :param template: answer, question, reminder, autoclosed, routed, outside, reopened, confirmed...
     :param text: the staff member's words for the requester
     :param unit_name: the unit a request was routed to, or that can solve it
+
+    Templates also get the instance's data as ``data`` (a process's own mails read
+    their values there: ``{{ data.vpn_username }}``).
     """
     text = str(text or "").strip()
     if not _ensure_contact(ctx):
@@ -63,7 +66,7 @@ def notify_requester_operator(ctx: ServiceContext, template: str, text: str = ""
                                  author=author, public=True, actor=author or None)
     mail = notify_requester(ctx.session, ctx.instance_id, template, message=text, unit_name=unit_name,
                             category=ctx.data.get("category") or "", subject=ctx.data.get("subject") or "",
-                            name=ctx.data.get("requester") or "")
+                            name=ctx.data.get("requester") or "", data=ctx.data)
     return {"mail_id": mail.id, "template": template, "language": mail.language}
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 import processes
 from engine import runtime
+from engine.models import MailMessage, ProcessInstance
 from engine.workdays import ZONE
 
 pytestmark = pytest.mark.browser
@@ -66,8 +69,20 @@ def test_unit_head_approves_and_the_network_team_sets_up_the_vpn(site, page, ope
 
     # The worker mails the instructions; the request waits for its end date.
     site.run_jobs()
-    subjects = [subject for _, subject in site.mails(request_id)]
-    assert subjects == ["VPN erişiminiz tanımlandı"]
+    with site.tx() as session:
+        [mail] = session.scalars(select(MailMessage).where(MailMessage.instance_id == request_id))
+        code = session.get(ProcessInstance, request_id).tracking_code
+        assert mail.recipients == "elif.sahin@example.edu.tr"
+        assert (mail.template, mail.language) == ("vpn_instructions", "tr")
+        assert mail.subject == f"[{code}] VPN erişiminiz tanımlandı"
+        assert "elif.sahin-vpn" in mail.body and f"Takip kodunuz: {code}" in mail.body
+        link = urlsplit(re.search(r"https?://\S+/takip/\S+", mail.body).group(0))
+
+    # The mailed link opens the requester's tracking page.
+    requester = page.context.browser.new_page()
+    requester.goto(site.at(f"{link.path}?{link.query}"))
+    expect(requester.locator("main")).to_contain_text(code)
+    requester.close()
     network.goto(site.at(f"/instances/{request_id}"))
     expect(network.get_by_test_id("status")).to_have_text("bekliyor")
     expect(network.locator("[data-testid=timeline] li[data-action='task.completed']")).to_have_count(2)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import forms
+from engine import conversation, forms, links, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days
@@ -23,6 +23,7 @@ BPMN = ROOT / "bpmn"
 KEY = "vpn_request"
 REQUESTER = "elif.sahin@example.edu.tr"
 UNIT_HEADS = "bidb-unitheads@example.edu.tr"
+SECRET = "vpn-request-test-secret"
 SETUP = {"vpn_username": "elif.sahin-vpn",
          "setup_notes": "FortiClient ile vpn.example.edu.tr adresine bağlanın; yalnızca BYS sunucusuna erişim açıktır."}
 
@@ -49,8 +50,35 @@ def _setup(db, deploy, make_user):
     make_user("ag.uzmani", groups=("network",))
 
 
+@pytest.fixture(autouse=True)
+def _links():
+    """Requester mails carry a tracking link signed with the application's secret."""
+    links.configure(SECRET, "http://sek.test")
+
+
 def _start(db, **changes) -> int:
     return db.start(KEY, _request_data(**changes))
+
+
+def _start_in_english(db, **changes) -> int:
+    """Start as the portal does for a requester who chose English: their contact says ``en``."""
+    with db.tx() as session:
+        instance_id = runtime.start_instance(session, KEY, data=_request_data(**changes), actor="portal").id
+        conversation.record_contact(session, instance_id, name="Elif Şahin", email=REQUESTER, locale="en")
+    db.work()
+    return instance_id
+
+
+def _requester_subject(db, instance_id: int, mail, template: str, language: str = "tr") -> str:
+    """Check that ``mail`` is the requester's ``template`` mail in ``language``, with the
+    request's tracking code (subject and body) and the link to its tracking page; its subject
+    without the code."""
+    code = db.instance(instance_id).tracking_code
+    assert (mail.recipients, mail.template, mail.language) == (REQUESTER, template, language)
+    assert mail.subject.startswith(f"[{code}] "), mail.subject
+    footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
+    assert f"{footer}: {code}" in mail.body and links.tracking_url(code, REQUESTER) in mail.body
+    return mail.subject.removeprefix(f"[{code}] ")
 
 
 def _approved_and_set_up(db) -> int:
@@ -92,7 +120,7 @@ def test_an_impossible_period_is_sent_back_to_the_requester(db, changes, reason)
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert db.human_tasks(instance_id) == []               # no unit head was bothered
     [mail] = db.mails(instance_id)
-    assert (mail.recipients, mail.subject) == (REQUESTER, "VPN talebiniz geri gönderildi")
+    assert _requester_subject(db, instance_id, mail, "vpn_dates_refused") == "VPN talebiniz geri gönderildi"
     assert mail.body.startswith("Sayın Elif Şahin,") and reason in mail.body
     assert db.actions(instance_id) == ["instance.started", "service.completed"]
 
@@ -127,7 +155,7 @@ def test_the_unit_head_rejects_and_the_requester_gets_the_reason(db):
     assert db.human_tasks(instance_id) == [("approve_request", "unitheads", "completed")]
     assert db.timer_dues(instance_id) == []                 # the reminder went with the task
     [mail] = db.mails(instance_id)
-    assert (mail.recipients, mail.subject) == (REQUESTER, "VPN talebiniz onaylanmadı")
+    assert _requester_subject(db, instance_id, mail, "vpn_rejected") == "VPN talebiniz onaylanmadı"
     assert "Gerekçe: Bu iş için kampüs içinden çalışılabilir." in mail.body
     assert db.actions(instance_id) == [
         "instance.started", "task.claimed", "task.completed", "service.completed"]
@@ -169,7 +197,7 @@ def test_approved_access_is_set_up_and_revoked_at_17_on_the_end_date(db, clock_a
     db.complete(instance_id, "set_up_vpn", "ag.uzmani", dict(SETUP))
 
     [instructions] = db.mails(instance_id)
-    assert (instructions.recipients, instructions.subject) == (REQUESTER, "VPN erişiminiz tanımlandı")
+    assert _requester_subject(db, instance_id, instructions, "vpn_instructions") == "VPN erişiminiz tanımlandı"
     end = _today() + timedelta(days=14)
     assert "VPN profili / kullanıcı adı: elif.sahin-vpn" in instructions.body
     assert f"Geçerlilik: {_today():%d.%m.%Y} - {end:%d.%m.%Y}" in instructions.body
@@ -190,9 +218,9 @@ def test_approved_access_is_set_up_and_revoked_at_17_on_the_end_date(db, clock_a
     db.complete(instance_id, "revoke_vpn", "ag.uzmani", {"revoked": True, "revoke_note": "Profil silindi."})
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert [(m.recipients, m.subject) for m in db.mails(instance_id)] == [
-        (REQUESTER, "VPN erişiminiz tanımlandı"), (REQUESTER, "VPN erişiminiz sona erdi")]
-    assert "(elif.sahin-vpn) kaldırıldı" in db.mails(instance_id)[-1].body
+    instructions, ended = db.mails(instance_id)
+    assert _requester_subject(db, instance_id, ended, "vpn_access_ended") == "VPN erişiminiz sona erdi"
+    assert "(elif.sahin-vpn) kaldırıldı" in ended.body
     assert db.human_tasks(instance_id) == [("approve_request", "unitheads", "completed"),
                                            ("set_up_vpn", "network", "completed"),
                                            ("revoke_vpn", "network", "completed")]
@@ -215,3 +243,38 @@ def test_the_end_date_timer_fires_through_sek_worker_once(db, sek_worker):
     assert db.human_tasks(instance_id)[-1] == ("revoke_vpn", "network", "ready")
     assert db.status(instance_id) == InstanceStatus.RUNNING
     assert db.actions(instance_id)[-1] == "timer.fired"
+
+
+# -- a requester who chose English ---------------------------------------------------------
+
+
+def test_a_requester_who_chose_english_gets_every_mail_in_english(db, clock_at):
+    refused = _start_in_english(db, end_date=_today().isoformat())
+    [mail] = db.mails(refused)
+    assert _requester_subject(db, refused, mail, "vpn_dates_refused", "en") == "Your VPN request has been sent back"
+    assert mail.body.startswith("Dear Elif Şahin,") and "Please correct the dates" in mail.body
+
+    rejected = _start_in_english(db)
+    db.complete(rejected, "approve_request", "kimya.baskan",
+                {"approval": "reject", "rejection_reason": "Bu iş için kampüs içinden çalışılabilir."})
+    [mail] = db.mails(rejected)
+    assert _requester_subject(db, rejected, mail, "vpn_rejected", "en") == "Your VPN request was not approved"
+    assert "Reason: Bu iş için kampüs içinden çalışılabilir." in mail.body
+
+    approved = _start_in_english(db)
+    db.complete(approved, "approve_request", "kimya.baskan", {"approval": "approve"})
+    db.complete(approved, "set_up_vpn", "ag.uzmani", dict(SETUP))
+    [mail] = db.mails(approved)
+    assert _requester_subject(db, approved, mail, "vpn_instructions", "en") == "Your VPN access has been set up"
+    end = _today() + timedelta(days=14)
+    assert "VPN profile / user name: elif.sahin-vpn" in mail.body
+    assert f"Valid: {_today():%d.%m.%Y} - {end:%d.%m.%Y}" in mail.body
+    assert "Systems you can reach: bys.example.edu.tr, 10.12.4.20" in mail.body
+
+    [ends_at] = db.timer_dues(approved)
+    clock_at(ends_at + timedelta(minutes=1))
+    db.work()
+    db.complete(approved, "revoke_vpn", "ag.uzmani", {"revoked": True})
+    mail = db.mails(approved)[-1]
+    assert _requester_subject(db, approved, mail, "vpn_access_ended", "en") == "Your VPN access has ended"
+    assert f"The VPN access (elif.sahin-vpn) set up for {_today():%d.%m.%Y} - {end:%d.%m.%Y} has been removed" in mail.body
