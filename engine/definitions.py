@@ -211,6 +211,9 @@ def load_by_id(session: Session, definition_id: int) -> LoadedDefinition:
         if loaded is not None:
             _cache.move_to_end(cache_key)
             return loaded
+    if "sek_documentation" in definition.serialized_spec:   # see engine/documentation.py
+        raise ValidationError(f"{definition.key} version {definition.version} is a drawing kept as "
+                              "documentation: it cannot run", [])
     spec, subprocess_specs = spiff.specs_from_dict(definition.serialized_spec)
     forms = {f.name: json.loads(f.content) for f in definition.files if f.name.endswith(".json")}
     loaded = LoadedDefinition(spec, subprocess_specs, forms)
