@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, runtime
+from . import audit, facts, runtime
 from .errors import ConflictError, Problem, ValidationError
 from .models import (
     OPEN_STATUSES,
@@ -105,6 +105,8 @@ def add_message(session: Session, instance_id: int, body: str, *, author_kind: A
                              author=author, public=public)
     session.add(message)
     session.flush()
+    if public and str(author_kind) == AuthorKind.STAFF:
+        facts.answered(session, instance_id, message.created_at)
     audit.record(session, "request.message" if public else "request.note", actor=actor, instance_id=instance_id,
                  data={"message_id": message.id, "author_kind": str(author_kind), "public": public, "body": body})
     return message
@@ -211,6 +213,7 @@ def rate(session: Session, instance: ProcessInstance, score: int, comment: str =
     else:
         rating.score, rating.comment = score, comment
     session.flush()
+    facts.rated(session, instance.id, score)
     audit.record(session, "request.rated", actor=f"requester:{email.strip().lower()}", instance_id=instance.id,
                  data={"score": score, "comment": comment})
     return rating

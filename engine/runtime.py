@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, forms, spiff, sync, workdays
+from . import audit, definitions, facts, forms, spiff, sync, workdays
 from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
 from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
 
@@ -80,7 +80,9 @@ class ActiveInstance:
 
     def save(self, session: Session, action: str, *, actor: str | None, data=None) -> None:
         """Write state, derived rows and an audit event (flush, never commit)."""
+        status_before, waits_before = self.instance.status, set(self.previous.get("messages", ()))
         sync.write_state(session, self)
+        facts.saved(session, self, action, data, status_before, waits_before)
         audit.record(session, action, actor=actor, instance_id=self.instance.id, data=data)
         remember(session, self)
 
@@ -227,6 +229,7 @@ def start_instance(
     )
     session.add(instance)
     session.flush()
+    facts.received(session, instance, data)
     active = ActiveInstance(instance, loaded, workflow)
     active.run_engine_steps()
     active.save(session, "instance.started", actor=actor_name(actor), data={

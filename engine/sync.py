@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import notices, spiff
+from . import facts, notices, spiff
 from .errors import ConflictError, WorkflowError
 from .models import (
     OPEN_TASK_STATES,
@@ -159,6 +159,7 @@ def _sync_human_tasks(session: Session, active, ready: dict) -> None:
             row = _new_human_task(instance, task, now)
             session.add(row)
             notices.task_created(session, uuid, row.group_name)   # at most one job row
+            facts.task_created(session, instance, row.group_name, row.due_at, task.data)
 
 
 def _new_human_task(instance, task, now) -> HumanTask:
