@@ -9,7 +9,7 @@ import pytest
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine import runtime, tasks, users
+from engine import conversation, links, runtime, tasks, users
 from engine.errors import NotFoundError, ValidationError
 from engine.models import (
     HumanTask,
@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
 KEY = "backup_restore"
 REQUESTER = "hakan.demir@example.edu.tr"
+SECRET = "backup-restore-test-secret"
 RESTORED = {"outcome": "restored", "restored_to": "\\\\dosya01\\muhasebe\\geri_yukleme_2026-11-20"}
 
 
@@ -34,7 +35,14 @@ def site(db, deploy, make_user):
     return db
 
 
-def _start(db, **changes) -> int:
+@pytest.fixture(autouse=True)
+def _links():
+    """Requester mails carry a tracking link signed with the application's secret."""
+    links.configure(SECRET, "http://sek.test")
+
+
+def _start(db, *, locale: str | None = None, **changes) -> int:
+    """Start as the portal does; with ``locale`` the requester's contact is recorded in that language."""
     data = {
         "requester": "Hakan Demir", "requester_email": REQUESTER, "unit": "Strateji Geliştirme Daire Başkanlığı",
         "system": "Dosya sunucusu (dosya01)", "item_type": "Dosya / klasör", "item": "\\\\dosya01\\muhasebe\\2026",
@@ -42,8 +50,26 @@ def _start(db, **changes) -> int:
         "destination": "other", "target_path": "\\\\dosya01\\muhasebe\\geri_yukleme",
     }
     with db.tx() as session:
-        return runtime.start_instance(session, KEY, data={**data, **changes}, actor="portal",
-                                      check_start_form=True).id
+        instance_id = runtime.start_instance(session, KEY, data={**data, **changes}, actor="portal",
+                                             check_start_form=True).id
+        if locale:
+            conversation.record_contact(session, instance_id, name="Hakan Demir", email=REQUESTER, locale=locale)
+        return instance_id
+
+
+def _headers(db, instance_id: int, language: str = "tr") -> list[tuple[str, str, str]]:
+    """The instance's mails as ``(to, template, subject)``. Every one goes to the requester in
+    ``language`` with the tracking code (its subject starts with it, left out here) and the
+    link to the request's tracking page."""
+    code = db.instance(instance_id).tracking_code
+    footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
+    headers = []
+    for mail in db.mails(instance_id):
+        assert (mail.recipients, mail.language) == (REQUESTER, language)
+        assert mail.subject.startswith(f"[{code}] "), mail.subject
+        assert f"{footer}: {code}" in mail.body and links.tracking_url(code, REQUESTER) in mail.body
+        headers.append((mail.recipients, mail.template, mail.subject.removeprefix(f"[{code}] ")))
+    return headers
 
 
 def _complete(db, instance_id: int, bpmn_id: str, data: dict) -> None:
@@ -113,7 +139,7 @@ def test_no_right_to_the_data_the_requester_is_told_why(site):
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert db.human_tasks(instance_id) == [("check_right", "systems", "completed")]
-    assert db.mail_headers(instance_id) == [(REQUESTER, "Veri kurtarma talebiniz reddedildi")]
+    assert _headers(db, instance_id) == [(REQUESTER, "restore_refused", "Veri kurtarma talebiniz reddedildi")]
     assert "birim amirinin onayı yok" in db.mail_bodies(instance_id)[0]
     assert db.actions(instance_id) == ["instance.started", "task.completed", "service.completed"]
 
@@ -127,7 +153,7 @@ def test_no_backup_of_that_date_the_requester_is_told(site):
     _complete(db, instance_id, "restore", {"outcome": "no_backup", "restore_note": "Yedekler 90 gün saklanır."})
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert db.mail_headers(instance_id) == [(REQUESTER, "Veri kurtarma yapılamadı")]
+    assert _headers(db, instance_id) == [(REQUESTER, "restore_no_backup", "Veri kurtarma yapılamadı")]
     body = db.mail_bodies(instance_id)[0]
     assert "2025-01-03 tarihli yedek bulunmadığından" in body and "Yedekler 90 gün saklanır." in body
     assert db.actions(instance_id) == [
@@ -139,7 +165,7 @@ def test_restored_and_confirmed_by_the_requester(site):
     instance_id = _restored_and_waiting(db)
 
     assert db.status(instance_id) == InstanceStatus.WAITING
-    assert db.mail_headers(instance_id) == [(REQUESTER, "Verileriniz yedekten geri yüklendi")]
+    assert _headers(db, instance_id) == [(REQUESTER, "restore_done", "Verileriniz yedekten geri yüklendi")]
     assert "geri_yukleme_2026-11-20" in db.mail_bodies(instance_id)[0]
     timers, messages = _waits(db, instance_id)
     assert messages == ["restore_confirmed"] and len(timers) == 1
@@ -151,7 +177,7 @@ def test_restored_and_confirmed_by_the_requester(site):
     assert _waits(db, instance_id) == ([], [])                         # the timer went with the gateway
     assert db.human_tasks(instance_id) == [
         ("check_right", "systems", "completed"), ("restore", "systems", "completed")]
-    assert db.mail_headers(instance_id) == [(REQUESTER, "Verileriniz yedekten geri yüklendi")]
+    assert _headers(db, instance_id) == [(REQUESTER, "restore_done", "Verileriniz yedekten geri yüklendi")]
     assert db.actions(instance_id) == [
         "instance.started", "task.completed", "task.completed", "service.completed", "message.delivered"]
 
@@ -172,7 +198,7 @@ def test_not_right_goes_back_to_the_restore_task_with_the_requesters_note(site):
         assert ready.data["requester_note"] == "Ekim klasörü eksik."
 
     _complete(db, instance_id, "restore", {**RESTORED, "restore_note": "Ekim klasörü de eklendi."})
-    assert db.mail_headers(instance_id) == [(REQUESTER, "Verileriniz yedekten geri yüklendi")] * 2
+    assert _headers(db, instance_id) == [(REQUESTER, "restore_done", "Verileriniz yedekten geri yüklendi")] * 2
     _confirm(db, instance_id, {"ok": True, "note": ""})
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
@@ -190,8 +216,8 @@ def test_five_working_days_without_an_answer_close_the_request(site, clock_at):
     assert db.work() == 3                       # timer, the mail's service, the mail
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert db.mail_headers(instance_id) == [
-        (REQUESTER, "Verileriniz yedekten geri yüklendi"), (REQUESTER, "Veri kurtarma talebiniz kapatıldı")]
+    assert _headers(db, instance_id) == [
+        (REQUESTER, "restore_done", "Verileriniz yedekten geri yüklendi"), (REQUESTER, "restore_auto_closed", "Veri kurtarma talebiniz kapatıldı")]
     assert "onaylanmış sayıldı" in db.mail_bodies(instance_id)[1]
     assert _waits(db, instance_id) == ([], [])
     with db.tx() as session, pytest.raises(NotFoundError):         # too late to answer
@@ -208,5 +234,36 @@ def test_sek_worker_once_with_a_shifted_clock_closes_the_request(site, sek_worke
 
     assert "3 job(s) run" in proc.stdout
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert db.mail_headers(instance_id)[-1] == (REQUESTER, "Veri kurtarma talebiniz kapatıldı")
+    last = db.mails(instance_id)[-1]
+    code = db.instance(instance_id).tracking_code
+    assert (last.recipients, last.template, last.subject) == (
+        REQUESTER, "restore_auto_closed", f"[{code}] Veri kurtarma talebiniz kapatıldı")
+    assert f"/takip/{code}?k=" in last.body            # signed with the worker's own secret
     assert "timer.fired" in db.actions(instance_id)
+
+
+def test_a_requester_who_chose_english_gets_every_mail_in_english(site, clock_at):
+    db = site
+    refused = _start(db, locale="en")
+    _complete(db, refused, "check_right", {"right_confirmed": False, "right_note": "Klasör başka birime ait."})
+    assert _headers(db, refused, "en") == [(REQUESTER, "restore_refused", "Your data recovery request has been refused")]
+    assert "from backup has been refused: Klasör başka birime ait." in db.mail_bodies(refused)[0]
+
+    no_backup = _start(db, locale="en", restore_date="2025-01-03")
+    _complete(db, no_backup, "check_right", {"right_confirmed": True})
+    _complete(db, no_backup, "restore", {"outcome": "no_backup", "restore_note": "Yedekler 90 gün saklanır."})
+    assert _headers(db, no_backup, "en") == [(REQUESTER, "restore_no_backup", "Your data could not be recovered")]
+    assert "there is no backup dated 2025-01-03" in db.mail_bodies(no_backup)[0]
+
+    restored = _start(db, locale="en")
+    _complete(db, restored, "check_right", {"right_confirmed": True})
+    _complete(db, restored, "restore", RESTORED)
+    [due], _ = _waits(db, restored)
+    clock_at(due + timedelta(minutes=1))
+    db.work()
+    assert _headers(db, restored, "en") == [
+        (REQUESTER, "restore_done", "Your data has been restored from backup"),
+        (REQUESTER, "restore_auto_closed", "Your data recovery request has been closed")]
+    done, closed = db.mail_bodies(restored)
+    assert "has been restored to: \\\\dosya01\\muhasebe\\geri_yukleme_2026-11-20" in done
+    assert "within 5 working days" in done and "taken as confirmed" in closed
