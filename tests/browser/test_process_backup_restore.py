@@ -5,6 +5,7 @@ portal's message and closes the request."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -52,6 +53,15 @@ def test_the_systems_team_restores_and_the_requester_confirms(site, page):
     assert site.task(restore_id).completed_by == "sistem.yedek"
 
     site.run_jobs()              # the "please check" mail
+    with site.tx() as session:
+        [mail] = session.scalars(select(MailMessage).where(MailMessage.instance_id == request_id))
+        assert (mail.recipients, mail.template, mail.language) == (REQUESTER, "restore_done", "tr")
+        assert f"Takip kodunuz: {tracking_code}" in mail.body
+        link = urlsplit(re.search(r"https?://\S+/takip/\S+", mail.body).group(0))
+    requester = page.context.browser.new_page()       # the mailed link opens the tracking page
+    requester.goto(site.at(f"{link.path}?{link.query}"))
+    expect(requester.locator("main")).to_contain_text(tracking_code)
+    requester.close()
     page.goto(site.at(f"/instances/{request_id}"))
     expect(page.get_by_test_id("status")).to_have_text("bekliyor")
 
@@ -61,7 +71,7 @@ def test_the_systems_team_restores_and_the_requester_confirms(site, page):
                                        correlation_key=tracking_code, actor="portal") == [request_id]
         assert session.get(ProcessInstance, request_id).status == "completed"
         subjects = list(session.scalars(select(MailMessage.subject).where(MailMessage.instance_id == request_id)))
-    assert subjects == ["Verileriniz yedekten geri yüklendi"]
+    assert subjects == [f"[{tracking_code}] Verileriniz yedekten geri yüklendi"]
     page.reload()
     expect(page.get_by_test_id("status")).to_have_text("tamamlandı")
     expect(page.locator("[data-testid=timeline] li[data-action='task.completed']")).to_have_count(2)
