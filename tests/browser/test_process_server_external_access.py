@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 import processes
 from engine import runtime
+from engine.models import MailMessage, ProcessInstance
 from engine.workdays import ZONE
 
 pytestmark = pytest.mark.browser
@@ -69,8 +72,18 @@ def test_system_team_approves_and_the_network_team_opens_the_rule(site, page, op
 
     # The worker tells the requester; the request waits for the reminder and the end date.
     site.run_jobs()
-    subjects = [subject for _, subject in site.mails(request_id)]
-    assert subjects == ["Sunucunuz kampüs dışından erişime açıldı"]
+    with site.tx() as session:
+        [mail] = session.scalars(select(MailMessage).where(MailMessage.instance_id == request_id))
+        code = session.get(ProcessInstance, request_id).tracking_code
+        assert mail.recipients == "hasan.ozturk@example.edu.tr"
+        assert (mail.template, mail.language) == ("server_access_opened", "tr")
+        assert mail.subject == f"[{code}] Sunucunuz kampüs dışından erişime açıldı"
+        assert "FW-2026-0412" in mail.body and f"Takip kodunuz: {code}" in mail.body
+        link = urlsplit(re.search(r"https?://\S+/takip/\S+", mail.body).group(0))
+    requester = page.context.browser.new_page()       # the mailed link opens the tracking page
+    requester.goto(site.at(f"{link.path}?{link.query}"))
+    expect(requester.locator("main")).to_contain_text(code)
+    requester.close()
     network.goto(site.at(f"/instances/{request_id}"))
     expect(network.get_by_test_id("status")).to_have_text("bekliyor")
     expect(network.locator("[data-testid=timeline] li[data-action='task.completed']")).to_have_count(2)

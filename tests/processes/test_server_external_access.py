@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import forms, runtime
+from engine import conversation, forms, links, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
 KEY = "server_external_access"
 REQUESTER = "hasan.ozturk@example.edu.tr"
+SECRET = "server-access-test-secret"
 APPROVE = {"review_decision": "approve", "risk_notes": "Ubuntu 24.04, güncel; yalnızca 443 açılsın."}
 OPEN = {"rule_id": "FW-2026-0412", "rule_notes": "NAT 193.140.168.77 -> 10.20.3.15"}
 
@@ -50,8 +51,40 @@ def _setup(db, deploy, make_user):
     make_user("ag.uzmani", groups=("network",))
 
 
+@pytest.fixture(autouse=True)
+def _links():
+    """Requester mails carry a tracking link signed with the application's secret."""
+    links.configure(SECRET, "http://sek.test")
+
+
 def _start(db, **changes) -> int:
     return db.start(KEY, _request_data(**changes))
+
+
+def _start_in_english(db, **changes) -> int:
+    """Start as the portal does for a requester who chose English: their contact says ``en``."""
+    with db.tx() as session:
+        instance_id = runtime.start_instance(session, KEY, data=_request_data(**changes), actor="portal").id
+        conversation.record_contact(session, instance_id, name="Hasan Öztürk", email=REQUESTER, locale="en")
+    db.work()
+    return instance_id
+
+
+def _requester_subject(db, instance_id: int, mail, template: str, language: str = "tr") -> str:
+    """Check that ``mail`` is the requester's ``template`` mail in ``language``, with the
+    request's tracking code (subject and body) and the link to its tracking page; its subject
+    without the code."""
+    code = db.instance(instance_id).tracking_code
+    assert (mail.recipients, mail.template, mail.language) == (REQUESTER, template, language)
+    assert mail.subject.startswith(f"[{code}] "), mail.subject
+    footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
+    assert f"{footer}: {code}" in mail.body and links.tracking_url(code, REQUESTER) in mail.body
+    return mail.subject.removeprefix(f"[{code}] ")
+
+
+def _subjects(db, instance_id: int) -> list[tuple[str, str]]:
+    """The instance's mails (every one to the requester, checked as above) as ``(template, subject)``."""
+    return [(mail.template, _requester_subject(db, instance_id, mail, mail.template)) for mail in db.mails(instance_id)]
 
 
 def _data(db, instance_id: int) -> dict:
@@ -114,7 +147,7 @@ def test_a_request_that_cannot_be_opened_is_sent_back_with_every_reason(db, chan
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert db.human_tasks(instance_id) == []               # the system team never sees it
     [mail] = db.mails(instance_id)
-    assert (mail.recipients, mail.subject) == (REQUESTER, "Sunucu erişim talebiniz geri gönderildi")
+    assert _requester_subject(db, instance_id, mail, "server_access_refused") == "Sunucu erişim talebiniz geri gönderildi"
     assert mail.body.startswith("Sayın Hasan Öztürk,")
     for reason in reasons:
         assert reason in mail.body
@@ -158,7 +191,7 @@ def test_the_system_team_rejects_and_the_requester_gets_the_reason(db):
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert db.human_tasks(instance_id) == [("security_review", "systems", "completed")]
     [mail] = db.mails(instance_id)
-    assert (mail.recipients, mail.subject) == (REQUESTER, "Sunucu erişim talebiniz onaylanmadı")
+    assert _requester_subject(db, instance_id, mail, "server_access_rejected") == "Sunucu erişim talebiniz onaylanmadı"
     assert "lab1.ceng.example.edu.tr sunucusunun" in mail.body
     assert "Gerekçe: Sunucudaki yazılımlar güncel değil" in mail.body
     assert "PHP 5.6" not in mail.body                            # risk notes stay in the record
@@ -179,7 +212,8 @@ def test_approved_rule_is_opened_reminded_five_working_days_ahead_and_closed_at_
     db.complete(instance_id, "open_rule", "ag.uzmani", dict(OPEN))
 
     [opened] = db.mails(instance_id)
-    assert (opened.recipients, opened.subject) == (REQUESTER, "Sunucunuz kampüs dışından erişime açıldı")
+    assert _requester_subject(db, instance_id, opened, "server_access_opened") == (
+        "Sunucunuz kampüs dışından erişime açıldı")
     assert "şu portlarda kampüs dışından erişime açıldı: 443/tcp, 80/tcp." in opened.body
     assert "Kural numarası: FW-2026-0412" in opened.body and f"{end:%d.%m.%Y} günü saat 17:00" in opened.body
     assert db.status(instance_id) == InstanceStatus.WAITING
@@ -192,8 +226,8 @@ def test_approved_rule_is_opened_reminded_five_working_days_ahead_and_closed_at_
     clock_at(remind_at + timedelta(minutes=1))
     assert db.work() == 3                                         # the timer, the mail task, the mail
     reminder = db.mails(instance_id)[-1]
-    assert (reminder.recipients, reminder.subject) == (
-        REQUESTER, "Hatırlatma: sunucu erişiminizin süresi doluyor")
+    assert _requester_subject(db, instance_id, reminder, "server_access_expiry") == (
+        "Hatırlatma: sunucu erişiminizin süresi doluyor")
     assert f"{end:%d.%m.%Y} günü saat 17:00’de kapatılacak" in reminder.body
     assert db.timer_dues(instance_id) == [closes_at.astimezone(UTC)]
     assert db.status(instance_id) == InstanceStatus.WAITING
@@ -210,9 +244,10 @@ def test_approved_rule_is_opened_reminded_five_working_days_ahead_and_closed_at_
     db.complete(instance_id, "close_rule", "ag.uzmani", {"rule_closed": True, "close_note": "Kural silindi."})
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert [m.subject for m in db.mails(instance_id)] == [
-        "Sunucunuz kampüs dışından erişime açıldı", "Hatırlatma: sunucu erişiminizin süresi doluyor",
-        "Sunucunuzun dışarıdan erişimi kapatıldı"]
+    assert _subjects(db, instance_id) == [
+        ("server_access_opened", "Sunucunuz kampüs dışından erişime açıldı"),
+        ("server_access_expiry", "Hatırlatma: sunucu erişiminizin süresi doluyor"),
+        ("server_access_closed", "Sunucunuzun dışarıdan erişimi kapatıldı")]
     assert "(443/tcp, 80/tcp, kural FW-2026-0412) süresi dolduğu için kapatıldı" in db.mails(instance_id)[-1].body
     assert db.human_tasks(instance_id) == [("security_review", "systems", "completed"),
                                            ("open_rule", "network", "completed"),
@@ -234,8 +269,9 @@ def test_a_period_shorter_than_five_working_days_has_no_reminder(db, clock_at):
     db.complete(instance_id, "close_rule", "ag.uzmani", {"rule_closed": True})
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert [m.subject for m in db.mails(instance_id)] == [
-        "Sunucunuz kampüs dışından erişime açıldı", "Sunucunuzun dışarıdan erişimi kapatıldı"]
+    assert _subjects(db, instance_id) == [
+        ("server_access_opened", "Sunucunuz kampüs dışından erişime açıldı"),
+        ("server_access_closed", "Sunucunuzun dışarıdan erişimi kapatıldı")]
 
 
 def test_the_expiry_reminder_fires_through_sek_worker_once(db, sek_worker):
@@ -248,7 +284,49 @@ def test_the_expiry_reminder_fires_through_sek_worker_once(db, sek_worker):
     assert worker(remind_at - utcnow() - timedelta(hours=2)) == "0 job(s) run"
     assert worker(remind_at - utcnow() + timedelta(minutes=2)) == "3 job(s) run"
 
-    assert [m.subject for m in db.mails(instance_id)][-1] == "Hatırlatma: sunucu erişiminizin süresi doluyor"
+    last, code = db.mails(instance_id)[-1], db.instance(instance_id).tracking_code
+    assert (last.template, last.subject) == ("server_access_expiry", f"[{code}] Hatırlatma: sunucu erişiminizin süresi doluyor")
+    assert f"/takip/{code}?k=" in last.body            # signed with the worker's own secret
     assert db.status(instance_id) == InstanceStatus.WAITING
     assert len(db.timer_dues(instance_id)) == 1
     assert db.actions(instance_id)[-2:] == ["timer.fired", "service.completed"]
+
+
+def test_a_requester_who_chose_english_gets_every_mail_in_english(db, clock_at):
+    refused = _start_in_english(db, ports=[0])
+    [mail] = db.mails(refused)
+    assert _requester_subject(db, refused, mail, "server_access_refused", "en") == (
+        "Your server access request has been sent back")
+    assert mail.body.startswith("Dear Hasan Öztürk,") and "Please correct the details" in mail.body
+
+    rejected = _start_in_english(db)
+    db.complete(rejected, "security_review", "sistem.uzmani",
+                {"review_decision": "reject", "risk_notes": "PHP 5.6",
+                 "rejection_reason": "Yazılımlar güncel değil."})
+    [mail] = db.mails(rejected)
+    assert _requester_subject(db, rejected, mail, "server_access_rejected", "en") == (
+        "Your server access request was not approved")
+    assert "open the server lab1.ceng.example.edu.tr" in mail.body and "Reason: Yazılımlar güncel değil." in mail.body
+
+    end = _today() + timedelta(days=30)
+    opened = _start_in_english(db)
+    db.complete(opened, "security_review", "sistem.uzmani", dict(APPROVE))
+    db.complete(opened, "open_rule", "ag.uzmani", dict(OPEN))
+    [mail] = db.mails(opened)
+    assert _requester_subject(db, opened, mail, "server_access_opened", "en") == (
+        "Your server is open to access from outside the campus")
+    assert "on these ports: 443/tcp, 80/tcp." in mail.body and "Rule number: FW-2026-0412" in mail.body
+    assert f"closed on {end:%d.%m.%Y} at 17:00" in mail.body
+
+    remind_at, closes_at = db.timer_dues(opened)
+    clock_at(remind_at + timedelta(minutes=1))
+    db.work()
+    clock_at(closes_at + timedelta(minutes=1))
+    db.work()
+    db.complete(opened, "close_rule", "ag.uzmani", {"rule_closed": True})
+    _, reminder, closed = db.mails(opened)
+    assert _requester_subject(db, opened, reminder, "server_access_expiry", "en") == (
+        "Reminder: your server access is about to expire")
+    assert _requester_subject(db, opened, closed, "server_access_closed", "en") == (
+        "Outside access to your server has been closed")
+    assert "(443/tcp, 80/tcp, rule FW-2026-0412) has been closed" in closed.body
