@@ -43,7 +43,7 @@ LOST_OUTCOMES = {"lost", "dropped"}
 
 
 def _seconds(start: datetime, end: datetime) -> int:
-    return max(0, int((end - start).total_seconds()))
+    return max(0, round((end - start).total_seconds()))
 
 
 def received(session: Session, instance: ProcessInstance, data: dict | None) -> RequestFact:
