@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("catalog", __name__, url_prefix="/processes")
 
-from . import routes  # noqa: E402,F401
+from . import routes, uploads  # noqa: E402,F401

@@ -6,7 +6,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import conversation, definitions, runtime
+from engine import conversation, definitions, documentation, runtime
 from engine.errors import NotFoundError, ValidationError
 from engine.models import AuthorKind
 from processes import catalog
@@ -18,6 +18,7 @@ from ..db import command
 from ..extensions import db
 from ..inbox.forms import attach_problems, build_fields, check_submission, has_errors, read_submission
 from . import bp
+from .uploads import diagram_page, may_document
 
 
 def _entry_or_404(key: str) -> catalog.CatalogEntry:
@@ -39,8 +40,11 @@ def index():
 def show(key: str):
     entry = _entry_or_404(key)
     stats = definitions.process_stats(db.session, key=key).get(key)
-    return render_template("catalog/show.html", entry=entry, stats=stats,
-                           startable=stats is not None and _can_start())
+    doc = documentation.latest_documentation(db.session, key)
+    return diagram_page(render_template(
+        "catalog/show.html", entry=entry, stats=stats, startable=stats is not None and doc is None and _can_start(),
+        doc_problems=doc[1] if doc else None, may_upload=may_document(entry),
+        has_diagram=stats is not None or entry.bpmn_path.is_file()))
 
 
 @bp.get("/<key>/diagram.bpmn")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import instances
+from engine import diagram_state, instances
 from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
 from engine.models import OPEN_TASK_STATES, InstanceStatus
 from processes.user_support.recategorize import CATEGORIES, recategorize
 
 from .. import conversation
+from ..catalog.uploads import diagram_page
 from ..db import command
 from ..extensions import db
 from ..timeline import describe_events
@@ -45,14 +46,32 @@ def _render_show(instance, draft=None, status=200):
     session = db.session
     task_rows = instances.tasks_of(session, instance.id)
     data = instances.current_data(session, instance.id)
-    return render_template(
+    return diagram_page(render_template(
         "instances/show.html", instance=instance, version=instances.version_of(session, instance),
         data=data, tasks=task_rows,
         events=describe_events(instances.events_of(session, instance.id), {t.id: t.name for t in task_rows}),
         categories=CATEGORIES if _can_recategorize(instance, task_rows) else (),
         conv=conversation.panel(instance, url_for("instances.message", instance_id=instance.id), data=data,
                                 draft=draft),
-    ), status
+    ), status)
+
+
+@bp.get("/<int:instance_id>/diagram.json")
+@login_required
+def diagram_marks(instance_id: int):
+    """Finished elements, current tokens and flows taken, for the diagram (webapp/static/diagram.js)."""
+    instances.get_visible(db.session, current_user, instance_id)
+    return jsonify(diagram_state.instance_marks(db.session, instance_id))
+
+
+@bp.get("/<int:instance_id>/diagram.bpmn")
+@login_required
+def diagram_bpmn(instance_id: int):
+    """The BPMN of the instance's own version (not the latest one)."""
+    instance = instances.get_visible(db.session, current_user, instance_id)
+    name, content = diagram_state.process_bpmn(db.session, instance.definition_id, instance.process_key)
+    return Response(content, mimetype="application/xml",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
 @bp.post("/<int:instance_id>/messages")
