@@ -60,6 +60,7 @@ def build_app(config: dict | None = None) -> Flask:
     from .inbox import bp as inbox_bp
     from .instances import bp as instances_bp
     from .instances.attachments import bp as attachments_bp
+    from .modeler import bp as modeler_bp
     from .portal import bp as portal_bp
     from .reply import bp as reply_bp
     from .versions import bp as versions_bp
@@ -71,7 +72,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.before_request(_protect)
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
-                      portal_bp, canned_bp, attachments_bp, account_bp, versions_bp):
+                      portal_bp, canned_bp, attachments_bp, account_bp, modeler_bp, versions_bp):
         app.register_blueprint(blueprint)
     return app
 
