@@ -238,6 +238,26 @@ def cmd_demo(ctx: Context, args) -> int:
     with ctx.transaction() as session:
         summary = demo.load_demo(session)
     print(summary)
+    if args.year is not None:
+        from processes import demo_year
+
+        with ctx.transaction() as session:
+            print(demo_year.load_year(session, args.year))
+    return 0
+
+
+def cmd_retention_apply(ctx: Context, args) -> int:
+    from pathlib import Path
+
+    from engine import retention
+
+    if args.years < 1:
+        raise EngineError("--years must be at least 1")
+    with ctx.transaction() as session:
+        result = retention.apply(session, args.years, dry_run=args.dry_run,
+                                 attachments_dir=Path(ctx.config["SEK_DATA_DIR"]) / "attachments")
+    retention.delete_files(result)
+    print(result)
     return 0
 
 
@@ -321,7 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_cmd = command("jobs", None, "background jobs").add_subparsers(metavar="ACTION")
     p = command("retry", cmd_jobs_retry, "queue a failed job again", jobs_cmd)
     p.add_argument("job_id", type=_row_id)
-    command("demo", cmd_demo, "load demo users, groups and sample requests")
+    retention_cmd = command("retention", None, "personal data (KVKK)").add_subparsers(metavar="ACTION")
+    p = command("apply", cmd_retention_apply, "anonymize requests closed more than N years ago", retention_cmd)
+    p.add_argument("--years", type=int, required=True, metavar="N")
+    p.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+    p = command("demo", cmd_demo, "load demo users, groups and sample requests")
+    p.add_argument("--year", type=int, choices=[2023], help="also a year of help-desk requests with seed 000's totals")
     return parser
 
 
