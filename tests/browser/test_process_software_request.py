@@ -5,13 +5,14 @@ new SEK 08-04-05 instance in its inbox."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine import runtime
-from engine.models import ProcessInstance
+from engine.models import MailMessage, ProcessInstance
 
 pytestmark = pytest.mark.browser
 
@@ -63,6 +64,17 @@ def test_software_team_evaluates_the_head_approves_and_development_starts(site, 
         dev = session.get(ProcessInstance, development["instance_id"])
         assert (dev.process_key, dev.tracking_code) == ("software_development", development["tracking_code"])
         assert session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == request_id)) == "completed"
+        [mail] = session.scalars(select(MailMessage).where(MailMessage.instance_id == request_id))
+        code = session.get(ProcessInstance, request_id).tracking_code
+        assert (mail.recipients, mail.template, mail.language) == (
+            "aylin.kara@example.edu.tr", "software_approved", "tr")
+        assert mail.subject.startswith(f"[{code}] Yazılım talebiniz onaylandı")
+        assert dev.tracking_code in mail.subject and f"Takip kodunuz: {code}" in mail.body
+        link = urlsplit(re.search(r"https?://\S+/takip/\S+", mail.body).group(0))
+    requester = page.context.browser.new_page()       # the mailed link opens the tracking page
+    requester.goto(site.at(f"{link.path}?{link.query}"))
+    expect(requester.locator("main")).to_contain_text(code)
+    requester.close()
 
     head.goto(site.at(f"/instances/{request_id}"))
     expect(head.get_by_test_id("status")).to_have_text("tamamlandı")

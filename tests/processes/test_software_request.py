@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, forms, runtime, tasks, users, workdays
+from engine import clock, conversation, forms, links, runtime, tasks, users, workdays
 from engine.errors import EngineError, ValidationError
 from engine.models import HumanTask, InstanceStatus, Job, ProcessInstance
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 REQUESTER = "aylin.kara@example.edu.tr"
+SECRET = "software-request-test-secret"
 START = {
     "requester": "Aylin Kara", "requester_email": REQUESTER, "unit": "Öğrenci İşleri Daire Başkanlığı",
     "software_name": "Mezuniyet anketi", "need_description": "Mezun olan öğrencilere çevrim içi anket.",
@@ -35,9 +36,31 @@ def deployed(db, deploy, make_user):
     return db
 
 
-def start(db, data=None) -> int:
+@pytest.fixture(autouse=True)
+def _links():
+    """Requester mails carry a tracking link signed with the application's secret."""
+    links.configure(SECRET, "http://sek.test")
+
+
+def start(db, data=None, *, locale: str | None = None) -> int:
+    """Start as the portal does; with ``locale`` the requester's contact is recorded in that language."""
     with db.tx() as session:
-        return runtime.start_instance(session, "software_request", data=data or START, actor="portal").id
+        instance_id = runtime.start_instance(session, "software_request", data=data or START, actor="portal").id
+        if locale:
+            conversation.record_contact(session, instance_id, name="Aylin Kara", email=REQUESTER, locale=locale)
+        return instance_id
+
+
+def requester_subject(db, instance_id: int, mail, template: str, language: str = "tr") -> str:
+    """Check that ``mail`` is the requester's ``template`` mail in ``language``, with the
+    request's tracking code (subject and body) and the link to its tracking page; its subject
+    without the code."""
+    code = db.instance(instance_id).tracking_code
+    assert (mail.recipients, mail.template, mail.language) == (REQUESTER, template, language)
+    assert mail.subject.startswith(f"[{code}] "), mail.subject
+    footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
+    assert f"{footer}: {code}" in mail.body and links.tracking_url(code, REQUESTER) in mail.body
+    return mail.subject.removeprefix(f"[{code}] ")
 
 
 def open_task(db, instance_id: int, bpmn_id: str) -> HumanTask:
@@ -111,8 +134,8 @@ def test_approval_starts_software_development_as_a_separate_instance(deployed):
     assert db.actions(dev.id) == ["instance.started"]
 
     [approved] = db.mails(instance_id)
-    assert approved.recipients == REQUESTER
-    assert approved.subject == f"Yazılım talebiniz onaylandı: Mezuniyet anketi (takip kodu {dev.tracking_code})"
+    assert requester_subject(db, instance_id, approved, "software_approved") == (
+        f"Yazılım talebiniz onaylandı: Mezuniyet anketi (takip kodu {dev.tracking_code})")
     assert dev.tracking_code in approved.body and "SEK 08-04-05" in approved.body
     assert db.actions(instance_id) == ["instance.started", "task.claimed", "task.completed", "task.claimed",
                                        "task.completed", "service.completed", "service.completed"]
@@ -130,7 +153,8 @@ def test_rejection_mails_the_reason_and_starts_nothing(deployed):
 
     assert db.instance(instance_id).status == InstanceStatus.COMPLETED
     [rejected] = db.mails(instance_id)
-    assert (rejected.recipients, rejected.subject) == (REQUESTER, "Yazılım talebiniz reddedildi: Mezuniyet anketi")
+    assert requester_subject(db, instance_id, rejected, "software_rejected") == (
+        "Yazılım talebiniz reddedildi: Mezuniyet anketi")
     assert "EBYS'nin anket modülü bu ihtiyacı karşılıyor." in rejected.body
     with db.tx() as session:
         assert session.scalar(select(ProcessInstance.id).where(
@@ -199,7 +223,8 @@ def test_deferral_tells_the_requester_and_the_timer_brings_the_request_back(depl
 
     assert db.instance(instance_id).status == InstanceStatus.WAITING
     [deferred] = db.mails(instance_id)
-    assert (deferred.recipients, deferred.subject) == (REQUESTER, "Yazılım talebiniz ertelendi: Mezuniyet anketi")
+    assert requester_subject(db, instance_id, deferred, "software_deferred") == (
+        "Yazılım talebiniz ertelendi: Mezuniyet anketi")
     assert date.fromisoformat(reconsider).strftime("%d.%m.%Y") in deferred.body
     [timer] = pending_timers(db, instance_id)     # the reminder's timer went with the decision
     due = datetime.fromisoformat(reconsider + "T08:30:00+03:00")
@@ -220,7 +245,7 @@ def test_deferral_tells_the_requester_and_the_timer_brings_the_request_back(depl
     complete(db, instance_id, "decide", "baskan", {"decision": "onay"})
     db.work()
     assert db.instance(instance_id).status == InstanceStatus.COMPLETED
-    assert [m.subject.split(":")[0] for m in db.mails(instance_id)] == [
+    assert [requester_subject(db, instance_id, m, m.template).split(":")[0] for m in db.mails(instance_id)] == [
         "Yazılım talebiniz ertelendi", "Yazılım talebiniz onaylandı"]
 
 
@@ -259,7 +284,10 @@ def test_sek_worker_with_a_shifted_clock_returns_a_deferred_request(deployed, se
         return sek_worker(shift).stdout
 
     worker("PT0S")                                   # the deferral mail only
-    assert [m.subject for m in db.mails(instance_id)] == ["Yazılım talebiniz ertelendi: Mezuniyet anketi"]
+    [deferred], code = db.mails(instance_id), db.instance(instance_id).tracking_code
+    assert (deferred.template, deferred.subject) == (
+        "software_deferred", f"[{code}] Yazılım talebiniz ertelendi: Mezuniyet anketi")
+    assert f"/takip/{code}?k=" in deferred.body       # signed with the worker's own secret
     assert open_task(db, instance_id, "decide") is None
     worker("P1D")
     assert open_task(db, instance_id, "decide") is None
@@ -267,3 +295,27 @@ def test_sek_worker_with_a_shifted_clock_returns_a_deferred_request(deployed, se
     again = open_task(db, instance_id, "decide")
     assert (again.group_name, again.state) == ("management", "ready")
     assert db.actions(instance_id)[-1] == "timer.fired"
+
+
+def test_a_requester_who_chose_english_gets_every_mail_in_english(deployed):
+    db = deployed
+    subjects = {}
+    for decision in ({"decision": "erteleme", "reconsider_date": in_days(10)},
+                     {"decision": "ret", "rejection_reason": "Bütçe yok."}, {"decision": "onay"}):
+        instance_id = start(db, locale="en")
+        complete(db, instance_id, "evaluate", "yazilimci", EVALUATION)
+        complete(db, instance_id, "decide", "baskan", decision)
+        db.work()
+        [mail] = db.mails(instance_id)
+        subjects[mail.template] = (requester_subject(db, instance_id, mail, mail.template, "en"), mail.body)
+
+    deferred, rejected, approved = subjects["software_deferred"], subjects["software_rejected"], subjects[
+        "software_approved"]
+    assert deferred[0] == "Your software request has been deferred: Mezuniyet anketi"
+    assert f"deferred by the Department until {date.fromisoformat(in_days(10)):%d.%m.%Y}" in deferred[1]
+    assert rejected[0] == "Your software request has been rejected: Mezuniyet anketi"
+    assert "Reason: Bütçe yok." in rejected[1]
+    with db.tx() as session:
+        [dev] = session.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "software_development"))
+    assert approved[0] == f"Your software request has been approved: Mezuniyet anketi (tracking code {dev.tracking_code})"
+    assert f"follow the development with the tracking code {dev.tracking_code}" in approved[1]
