@@ -113,7 +113,8 @@ def _attr(kind: str, key: str, value) -> str:
 
 
 def _task_names(session: Session, instance_id: int) -> dict[int, str]:
-    return dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id == instance_id)))
+    rows = session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id == instance_id))
+    return {task_id: name for task_id, name in rows}
 
 
 def _activity(event: AuditEvent, names: dict[int, str]) -> str:

@@ -53,6 +53,7 @@ def build_app(config: dict | None = None) -> Flask:
     from .account import bp as account_bp
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .audit import bp as audit_bp
     from .canned import bp as canned_bp
     from .catalog import bp as catalog_bp
     from .errors import register_error_handlers
@@ -61,6 +62,7 @@ def build_app(config: dict | None = None) -> Flask:
     from .instances import bp as instances_bp
     from .instances.attachments import bp as attachments_bp
     from .modeler import bp as modeler_bp
+    from .personal_data import bp as personal_data_bp
     from .portal import bp as portal_bp
     from .reply import bp as reply_bp
     from .versions import bp as versions_bp
@@ -72,7 +74,8 @@ def build_app(config: dict | None = None) -> Flask:
     app.before_request(_protect)
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
-                      portal_bp, canned_bp, attachments_bp, account_bp, modeler_bp, versions_bp):
+                      portal_bp, canned_bp, attachments_bp, account_bp, audit_bp, personal_data_bp, versions_bp,
+                      modeler_bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -1,4 +1,5 @@
-"""The conversation panel of the task and instance pages: who asked, every message and
+"""The conversation panel of the task and instance pages: who asked (masked, see
+:mod:`webapp.personal_data`), every message and
 internal note, the attachments, canned answers, and the form that adds a note or a
 public message (mailed to the requester).
 
@@ -20,6 +21,7 @@ from engine.errors import ValidationError
 from engine.models import AuthorKind, ProcessInstance
 from processes.notifications import notify_requester
 
+from . import personal_data
 from .db import command
 from .extensions import db
 
@@ -41,23 +43,13 @@ class Panel:
 
     instance: ProcessInstance
     action: str
-    contact: object = None
-    national_id: str = ""
+    contact: object = None        # a personal_data.ContactView: masked until the button is pressed
+    next: str = ""                # where the "show personal data" button comes back to
     messages: list = field(default_factory=list)
     files: list = field(default_factory=list)
     canned: list = field(default_factory=list)
     answer_target: bool = False   # the task form has an "answer" textarea canned texts may go to
     draft: Draft = Draft()
-
-
-def mask_national_id(value: str | None) -> str:
-    """``12345678901`` -> ``123******01`` except for admins and auditors: enough to tell two
-    people apart on the phone, not enough to copy."""
-    if not value:
-        return ""
-    if current_user.has_role("admin") or current_user.has_role("auditor"):
-        return value
-    return value[:3] + "*" * (len(value) - 5) + value[-2:] if len(value) > 5 else "*" * len(value)
 
 
 def panel(instance: ProcessInstance, action: str, *, data: dict | None = None, answer_target: bool = False,
@@ -71,8 +63,8 @@ def panel(instance: ProcessInstance, action: str, *, data: dict | None = None, a
     contact = conversation.contact_of(session, instance.id)
     category = (data or {}).get("category")
     return Panel(
-        instance=instance, action=action, contact=contact,
-        national_id=mask_national_id(contact.national_id if contact else None),
+        instance=instance, action=action, contact=personal_data.contact_view(contact, instance.id),
+        next=request.path,
         messages=conversation.messages_of(session, instance.id, public_only=False),
         files=attachments.list_for(session, instance.id),
         canned=canned.list_for(session, category if isinstance(category, str) else None, instance.process_key),
