@@ -9,15 +9,18 @@ import re
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from engine import definitions, instances, runtime, services, tasks, users, validation
 from engine.models import HumanTask, ProcessDefinition, User
+from engine.xmlsafe import parse_xml
 
 pytestmark = pytest.mark.browser
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "modeler"
+ROOT_BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 KEY = "modeler_demo"
 
 ADD_TASK = """([type, laneId, x, y]) => {
@@ -55,6 +58,14 @@ def open_modeler(site, page: Page, username: str) -> list[str]:
     expect(page.locator(".djs-element[data-element-id=first_look]")).to_be_visible()
     expect(page.locator(".bjs-powered-by")).to_be_visible()   # the bpmn.io watermark stays
     return errors
+
+
+def spiff_extensions(xml: str) -> list[tuple]:
+    """Every spiffworkflow element: its owner's id, tag, attributes and text."""
+    root = parse_xml(xml.encode("utf-8"), "diagram.bpmn")
+    return [(next(a.get("id") for a in element.iterancestors() if a.get("id") and "spiffworkflow" not in a.tag),
+             etree.QName(element).localname, sorted(element.attrib.items()), (element.text or "").strip())
+            for element in root.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}*")]
 
 
 def latest_version(site) -> int:
@@ -163,4 +174,25 @@ def test_the_form_editor_checks_as_you_type_and_previews(site, page, demo):
     preview = page.get_by_test_id("form-preview")
     expect(preview.locator("label[for=field-where]")).to_have_text("<b>Oda</b>")   # shown as text
     expect(preview.locator("b")).to_have_count(0)
+    assert not errors, errors
+
+
+def test_user_support_survives_the_modeler_unchanged(site, page, demo):
+    """Every spiffworkflow extension our engine reads comes back from bpmn-js as it went in."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    site.sign_in(page, demo)
+    page.goto(site.at("/modeler/user_support"))
+    expect(page.locator("#sek-modeler")).to_have_attribute("data-ready", "true")
+    xml = page.evaluate("window.sekModeler.saveXML({ format: true }).then(r => r.xml)")
+    original = (ROOT_BPMN / "user_support.bpmn").read_text(encoding="utf-8")
+    assert spiff_extensions(xml) == spiff_extensions(original)
+    assert len(spiff_extensions(original)) > 40
+    answer = page.evaluate("""async (xml) => {
+      const root = document.getElementById('sek-modeler');
+      const r = await fetch(root.dataset.validateUrl, { method: 'POST', headers: {
+        'Content-Type': 'application/json', 'X-CSRFToken': root.dataset.csrf }, body: JSON.stringify({ bpmn: xml }) });
+      return r.json();
+    }""", xml)
+    assert answer == {"ok": True, "problems": []}
     assert not errors, errors
