@@ -65,6 +65,7 @@ def build_app(config: dict | None = None) -> Flask:
     from .personal_data import bp as personal_data_bp
     from .portal import bp as portal_bp
     from .reply import bp as reply_bp
+    from .reports import bp as reports_bp
     from .versions import bp as versions_bp
 
     auth.init_login(login_manager)
@@ -75,7 +76,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
                       portal_bp, canned_bp, attachments_bp, account_bp, audit_bp, personal_data_bp, versions_bp,
-                      modeler_bp):
+                      modeler_bp, reports_bp):
         app.register_blueprint(blueprint)
     return app
 

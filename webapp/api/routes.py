@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from marshmallow import EXCLUDE
 from marshmallow import ValidationError as RequestError
 
-from engine import definitions, instances, runtime, services, tasks
+from engine import definitions, instances, reports, runtime, services, tasks
 from engine.models import OPEN_TASK_STATES
 from engine.xmlsafe import MAX_XML_BYTES
 from processes.catalog import by_team
@@ -31,6 +31,8 @@ from .schemas import (
     EventSchema,
     InstanceSchema,
     ProcessSchema,
+    ReportQuerySchema,
+    ReportSummarySchema,
     StartedSchema,
     TaskQuerySchema,
     TaskSchema,
@@ -218,6 +220,15 @@ def _read_files(uploads) -> dict[str, bytes]:
     if problems:
         raise RequestError({"files": problems})
     return files
+
+
+@bp.get("/reports/summary")
+@require_role("manager")
+@operation("Report figures of the requests received in a year or month", tags=["reports"],
+           query=ReportQuerySchema, responses={200: ("the figures", ReportSummarySchema)}, errors=(403, 422))
+def report_summary():
+    query = ReportQuerySchema().load(request.args, unknown=EXCLUDE)
+    return jsonify(ReportSummarySchema().dump(reports.summary(db.session, query["year"], query["month"])))
 
 
 @bp.get("/openapi.json")

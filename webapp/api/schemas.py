@@ -38,6 +38,15 @@ class TaskQuerySchema(Schema):
                            metadata=_doc("at most this many tasks"))
 
 
+class ReportQuerySchema(Schema):
+    """The period of ``GET /reports/summary``: a year, or one of its months (Istanbul time)."""
+
+    year = fields.Integer(required=True, strict=False, validate=validate.Range(min=2000, max=2100),
+                          metadata=_doc("the calendar year, e.g. 2023"))
+    month = fields.Integer(load_default=None, validate=validate.Range(min=1, max=12),
+                           metadata=_doc("1-12: only this month of the year"))
+
+
 class DeployFormSchema(Schema):
     """The multipart form of ``POST /definitions``."""
 
@@ -115,6 +124,41 @@ class DeployedSchema(Schema):
     key = fields.String()
     version = fields.Integer()
     created = fields.Boolean(metadata=_doc("false when identical content was already deployed"))
+
+
+class PercentilesSchema(Schema):
+    median = fields.Float(allow_none=True, metadata=_doc("hours; null when no request of the period has one"))
+    p90 = fields.Float(allow_none=True, metadata=_doc("90th percentile, hours"))
+
+
+class SatisfactionSchema(Schema):
+    mean = fields.Float(allow_none=True, metadata=_doc("mean rating 1-5; null without ratings"))
+    count = fields.Integer(metadata=_doc("ratings given"))
+
+
+class CallsSchema(Schema):
+    answered = fields.Integer(metadata=_doc("calls answered (solved, sent to a unit, or out of remit)"))
+    lost = fields.Integer(metadata=_doc("calls lost in the queue or dropped, called back or not"))
+    called_back = fields.Integer(metadata=_doc("lost calls whose caller was reached on the call-back"))
+
+
+class ReportSummarySchema(Schema):
+    """The figures of the requests received in a year or month (see engine.reports)."""
+
+    received = fields.Integer()
+    resolved = fields.Integer(metadata=_doc("of those received, resolved (answered or completed)"))
+    open = fields.Integer(metadata=_doc("of those received, neither resolved nor cancelled"))
+    by_category = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                              metadata=_doc("user_support requests by category, biggest first"))
+    by_team = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata=_doc("by the group that worked it"))
+    by_process = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata=_doc("by process key"))
+    first_answer_hours = fields.Nested(PercentilesSchema)
+    resolution_hours = fields.Nested(PercentilesSchema)
+    sla_met_ratio = fields.Float(allow_none=True,
+                                 metadata=_doc("0-1: first resolution by the due date, of those with both"))
+    reopened = fields.Integer(metadata=_doc("requests reopened at least once"))
+    satisfaction = fields.Nested(SatisfactionSchema)
+    calls = fields.Nested(CallsSchema)
 
 
 class ErrorBodySchema(Schema):
