@@ -5,13 +5,14 @@ first), and the student is mailed the connection instructions."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine import runtime
-from engine.models import MailMessage
+from engine.models import MailMessage, ProcessInstance
 
 pytestmark = pytest.mark.browser
 
@@ -53,8 +54,16 @@ def test_the_network_team_registers_a_students_device(site, page):
     site.run_jobs()              # the instructions mail
     with site.tx() as session:
         [mail] = session.scalars(select(MailMessage).where(MailMessage.instance_id == request_id))
-        assert (mail.recipients, mail.subject) == ("burak.yildiz@ogr.example.edu.tr", "YurtNet kaydınız tamamlandı")
-        assert "D8:3A:DD:4B:90:1C" in mail.body and "VLAN 312" in mail.body
+        code = session.get(ProcessInstance, request_id).tracking_code
+        assert (mail.recipients, mail.subject) == (
+            "burak.yildiz@ogr.example.edu.tr", f"[{code}] YurtNet kaydınız tamamlandı")
+        assert (mail.template, mail.language) == ("yurtnet_registered", "tr")
+        assert "D8:3A:DD:4B:90:1C" in mail.body and "VLAN 312" in mail.body and f"Takip kodunuz: {code}" in mail.body
+        link = urlsplit(re.search(r"https?://\S+/takip/\S+", mail.body).group(0))
+    student = page.context.browser.new_page()         # the mailed link opens the tracking page
+    student.goto(site.at(f"{link.path}?{link.query}"))
+    expect(student.locator("main")).to_contain_text(code)
+    student.close()
     page.goto(site.at(f"/instances/{request_id}"))
     expect(page.get_by_test_id("status")).to_have_text("tamamlandı")
     expect(page.locator("[data-testid=timeline] li[data-action='task.completed']")).to_have_count(1)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import forms, runtime, tasks, users
+from engine import conversation, forms, links, runtime, tasks, users
 from engine.errors import ValidationError
 from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, utcnow
 from processes.yurtnet_registration.mac import MacError, normalize_mac
@@ -77,9 +77,39 @@ def site(db, deploy, make_user):
     return db
 
 
-def _start(db, *, check_form: bool = True, **changes) -> int:
-    """Start as the portal does (the start form checked first), then run the MAC check."""
-    return db.start(KEY, _request_data(**changes), check_start_form=check_form)
+SECRET = "yurtnet-test-secret"
+
+
+@pytest.fixture(autouse=True)
+def _links():
+    """Requester mails carry a tracking link signed with the application's secret."""
+    links.configure(SECRET, "http://sek.test")
+
+
+def _start(db, *, check_form: bool = True, locale: str | None = None, **changes) -> int:
+    """Start as the portal does (the start form checked first), then run the MAC check;
+    with ``locale`` the student's contact is recorded in that language first."""
+    if not locale:
+        return db.start(KEY, _request_data(**changes), check_start_form=check_form)
+    data = _request_data(**changes)
+    with db.tx() as session:
+        instance_id = runtime.start_instance(session, KEY, data=data, actor="portal", check_start_form=check_form).id
+        conversation.record_contact(session, instance_id, name=data["requester"], email=data["requester_email"],
+                                    locale=locale)
+    db.work()
+    return instance_id
+
+
+def _student_subject(db, instance_id: int, mail, template: str, language: str = "tr", to: str = STUDENT) -> str:
+    """Check that ``mail`` is the student's ``template`` mail in ``language``, with the
+    request's tracking code (subject and body) and the link to its tracking page; its subject
+    without the code."""
+    code = db.instance(instance_id).tracking_code
+    assert (mail.recipients, mail.template, mail.language) == (to, template, language)
+    assert mail.subject.startswith(f"[{code}] "), mail.subject
+    footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
+    assert f"{footer}: {code}" in mail.body and links.tracking_url(code, to) in mail.body
+    return mail.subject.removeprefix(f"[{code}] ")
 
 
 def _complete(db, instance_id: int, data: dict, username: str = "mert.ag") -> None:
@@ -120,7 +150,7 @@ def test_registered_device_the_student_gets_the_instructions(site):
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert db.human_tasks(instance_id) == [("register_device", "network", "completed")]
     [mail] = db.mails(instance_id)
-    assert (mail.recipients, mail.subject) == (STUDENT, "YurtNet kaydınız tamamlandı")
+    assert _student_subject(db, instance_id, mail, "yurtnet_registered") == "YurtNet kaydınız tamamlandı"
     assert "A4:5E:60:C2:19:0B" in mail.body and "VLAN 214, IP 10.42.14.77" in mail.body
     assert "Kanuni Erkek Öğrenci Yurdu B-214" in mail.body and mail.body.startswith("Sayın Zeynep Kaya,")
     assert db.actions(instance_id) == [
@@ -139,7 +169,7 @@ def test_the_network_team_refuses_the_student_gets_the_reason(site):
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     [mail] = db.mails(instance_id)
-    assert (mail.recipients, mail.subject) == (STUDENT, "YurtNet kaydınız yapılamadı")
+    assert _student_subject(db, instance_id, mail, "yurtnet_not_registered") == "YurtNet kaydınız yapılamadı"
     assert "Yurt listesinde kaydınız görünmüyor." in mail.body
     assert db.actions(instance_id)[-2:] == ["task.completed", "service.completed"]
 
@@ -161,7 +191,7 @@ def test_an_unusable_mac_is_refused_without_bothering_the_team(site, mac, reason
     [(_, check)] = _services(db, instance_id)[:1]
     assert check["status"] == "invalid" and reason in check["reason"]
     [mail] = db.mails(instance_id)
-    assert (mail.recipients, mail.subject) == (STUDENT, "YurtNet başvurunuz kabul edilemedi")
+    assert _student_subject(db, instance_id, mail, "yurtnet_refused") == "YurtNet başvurunuz kabul edilemedi"
     assert reason in mail.body
     assert db.actions(instance_id) == ["instance.started", "service.completed", "service.completed"]
 
@@ -174,8 +204,9 @@ def test_a_registered_or_pending_mac_is_refused_a_refused_or_cancelled_one_is_fr
     pending = _start(db, mac_address="a45e.60c2.190b", requester_email="baska@ogr.example.edu.tr")
     [check] = [r for b, r in _services(db, pending) if b == "check_mac"]
     assert check["status"] == "duplicate" and "sonuçlanmamış" in check["reason"]
-    assert [(m.recipients, m.subject) for m in db.mails(pending)] == [
-        ("baska@ogr.example.edu.tr", "YurtNet başvurunuz kabul edilemedi")]
+    [mail] = db.mails(pending)
+    assert _student_subject(db, pending, mail, "yurtnet_refused", to="baska@ogr.example.edu.tr") == (
+        "YurtNet başvurunuz kabul edilemedi")
 
     # registered: refused in any notation
     _complete(db, first, {"registered": True, "network_note": "VLAN 214"})
@@ -217,8 +248,9 @@ def test_two_working_days_without_a_decision_remind_the_network_team(site, clock
 
     _complete(db, instance_id, {"registered": True, "network_note": "VLAN 214"})
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert [m.subject for m in db.mails(instance_id)] == [
-        "Hatırlatma: YurtNet kaydı bekliyor A4:5E:60:C2:19:0B", "YurtNet kaydınız tamamlandı"]
+    reminder, done = db.mails(instance_id)
+    assert reminder.subject == "Hatırlatma: YurtNet kaydı bekliyor A4:5E:60:C2:19:0B"
+    assert _student_subject(db, instance_id, done, "yurtnet_registered") == "YurtNet kaydınız tamamlandı"
     assert db.actions(instance_id).count("timer.fired") == 1
 
 
@@ -234,3 +266,28 @@ def test_sek_worker_once_with_a_shifted_clock_sends_the_reminder(site, sek_worke
         ("bidb-network@example.edu.tr", "Hatırlatma: YurtNet kaydı bekliyor A4:5E:60:C2:19:0B")]
     assert db.human_tasks(instance_id) == [("register_device", "network", "ready")]
     assert "timer.fired" in db.actions(instance_id)
+
+
+def test_a_student_who_chose_english_gets_every_mail_in_english(site):
+    db = site
+    refused = _start(db, locale="en", mac_address="00:00:00:00:00:00")
+    [mail] = db.mails(refused)
+    assert _student_subject(db, refused, mail, "yurtnet_refused", "en") == (
+        "Your YurtNet application could not be accepted")
+    assert "could not be accepted:" in mail.body and "with the correct MAC address" in mail.body
+
+    registered = _start(db, locale="en")
+    _complete(db, registered, {"registered": True, "network_note": "VLAN 214, IP 10.42.14.77 (DHCP)"})
+    [mail] = db.mails(registered)
+    assert _student_subject(db, registered, mail, "yurtnet_registered", "en") == "Your YurtNet registration is complete"
+    assert mail.body.startswith("Dear Zeynep Kaya,")
+    assert ("Your device (Dizüstü bilgisayar) with the MAC address A4:5E:60:C2:19:0B has been registered "
+            "on the YurtNet network for Kanuni Erkek Öğrenci Yurdu B-214.") in mail.body
+    assert "Network information: VLAN 214, IP 10.42.14.77 (DHCP)" in mail.body
+
+    not_registered = _start(db, locale="en", mac_address="3c:22:fb:10:20:30")
+    _complete(db, not_registered, {"registered": False, "reason": "Oda numarası yanlış."})
+    [mail] = db.mails(not_registered)
+    assert _student_subject(db, not_registered, mail, "yurtnet_not_registered", "en") == (
+        "Your YurtNet registration could not be done")
+    assert "3C:22:FB:10:20:30 could not be registered on the YurtNet network: Oda numarası yanlış." in mail.body
