@@ -5,11 +5,14 @@ the officer accepts and the sender is answered."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from engine import runtime
+from engine.models import MailMessage, ProcessInstance
 
 pytestmark = pytest.mark.browser
 
@@ -63,6 +66,17 @@ def test_hotline_message_is_forwarded_answered_and_sent_to_the_sender(site, page
     expect(page).to_have_url(re.compile(r"/inbox"))
 
     site.run_jobs()
-    assert site.mails(instance_id)[-1] == ("deniz@example.com", "7/24 KLU Hat: mesajınıza yanıt")
+    with site.tx() as session:
+        mail = session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)
+                               .order_by(MailMessage.id.desc())).first()
+        code = session.get(ProcessInstance, instance_id).tracking_code
+    assert (mail.recipients, mail.subject) == ("deniz@example.com", f"[{code}] 7/24 KLU Hat: mesajınıza yanıt")
+    assert (mail.template, mail.language) == ("routing_answer", "tr")
+    assert "Hafta sonu 10.00-18.00 arası açığız." in mail.body and f"Takip kodunuz: {code}" in mail.body
+    link = urlsplit(re.search(r"https?://\S+/takip/\S+", mail.body).group(0))
+    requester = page.context.browser.new_page()       # the mailed link opens the tracking page
+    requester.goto(site.at(f"{link.path}?{link.query}"))
+    expect(requester.locator("main")).to_contain_text(code)
+    requester.close()
     page.goto(site.at(f"/instances/{instance_id}"))
     expect(page.get_by_test_id("status")).to_have_text("tamamlandı")

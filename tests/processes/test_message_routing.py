@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, links, runtime, tasks, users, workdays
+from engine import clock, conversation, links, runtime, tasks, users, workdays
 from engine.errors import ValidationError
 from engine.models import HumanTask, InstanceStatus, MailMessage, ReplyLink
 
@@ -35,9 +35,25 @@ def _setup(db, deploy, make_user):
     make_user("hat", groups=("helpdesk",))
 
 
-def _start(db) -> int:
+def _start(db, *, locale: str | None = None) -> int:
+    """Start as the portal does; with ``locale`` the sender's contact is recorded in that language."""
     with db.tx() as session:
-        return runtime.start_instance(session, "message_routing", data=dict(START), actor="portal").id
+        instance_id = runtime.start_instance(session, "message_routing", data=dict(START), actor="portal").id
+        if locale:
+            conversation.record_contact(session, instance_id, name=START["requester"],
+                                        email=START["requester_email"], locale=locale)
+        return instance_id
+
+
+def _answer_mail(db, instance_id: int, language: str) -> MailMessage:
+    """The requester's answer mail (the instance's last), checked: its template, language,
+    tracking code (subject and body) and the link to the request's tracking page."""
+    mail, code = db.mails(instance_id)[-1], db.instance(instance_id).tracking_code
+    assert (mail.recipients, mail.template, mail.language) == (START["requester_email"], "routing_answer", language)
+    assert mail.subject.startswith(f"[{code}] "), mail.subject
+    footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
+    assert f"{footer}: {code}" in mail.body and links.tracking_url(code, START["requester_email"]) in mail.body
+    return mail
 
 
 def _open_task(db, instance_id: int) -> HumanTask:
@@ -96,11 +112,9 @@ def test_forward_answer_accept(db):
     _complete(db, instance_id, "review", {"review_result": "accept"})
     db.work()
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert db.mail_headers(instance_id)[-1] == (START["requester_email"], "7/24 KLU Hat: mesajınıza yanıt")
-    with db.tx() as session:
-        answer_body = session.scalars(select(MailMessage.body).where(
-            MailMessage.instance_id == instance_id).order_by(MailMessage.id.desc())).first()
-    assert "Hafta sonu 10-18 arası açığız." in answer_body
+    answer = _answer_mail(db, instance_id, "tr")
+    assert answer.subject.endswith("] 7/24 KLU Hat: mesajınıza yanıt")
+    assert "mesaja Kütüphane ve Dokümantasyon yanıtı:\n\nHafta sonu 10-18 arası açığız." in answer.body
     actions = db.actions(instance_id)
     for action in ("instance.started", "task.claimed", "task.completed", "link.created",
                    "message.delivered", "link.used", "service.completed"):
@@ -166,3 +180,19 @@ def test_reminder_fired_by_sek_worker_once_with_a_shifted_clock(db, sek_worker):
     assert db.mail_headers(instance_id)[-1][1].startswith("Hatırlatma: ")
     _answer(db, db.reply_token(instance_id))   # the worker signed with the same secret
     assert _open_task(db, instance_id).bpmn_id == "review"
+
+
+def test_a_requester_who_chose_english_gets_the_answer_in_english(db):
+    instance_id = _start(db, locale="en")
+    _complete(db, instance_id, "forward", FORWARD)
+    db.work()
+    assert db.mail_headers(instance_id) == [(FORWARD["unit_email"], "7/24 KLU Hat: biriminize yönlendirilen mesaj")]
+    _answer(db, db.reply_token(instance_id))
+    _complete(db, instance_id, "review", {"review_result": "accept"})
+    db.work()
+
+    answer = _answer_mail(db, instance_id, "en")
+    assert answer.subject.endswith("] 24/7 KLU Line: an answer to your message")
+    assert answer.body.startswith("Dear Deniz Yıldız,")
+    assert ("The answer of Kütüphane ve Dokümantasyon to the message you sent through the 24/7 KLU Line:\n\n"
+            "Hafta sonu 10-18 arası açığız.") in answer.body
