@@ -196,3 +196,34 @@ def test_user_support_survives_the_modeler_unchanged(site, page, demo):
     }""", xml)
     assert answer == {"ok": True, "problems": []}
     assert not errors, errors
+
+
+def test_staff_look_read_only_and_a_draft_comes_back_after_a_reload(site, page, open_page, demo):
+    viewer = site.add_user("modeler.viewer", "helpdesk")
+    look = open_page()
+    site.sign_in(look, viewer)
+    look.goto(site.at("/modeler/user_support"))
+    expect(look.locator("#sek-modeler")).to_have_attribute("data-ready", "true")
+    expect(look.get_by_test_id("modeler-read-only")).to_be_visible()
+    expect(look.get_by_test_id("modeler-save")).to_have_count(0)
+    expect(look.locator(".djs-palette")).to_be_hidden()
+    # (the whole process fits the canvas, too small to click reliably: select through bpmn-js)
+    look.evaluate("m => m.get('selection').select(m.get('elementRegistry').get('resolve'))",
+                  look.evaluate_handle("window.sekModeler"))
+    expect(look.locator("#p-candidate-groups")).to_have_value("team")
+    expect(look.locator("#p-candidate-groups")).to_be_disabled()
+
+    # The owner's working copy stays in the browser until it is deployed.
+    open_modeler(site, page, demo)
+    task_id = page.evaluate(ADD_TASK, ["bpmn:UserTask", "lane_helpdesk", 480, 140])
+    page.locator("#p-name").fill("Taslak görev")
+    page.locator("#p-name").press("Tab")
+    page.get_by_test_id("modeler-save").click()
+    expect(page.get_by_test_id("modeler-status")).to_have_class(re.compile(r"text-success"))
+    page.reload()
+    expect(page.locator("#sek-modeler")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_test_id("modeler-status")).to_have_class(re.compile(r"text-info"))
+    expect(page.locator(f".djs-element[data-element-id={task_id}]")).to_contain_text("Taslak görev")
+    page.locator("#modeler-discard").click()
+    expect(page.locator("#sek-modeler")).to_have_attribute("data-ready", "true")
+    expect(page.locator(f".djs-element[data-element-id={task_id}]")).to_have_count(0)
