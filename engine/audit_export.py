@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
 from xml.sax.saxutils import quoteattr
 
-from sqlalchemy import select
+from sqlalchemy import nulls_first, select
 from sqlalchemy.orm import Session
 
 from .errors import Problem, ValidationError
@@ -64,7 +64,7 @@ def events_in_period(session: Session, start: datetime | None, end: datetime | N
     each with its instance's tracking code; fetched in batches."""
     query = (select(AuditEvent, ProcessInstance.tracking_code)
              .outerjoin(ProcessInstance, ProcessInstance.id == AuditEvent.instance_id)
-             .order_by(AuditEvent.instance_id, AuditEvent.chain, AuditEvent.seq))
+             .order_by(nulls_first(AuditEvent.instance_id), AuditEvent.chain, AuditEvent.seq))
     if start is not None:
         query = query.where(AuditEvent.created_at >= start)
     if end is not None:

@@ -218,9 +218,27 @@ def cmd_users_token(ctx: Context, args) -> int:
 
 def cmd_audit_verify(ctx: Context, args) -> int:
     with ctx.transaction() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, audit.chain_name(args.instance) if args.instance is not None else None)
     print(result, file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
+
+
+def cmd_audit_export(ctx: Context, args) -> int:
+    """Stream the period's events (CSV, JSON or XES) to stdout or ``--output``."""
+    from zoneinfo import ZoneInfo
+
+    from engine import audit_export
+
+    start, end = audit_export.period(args.date_from, args.date_to, ZoneInfo(ctx.config["SEK_TIMEZONE"]))
+    with ctx.transaction() as session:
+        out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+        try:
+            for chunk in audit_export.export(session, args.format, start, end):
+                out.write(chunk)
+        finally:
+            if args.output:
+                out.close()
+    return 0
 
 
 def cmd_jobs_retry(ctx: Context, args) -> int:
@@ -337,7 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("token", cmd_users_token, "print a new API token", users_cmd)
     p.add_argument("username")
     audit_cmd = command("audit", None, "audit trail").add_subparsers(metavar="ACTION")
-    command("verify", cmd_audit_verify, "recompute the hash chains", audit_cmd)
+    p = command("verify", cmd_audit_verify, "recompute the hash chains", audit_cmd)
+    p.add_argument("--instance", type=_row_id, metavar="ID", help="only this instance's chain")
+    p = command("export", cmd_audit_export, "export a period's events (both days included)", audit_cmd)
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
+    p.add_argument("--format", choices=["csv", "json", "xes"], default="csv")
+    p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
     jobs_cmd = command("jobs", None, "background jobs").add_subparsers(metavar="ACTION")
     p = command("retry", cmd_jobs_retry, "queue a failed job again", jobs_cmd)
     p.add_argument("job_id", type=_row_id)
