@@ -9,6 +9,7 @@ responses only.
 from __future__ import annotations
 
 from flask import jsonify, make_response, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from engine import definitions, services
@@ -45,7 +46,7 @@ def edit(key: str):
     version, bpmn_name, _files = workspace.current_files(db.session, key)
     try:
         entry = catalog.entry(key)
-        title = entry.title_en if (current_user.locale or "") == "en" else entry.title_tr
+        title = entry.title_en if str(get_locale()) == "en" else entry.title_tr
     except LookupError:
         entry, title = None, key
     html = render_template("modeler/edit.html", key=key, title=title, entry=entry, version=version,
