@@ -23,8 +23,9 @@ same figures before and after. The audit events are not rewritten: they are hash
 and rewriting them would make ``sek audit verify`` fail, which is exactly what the chain
 is for; their personal data is masked where they are shown, and their own retention is a
 separate decision (they are the legal record). One ``retention.applied`` event (system
-chain) records each run with its counts, and one ``request.anonymized`` event goes on
-each request's own chain.
+chain) records each run with its counts and the ids of the requests it anonymized; no
+event goes on each request's own chain (``audit.record`` appends one event at a time,
+which made a year of requests take a minute instead of seconds).
 """
 
 from __future__ import annotations
@@ -36,12 +37,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from . import audit
 from .models import (
     Attachment,
-    AuditEvent,
     AuthorKind,
     InstanceStatus,
     MailMessage,
@@ -59,7 +59,7 @@ PERSONAL_KEYS = frozenset({
     "requester", "requester_email", "phone", "message", "national_id", "student_number", "mac_address",
     "responsible_person", "last_reply", "reopen_reason", "requester_reply", "reopen_request", "room",
 })
-ANONYMIZED = "request.anonymized"
+CHUNK = 500
 CLOSED = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
 
 
@@ -83,15 +83,16 @@ def anonymous_email(instance_id: int) -> str:
 
 
 def due_instances(session: Session, years: int, *, now: datetime | None = None) -> list[int]:
-    """Ids of requests closed more than ``years`` years ago and not anonymized yet."""
+    """Ids of requests closed more than ``years`` years ago whose requester is not anonymized yet
+    (those without a contact row are looked at again each run: their state may hold personal data)."""
     if years < 0:
         raise ValueError("years must not be negative")
     cutoff = (now or utcnow()) - timedelta(days=round(365.25 * years))
-    done = select(AuditEvent.id).where(AuditEvent.instance_id == ProcessInstance.id,
-                                       AuditEvent.action == ANONYMIZED)
     return list(session.scalars(
         select(ProcessInstance.id)
-        .where(ProcessInstance.status.in_(CLOSED), ProcessInstance.completed_at < cutoff, ~done.exists())
+        .outerjoin(RequestContact, RequestContact.instance_id == ProcessInstance.id)
+        .where(ProcessInstance.status.in_(CLOSED), ProcessInstance.completed_at < cutoff,
+               RequestContact.instance_id.is_(None) | ~RequestContact.email_key.like(f"%@{ANON_DOMAIN}"))
         .order_by(ProcessInstance.id)))
 
 
@@ -99,25 +100,28 @@ def apply(session: Session, years: int, *, attachments_dir: str | Path | None = 
           actor: str | None = None, now: datetime | None = None) -> RetentionResult:
     """Anonymize every request closed more than ``years`` years ago (flush, never commit).
 
+    Works in chunks of rows loaded together, so a year of requests takes seconds.
+
     :param attachments_dir: where attachment files live (``<data dir>/attachments``)
     :param dry_run: count only; nothing is changed and no event is written
     :returns: the counts, and the files :func:`delete_files` removes after the commit
     """
     ids = due_instances(session, years, now=now)
+    done: list[int] = []
     messages = files = mails = 0
-    deleted_files: list[Path] = []
-    for instance_id in ids:
-        m, f, mail, paths = _anonymize(session, instance_id, attachments_dir, dry_run)
-        messages, files, mails = messages + m, files + f, mails + mail
-        deleted_files += paths
-        if not dry_run:
-            audit.record(session, ANONYMIZED, actor=actor, instance_id=instance_id,
-                         data={"years": years, "messages": m, "files": f, "mails": mail})
-    result = RetentionResult(len(ids), messages, files, mails, dry_run, tuple(deleted_files))
-    if not dry_run:
-        audit.record(session, "retention.applied", actor=actor, data={
-            "years": years, "requests": result.requests, "messages": messages, "files": files, "mails": mails})
+    paths: list[Path] = []
+    for offset in range(0, len(ids), CHUNK):
+        with session.no_autoflush:
+            for instance_id, counts in _chunk(session, ids[offset:offset + CHUNK], attachments_dir, dry_run):
+                done.append(instance_id)
+                messages, files, mails = messages + counts[0], files + counts[1], mails + counts[2]
+                paths += counts[3]
         session.flush()
+    result = RetentionResult(len(done), messages, files, mails, dry_run, () if dry_run else tuple(paths))
+    if not dry_run and done:
+        audit.record(session, "retention.applied", actor=actor, data={
+            "years": years, "requests": len(done), "messages": messages, "files": files, "mails": mails,
+            "instance_ids": done})
     return result
 
 
@@ -129,45 +133,67 @@ def delete_files(result: RetentionResult) -> int:
     return len(result.paths)
 
 
-def _anonymize(session: Session, instance_id: int, attachments_dir, dry: bool) -> tuple[int, int, int, list[Path]]:
-    instance = session.get(ProcessInstance, instance_id)
-    contact = session.get(RequestContact, instance_id)
-    anon = anonymous_email(instance_id)
+def _by_instance(session: Session, model, ids: list[int]) -> dict[int, list]:
+    found: dict[int, list] = {}
+    for row in session.scalars(select(model).where(model.instance_id.in_(ids)).order_by(model.id)):
+        found.setdefault(row.instance_id, []).append(row)
+    return found
+
+
+def _chunk(session: Session, ids: list[int], attachments_dir, dry: bool):
+    """``(instance id, (messages, files, mails, paths))`` for each request of ``ids`` that had personal data."""
+    instances = session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(ids))
+                                .options(undefer(ProcessInstance.state)))
+    contacts = {c.instance_id: c for c in session.scalars(select(RequestContact)
+                                                          .where(RequestContact.instance_id.in_(ids)))}
+    ratings = {r.instance_id: r for r in session.scalars(select(ServiceRating)
+                                                         .where(ServiceRating.instance_id.in_(ids)))}
+    messages = _by_instance(session, RequestMessage, ids)
+    files = _by_instance(session, Attachment, ids)
+    mails = _by_instance(session, MailMessage, ids)
+    for instance in sorted(instances, key=lambda i: i.id):
+        i = instance.id
+        counts = _anonymize(instance, contacts.get(i), messages.get(i, []), files.get(i, []), mails.get(i, []),
+                            ratings.get(i), attachments_dir, dry)
+        if counts is not None:
+            yield i, counts
+
+
+def _anonymize(instance, contact, rows, files, mails, rating, attachments_dir, dry: bool):
+    """Anonymize one request's rows (or only count, ``dry``); None if nothing personal was left."""
+    anon = anonymous_email(instance.id)
     known = [v for v in ((contact.name, contact.email) if contact else ()) if v and len(v) > 2]
-    rows = list(session.scalars(select(RequestMessage).where(RequestMessage.instance_id == instance_id)))
-    files = list(session.scalars(select(Attachment).where(Attachment.instance_id == instance_id)))
-    mails = list(session.scalars(select(MailMessage).where(MailMessage.instance_id == instance_id)))
     to_requester = [m for m in mails if contact and contact.email_key in (m.recipients or "").lower()]
     paths = [Path(attachments_dir) / a.stored_name for a in files] if attachments_dir else []
-    if dry:
-        return len(rows), len(files), len(to_requester), []
-    if contact is not None:
-        contact.name, contact.email, contact.email_key = "Anonim", anon, anon
-        contact.national_id = contact.phone = None
-    for row in rows:
-        if row.author_kind == AuthorKind.REQUESTER:
-            row.body, row.author = PLACEHOLDER, anon
-        else:
-            row.body = _blank(row.body, known)
-    for row in files:
-        row.filename, row.sha256 = PLACEHOLDER, ""
-        if row.uploaded_by and "@" in row.uploaded_by:
-            row.uploaded_by = anon
-    for mail in to_requester:
-        mail.recipients, mail.body = anon, PLACEHOLDER
-        mail.subject = _blank(mail.subject, known)
-    rating = session.get(ServiceRating, instance_id)
-    if rating is not None and rating.comment:
-        rating.comment = PLACEHOLDER
-    if (instance.started_by or "").startswith("requester:"):
-        instance.started_by = f"requester:{anon}"
-    # A deep copy: the ORM must see a different value to write it.
-    state = copy.deepcopy(instance.state or {})
-    if _scrub_state(state, dry=False):
-        instance.state = state
-        # A new token: the in-process workflow cache never serves the old state again.
-        instance.state_token = uuid.uuid4().hex
-    session.flush()
+    in_state = _scrub_state(instance.state or {}, dry=True)
+    portal = (instance.started_by or "").startswith("requester:") and instance.started_by != f"requester:{anon}"
+    if contact is None and not (in_state or portal or rows or files):
+        return None
+    if not dry:
+        if contact is not None:
+            contact.name, contact.email, contact.email_key = "Anonim", anon, anon
+            contact.national_id = contact.phone = None
+        for row in rows:
+            if row.author_kind == AuthorKind.REQUESTER:
+                row.body, row.author = PLACEHOLDER, anon
+            else:
+                row.body = _blank(row.body, known)
+        for row in files:
+            row.filename, row.sha256 = PLACEHOLDER, ""
+            if row.uploaded_by and "@" in row.uploaded_by:
+                row.uploaded_by = anon
+        for mail in to_requester:
+            mail.recipients, mail.body, mail.subject = anon, PLACEHOLDER, _blank(mail.subject, known)
+        if rating is not None and rating.comment:
+            rating.comment = PLACEHOLDER
+        if portal:
+            instance.started_by = f"requester:{anon}"
+        if in_state:
+            state = copy.deepcopy(instance.state)   # a copy: the ORM must see a new value to write it
+            _scrub_state(state, dry=False)
+            instance.state = state
+            # A new token: the in-process workflow cache never serves the old state again.
+            instance.state_token = uuid.uuid4().hex
     return len(rows), len(files), len(to_requester), paths
 
 
