@@ -22,7 +22,7 @@ from engine.db import make_engine, make_session_factory, transaction
 from engine.inbox import InboxFilter
 from engine.models import HumanTask, ProcessInstance, TaskState, User, utcnow
 
-from . import web
+from . import reports, web
 
 DATA = Path(__file__).parent / "data"
 
@@ -197,6 +197,15 @@ def main(argv=None) -> int:
     base, ours = bench_long_instance(short, long, rounds=5 if quick else 10)
     rows.append(("long instance", f"one step after {long} vs {short} loop iterations",
                  f"{base:.2f} ms", f"{ours:.2f} ms", f"{ours / base:.2f}×", "≤ 3×"))
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    if pg_url:
+        small, large = (10_000, 100_000) if quick else (10_000, 1_000_000)
+        base, ours = reports.bench_yearly_report(pg_url, DATA, small, large, rounds=10 if quick else 20)
+        rows.append(("yearly report at scale", f"`reports.summary(2023)` on PostgreSQL, {large:,} vs {small:,} "
+                     f"requests ({reports.YEAR_SIZE:,} in 2023)", f"{base:.2f} ms", f"{ours:.2f} ms",
+                     f"{ours / base:.2f}×", "≤ 3×"))
+    else:
+        print("yearly report at scale: skipped (set TEST_DATABASE_URL to a PostgreSQL server)", file=sys.stderr)
     with tempfile.TemporaryDirectory() as folder:
         base, ours = web.bench_http(Path(folder), open_tasks=300, requests=100 if quick else 500,
                                     seconds=15 if quick else 60)
