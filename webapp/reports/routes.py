@@ -59,18 +59,21 @@ def _csv(rows: list[list], filename: str) -> Response:
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
+WHOLE = {"beginAtZero": True, "ticks": {"precision": 0}}   # counts: no 0.2 steps
+
+
 def _charts(year_figures: dict, months: list[dict]) -> dict:
     """What reports.js draws: Chart.js configurations, handed over in data-* attributes."""
     labels = [str(m["month"]) for m in months]
     return {
-        "monthly": {"type": "bar", "data": {"labels": labels, "datasets": [
+        "monthly": {"type": "bar", "options": {"scales": {"y": WHOLE}}, "data": {"labels": labels, "datasets": [
             {"label": _("Received"), "data": [m["received"] for m in months]},
             {"label": _("Resolved"), "data": [m["resolved"] for m in months]},
         ]}},
-        "category": {"type": "bar", "options": {"indexAxis": "y"}, "data": {
+        "category": {"type": "bar", "options": {"indexAxis": "y", "scales": {"x": WHOLE}}, "data": {
             "labels": list(year_figures["by_category"]),
             "datasets": [{"label": _("Requests"), "data": list(year_figures["by_category"].values())}]}},
-        "team": {"type": "bar", "data": {
+        "team": {"type": "bar", "options": {"scales": {"y": WHOLE}}, "data": {
             "labels": list(year_figures["by_team"]),
             "datasets": [{"label": _("Requests"), "data": list(year_figures["by_team"].values())}]}},
     }
