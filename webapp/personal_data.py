@@ -62,6 +62,23 @@ def mask_national_id(value: str | None) -> str:
     return value[:3] + "*" * (len(value) - 5) + value[-2:] if len(value) > 5 else "*" * len(value)
 
 
+# Keys under which processes keep the requester's personal data in their own data (the
+# portal copies e-mail and phone there for the process's mails and scripts).
+PERSONAL_KEYS = {"requester_email": mask_email, "email": mask_email, "phone": mask_phone,
+                 "national_id": mask_national_id, "tc_kimlik": mask_national_id}
+
+
+def masked(data):
+    """Process or event data with the requester's personal fields masked, however deep: the
+    clear values are only behind the recorded "show personal data" button."""
+    if isinstance(data, dict):
+        return {key: PERSONAL_KEYS[key](value) if key in PERSONAL_KEYS and isinstance(value, str) else masked(value)
+                for key, value in data.items()}
+    if isinstance(data, list):
+        return [masked(value) for value in data]
+    return data
+
+
 @dataclass(frozen=True)
 class ContactView:
     """The contact as the current user sees it now."""

@@ -13,6 +13,8 @@ from markupsafe import Markup
 from engine.models import utcnow
 from processes import catalog
 
+from . import personal_data
+
 # "js-default": raw HTML in the source is escaped and only safe link schemes are kept.
 _markdown = MarkdownIt("js-default", {"linkify": False, "typographer": False})
 
@@ -60,6 +62,7 @@ def process_title(key: str) -> str:
 def init_templating(app: Flask) -> None:
     app.add_template_filter(markdown, "markdown")
     app.add_template_filter(when, "when")
+    app.add_template_filter(personal_data.masked, "masked")
     app.add_template_global(process_title)
 
     @app.context_processor

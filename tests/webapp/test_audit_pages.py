@@ -246,3 +246,14 @@ def test_the_api_never_gives_the_national_id(client, auth, db, deploy, people):
     for path in (f"/api/v1/instances/{instance_id}", f"/api/v1/instances/{instance_id}/events"):
         body = client.get(path).get_data(as_text=True)
         assert "12345678950" not in body and "national_id" not in body, path
+
+
+@pytest.mark.parametrize("path", ["/tasks/{task}", "/instances/{instance}"])
+def test_the_data_table_and_timeline_mask_the_requesters_address_too(client, auth, db, deploy, people, path):
+    """The portal copies the e-mail and phone into the process data: the data table and the
+    history show them masked as well, so the recorded button is the only way to the clear values."""
+    instance_id, task_id, _ = _request(db, deploy)
+    auth.login("ag")
+    page = client.get(path.format(task=task_id, instance=instance_id)).get_data(as_text=True)
+    assert 'data-testid="data-table"' in page and "e***@ogr.example.edu.tr" in page
+    assert "elif@ogr.example.edu.tr" not in page
