@@ -58,6 +58,7 @@ browser:
 run: install
 	$(BIN)/sek db upgrade
 	$(BIN)/sek demo
+	$(BIN)/sek demo --year 2023
 	$(BIN)/sek run --host 127.0.0.1 --port 5000
 
 lint: install-test
