@@ -4,12 +4,25 @@ Each instance has its own chain (``instance:<id>``); everything else (deploys,
 accounts, failed jobs without an instance) goes to the ``system`` chain. An event's
 hash covers its content and the previous event's hash; the chain head row keeps the
 last hash, so an edited, removed or reordered event breaks verification.
+
+Redactable hashing (KVKK retention). When an event's data holds personal keys
+(:data:`engine.personal.AUDIT_KEYS`, at any depth) or its actor is ``requester:<e-mail>``,
+:func:`record` adds a random salt under the reserved data key ``_salt``. The hash of such
+an event covers, instead of each personal value, ``sha256(salt, key, value)``; instead of
+the actor, ``sha256(salt, "actor", actor)``. The stored event keeps the clear values (the
+auditors read them) until :func:`redact` replaces each by ``{"$redacted": <that digest>}``
+and the actor by ``requester:[redacted]`` (its digest kept in ``data["_actor_digest"]``):
+the recomputed hash is the same, so the chain still verifies, while a marker whose digest
+is not the one that was hashed (a forged redaction) breaks it like any other edit.
+Events without ``_salt`` (those recorded before this scheme, or without personal data)
+are hashed exactly as before; :func:`redact` leaves them alone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -17,9 +30,14 @@ from sqlalchemy.orm import Session
 
 from .errors import Problem, ValidationError
 from .models import AuditChain, AuditEvent, utcnow
+from .personal import AUDIT_KEYS, REQUESTER_ACTOR
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
+SALT_KEY = "_salt"                    # reserved data keys of the redactable scheme
+ACTOR_DIGEST_KEY = "_actor_digest"
+MARKER = "$redacted"
+REDACTED_ACTOR = f"{REQUESTER_ACTOR}[redacted]"
 
 
 def chain_name(instance_id: int | None) -> str:
@@ -39,14 +57,64 @@ def to_json_value(data):
         ]) from None
 
 
+def _keyed(salt: str, key: str, value) -> str:
+    text = json.dumps([salt, key, value], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_redacted(value) -> bool:
+    """Whether ``value`` is a redaction marker ``{"$redacted": <digest>}``."""
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(MARKER), str)
+
+
+def _has_personal(data) -> bool:
+    if isinstance(data, dict):
+        return any(key in AUDIT_KEYS or _has_personal(value) for key, value in data.items())
+    if isinstance(data, list):
+        return any(_has_personal(value) for value in data)
+    return False
+
+
+def _hashed(data, salt: str):
+    """``data`` as hashed: each value at a personal key replaced by its marker (same for clear and redacted)."""
+    if isinstance(data, dict):
+        return {key: ({MARKER: value[MARKER] if is_redacted(value) else _keyed(salt, key, value)}
+                      if key in AUDIT_KEYS else _hashed(value, salt))
+                for key, value in data.items()}
+    if isinstance(data, list):
+        return [_hashed(value, salt) for value in data]
+    return data
+
+
+def _redacted(data, salt: str):
+    """``data`` as stored after redaction: the non-empty personal values replaced by their markers."""
+    if isinstance(data, dict):
+        return {key: ({MARKER: _keyed(salt, key, value)}
+                      if key in AUDIT_KEYS and value not in (None, "") and not is_redacted(value)
+                      else value if key in AUDIT_KEYS else _redacted(value, salt))
+                for key, value in data.items()}
+    if isinstance(data, list):
+        return [_redacted(value, salt) for value in data]
+    return data
+
+
 def _digest(event: AuditEvent) -> str:
+    actor, data = event.actor, event.data
+    salt = data.get(SALT_KEY) if isinstance(data, dict) else None
+    if isinstance(salt, str):
+        if actor == REDACTED_ACTOR:
+            data = {k: v for k, v in data.items() if k != ACTOR_DIGEST_KEY}
+            actor = f"{REQUESTER_ACTOR}#{event.data.get(ACTOR_DIGEST_KEY)}"
+        elif actor and actor.startswith(REQUESTER_ACTOR):
+            actor = f"{REQUESTER_ACTOR}#{_keyed(salt, 'actor', actor)}"
+        data = _hashed(data, salt)
     body = {
         "chain": event.chain,
         "seq": event.seq,
         "instance_id": event.instance_id,
-        "actor": event.actor,
+        "actor": actor,
         "action": event.action,
-        "data": event.data,
+        "data": data,
         "created_at": event.created_at.isoformat(timespec="microseconds"),
         "prev": event.prev_hash,
     }
@@ -61,9 +129,14 @@ def record(
 
     :param action: what happened, e.g. ``task.completed``
     :param actor: the username, or ``None`` for the engine itself
-    :param data: what was submitted and, where it matters, before and after
+    :param data: what was submitted and, where it matters, before and after (the keys
+        ``_salt`` and ``_actor_digest`` are reserved)
     """
     name = chain_name(instance_id)
+    data = to_json_value(data or {})
+    # The salt only where something personal is: other events keep the plain (cheaper) scheme.
+    if isinstance(data, dict) and ((actor or "").startswith(REQUESTER_ACTOR) or _has_personal(data)):
+        data[SALT_KEY] = secrets.token_hex(16)
     head = session.execute(
         select(AuditChain).where(AuditChain.name == name).with_for_update()
     ).scalar_one_or_none()
@@ -76,7 +149,7 @@ def record(
         instance_id=instance_id,
         actor=actor,
         action=action,
-        data=to_json_value(data or {}),
+        data=data,
         created_at=utcnow(),
         prev_hash=head.head_hash,
     )
@@ -86,6 +159,44 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def redact(session: Session, instance_id: int) -> int:
+    """Blank the personal values (and a ``requester:`` actor) of an instance's chain, in the
+    caller's transaction, keeping every hash valid; returns how many events changed.
+
+    Events without a salt (recorded before the redactable scheme) are left as they are:
+    changing them would break the chain, which is what it is for.
+    """
+    return redact_many(session, [instance_id])
+
+
+def redact_many(session: Session, instance_ids: list[int]) -> int:
+    """:func:`redact` for several instances with one query (retention works in chunks)."""
+    if not instance_ids:
+        return 0
+    changed = 0
+    query = (select(AuditEvent).where(AuditEvent.chain.in_([chain_name(i) for i in instance_ids]))
+             .order_by(AuditEvent.chain, AuditEvent.seq))
+    for event in session.scalars(query):
+        data = event.data
+        salt = data.get(SALT_KEY) if isinstance(data, dict) else None
+        if not isinstance(salt, str):
+            continue
+        before = _digest(event)
+        new = _redacted(data, salt)
+        actor = event.actor
+        if actor and actor.startswith(REQUESTER_ACTOR) and actor != REDACTED_ACTOR:
+            new[ACTOR_DIGEST_KEY] = _keyed(salt, "actor", actor)
+            actor = REDACTED_ACTOR
+        if new == data and actor == event.actor:
+            continue
+        event.data, event.actor = new, actor   # a new dict: the ORM must see a new value to write it
+        if _digest(event) != before:           # a bug here would silently break the chain: refuse
+            raise RuntimeError(f"redacting audit event {event.id} would change its hash")
+        changed += 1
+    session.flush()
+    return changed
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,19 @@ no longer says who asked or what they wrote:
   data and every task's data and delta are replaced; the row's revision and state token
   change, so no cached copy of the old state is ever used again;
 - ``mail_message`` to the requester: recipient and body replaced;
-- ``process_instance.started_by`` of portal requests (``requester:<e-mail>``).
+- ``process_instance.started_by`` of portal requests (``requester:<e-mail>``);
+- the audit events of the request's chain: :func:`engine.audit.redact` replaces their
+  personal values (``engine.personal.AUDIT_KEYS``) and a ``requester:<e-mail>`` actor by
+  markers holding the digests their hashes were computed over, so ``sek audit verify``
+  stays green. Events recorded before redactable hashing existed (no ``_salt`` in their
+  data) cannot be changed without breaking the chain and keep their data; their
+  personal data is masked where they are shown.
 
 ``request_fact`` holds no personal data and is not touched, so every report gives the
-same figures before and after. The audit events are not rewritten: they are hash-chained
-and rewriting them would make ``sek audit verify`` fail, which is exactly what the chain
-is for; their personal data is masked where they are shown, and their own retention is a
-separate decision (they are the legal record). One ``retention.applied`` event (system
-chain) records each run with its counts and the ids of the requests it anonymized; no
-event goes on each request's own chain (``audit.record`` appends one event at a time,
-which made a year of requests take a minute instead of seconds).
+same figures before and after. One ``retention.applied`` event (system chain) records
+each run with its counts and the ids of the requests it anonymized; no event goes on each
+request's own chain (``audit.record`` appends one event at a time, which made a year of
+requests take a minute instead of seconds).
 """
 
 from __future__ import annotations
@@ -51,14 +54,12 @@ from .models import (
     ServiceRating,
     utcnow,
 )
+from .personal import PROCESS_KEYS
 
 PLACEHOLDER = "[anonimleştirildi]"
 ANON_DOMAIN = "anonim.invalid"
-# Process data fields that name or describe the requester, or hold their own free text.
-PERSONAL_KEYS = frozenset({
-    "requester", "requester_email", "phone", "message", "national_id", "student_number", "mac_address",
-    "responsible_person", "last_reply", "reopen_reason", "requester_reply", "reopen_request", "room",
-})
+# Process data fields that name or describe the requester (the list lives in engine.personal).
+PERSONAL_KEYS = PROCESS_KEYS
 CHUNK = 500
 CLOSED = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
 
@@ -111,12 +112,16 @@ def apply(session: Session, years: int, *, attachments_dir: str | Path | None = 
     messages = files = mails = 0
     paths: list[Path] = []
     for offset in range(0, len(ids), CHUNK):
+        chunk: list[int] = []
         with session.no_autoflush:
             for instance_id, counts in _chunk(session, ids[offset:offset + CHUNK], attachments_dir, dry_run):
-                done.append(instance_id)
+                chunk.append(instance_id)
                 messages, files, mails = messages + counts[0], files + counts[1], mails + counts[2]
                 paths += counts[3]
         session.flush()
+        done += chunk
+        if not dry_run:
+            audit.redact_many(session, chunk)
     result = RetentionResult(len(done), messages, files, mails, dry_run, () if dry_run else tuple(paths))
     if not dry_run and done:
         audit.record(session, "retention.applied", actor=actor, data={

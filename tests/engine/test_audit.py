@@ -240,3 +240,97 @@ def test_an_engine_command_that_fails_records_nothing(db, deploy, make_user, dat
     with db.tx() as session:
         assert session.get(AuditChain, f"instance:{instance_id}").seq == 1
     assert verify(db).ok
+
+
+# -- redactable hashing (KVKK retention) -----------------------------------------------------
+PERSONAL = {"data": {"category": "VPN", "requester": "Ayşe Yılmaz", "requester_email": "ayse@example.edu.tr",
+                     "phone": "0532 111 22 33"}, "note": "kısa", "list": [{"body": "Merhaba Ayşe Yılmaz"}]}
+
+
+def _leaves(value):
+    """Every string in stored data except the digests kept by redaction markers."""
+    if audit.is_redacted(value):
+        return
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def record_personal(db) -> int:
+    with db.tx() as session:
+        audit.record(session, "test.plain", actor="ayse", instance_id=7, data={"step": 1})
+        event = audit.record(session, "test.personal", actor="requester:ayse@example.edu.tr", instance_id=7,
+                             data=PERSONAL)
+        audit.record(session, "test.after", actor="ag", instance_id=7, data={"step": 3})
+        return event.id
+
+
+def test_personal_values_are_redacted_and_the_chain_still_verifies(db):
+    event_id = record_personal(db)
+    rows = chain_rows(db, CHAIN)
+    # Only the event with personal data gets a salt; auditors read the clear values until retention.
+    assert ["_salt" in e.data for e in rows] == [False, True, False]
+    assert rows[1].data["data"]["requester"] == "Ayşe Yılmaz" and rows[1].actor == "requester:ayse@example.edu.tr"
+    with db.tx() as session:
+        assert audit.redact(session, 7) == 1
+        assert audit.redact(session, 7) == 0   # done once
+    event = next(e for e in chain_rows(db, CHAIN) if e.id == event_id)
+    assert event.actor == "requester:[redacted]"
+    assert event.data["data"]["category"] == "VPN" and event.data["note"] == "kısa"
+    assert audit.is_redacted(event.data["data"]["phone"]) and audit.is_redacted(event.data["list"][0]["body"])
+    text_leaves = " ".join(_leaves(event.data))
+    assert not any(v in text_leaves for v in ("Ayşe", "ayse@", "0532"))
+    assert verify(db).ok
+    assert verify(db).checked == 3
+
+
+def test_a_forged_redaction_is_detected(db):
+    event_id = record_personal(db)
+    with db.tx() as session:   # a marker with a made-up digest in place of a clear value
+        event = session.get(AuditEvent, event_id)
+        event.data = {**event.data, "data": {**event.data["data"], "phone": {"$redacted": "0" * 64}}}
+    result = verify(db)
+    assert not result.ok and result.event_id == event_id and "edited" in result.reason
+
+
+def test_an_edited_redacted_event_is_detected(db):
+    event_id = record_personal(db)
+    with db.tx() as session:
+        audit.redact(session, 7)
+    assert verify(db).ok
+    with db.tx() as session:   # the digest of another name swapped in for the redacted one
+        event = session.get(AuditEvent, event_id)
+        requester = event.data["data"]["requester"]
+        other = audit._keyed(event.data["_salt"], "requester", "Mehmet Demir")
+        event.data = {**event.data, "data": {**event.data["data"], "requester": {"$redacted": other}}}
+    result = verify(db)
+    assert not result.ok and result.event_id == event_id and "edited" in result.reason
+    with db.tx() as session:   # put back, then forge the actor's digest instead
+        event = session.get(AuditEvent, event_id)
+        event.data = {**event.data, "data": {**event.data["data"], "requester": requester}}
+    assert verify(db).ok
+    with db.tx() as session:
+        event = session.get(AuditEvent, event_id)
+        event.data = {**event.data, "_actor_digest": audit._keyed(event.data["_salt"], "actor", "requester:x@y")}
+    assert not verify(db).ok
+
+
+def test_events_recorded_before_redactable_hashing_verify_and_stay(db):
+    """An event without a salt (the old scheme) keeps its hash over the clear values; redact leaves it."""
+    with db.tx() as session:
+        head = AuditChain(name=CHAIN, seq=1, head_hash="")
+        event = AuditEvent(chain=CHAIN, seq=1, instance_id=7, actor="requester:ayse@example.edu.tr",
+                           action="instance.started", data={"data": {"requester": "Ayşe Yılmaz"}},
+                           created_at=audit.utcnow(), prev_hash=audit.GENESIS)
+        event.hash = head.head_hash = audit._digest(event)
+        session.add_all([head, event])
+    assert verify(db).ok
+    with db.tx() as session:
+        assert audit.redact(session, 7) == 0
+    assert chain_rows(db, CHAIN)[0].data == {"data": {"requester": "Ayşe Yılmaz"}}
+    assert verify(db).ok

@@ -49,6 +49,17 @@ def _request(session, folder, name: str, email: str, *, closed_days_ago: int) ->
     return instance.id
 
 
+def _leaves(value) -> str:
+    """Every string of stored event data, except the digests that redaction markers keep."""
+    if audit.is_redacted(value):
+        return "[redacted]"
+    if isinstance(value, dict):
+        return " ".join(_leaves(v) for v in value.values())
+    if isinstance(value, list):
+        return " ".join(_leaves(v) for v in value)
+    return str(value)
+
+
 def test_old_requests_lose_their_personal_data_younger_ones_keep_it(db, deploy, tmp_path):
     deploy(BPMN)
     folder = tmp_path / "attachments"
@@ -93,6 +104,25 @@ def test_old_requests_lose_their_personal_data_younger_ones_keep_it(db, deploy, 
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.applied")).all()
         assert [(e.actor, e.data["requests"], e.data["instance_ids"]) for e in events] == [("admin", 1, [old])]
         assert audit.verify(session).ok
+        # The old request's audit trail no longer says who asked or what they wrote; the younger one's does.
+        for instance_id, personal in ((old, False), (young, True)):
+            trail = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)).all()
+            text = " ".join(f"{e.actor} {_leaves(e.data)}" for e in trail)
+            name, email = ("Ayşe Yılmaz", "ayse.yilmaz") if instance_id == old else ("Mehmet Demir", "mehmet.demir")
+            for value in (name, email, "3456", "10000000146", "evden bağlanamıyorum"):
+                assert (value in text) is personal, (instance_id, value)
+        started = session.scalar(select(AuditEvent.id).where(AuditEvent.instance_id == old,
+                                                              AuditEvent.action == "instance.started"))
+        assert session.get(AuditEvent, started).actor == "requester:[redacted]"
+
+    with db.tx() as session:   # a redacted event edited afterwards is still caught
+        event = session.get(AuditEvent, started)
+        event.data = {**event.data, "key": "other_process"}
+    with db.tx() as session:
+        result = audit.verify(session)
+        assert not result.ok and result.event_id == started and "edited" in result.reason
+        event = session.get(AuditEvent, started)
+        event.data = {**event.data, "key": "user_support"}
 
     with db.tx() as session:   # done once: a second run finds nothing left
         assert retention.apply(session, 2, attachments_dir=folder).requests == 0

@@ -97,6 +97,16 @@ def export():
                              "X-Content-Type-Options": "nosniff"})
 
 
+# A value blanked by KVKK retention (engine.audit.redact), as the history shows it in JSON.
+_MARKER = re.compile(r'\{"\$redacted": "[0-9a-f]{64}"\}')
+
+
+@bp.app_template_filter("redaction_marks")
+def redaction_marks(text: str | None) -> str | None:
+    """Redaction markers read as "[redacted]" (the digest they keep means nothing to a reader)."""
+    return _MARKER.sub("[" + _("redacted") + "]", text) if text else text
+
+
 @bp.app_template_filter("audit_label")
 def audit_label(action: str) -> str:
     if action == "personal_data.viewed":
