@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine import runtime, users
+from engine import reports, runtime, users
 from engine.workdays import ZONE
 
 pytestmark = pytest.mark.browser
@@ -40,7 +40,13 @@ def test_the_charts_are_drawn_under_the_csp(site, page: Page):
     page.locator("table[data-testid=report-months] a", has_text="CSV").first.wait_for()
     month = datetime.now(ZONE).month
     page.goto(site.at(f"/reports/{year}/{month}"))
-    expect(page.locator("[data-figure=lost_rate]").first).to_have_text("50.0 %")
+    # The live site is shared: other browser tests record calls this month too, so the
+    # expected rate is counted from the calls recorded so far, the way a person would.
+    with site.tx() as session:
+        calls = reports.summary(session, year, month)["calls"]
+    assert calls["lost"] >= 1 and calls["answered"] >= 1
+    expected = calls["lost"] / (calls["answered"] + calls["lost"]) * 100
+    expect(page.locator("[data-figure=lost_rate]").first).to_have_text(f"{expected:.1f} %")
     page.emulate_media(media="print")
     expect(page.locator("nav.navbar")).to_be_hidden()
     expect(page.locator("[data-print]")).to_be_hidden()

@@ -58,7 +58,7 @@ def test_the_printable_month(client, auth, calls):
     page = client.get(f"/reports/{YEAR}/{MONTH}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "reports.css" in html and "data-print" in html
-    assert 'data-figure="called_back">0<' in html and "Call centre" in html
+    assert 'data-figure="called_back">0<' in html and "Çağrı merkezi" in html
     assert client.get(f"/reports/{YEAR}/13").status_code == 422
 
 

@@ -44,7 +44,7 @@ def versions(db, key="backup") -> list[int]:
 
 @pytest.mark.parametrize("content, says", [
     (b"\x89PNG\r\n\x1a\n not a diagram at all", "not well-formed XML"),
-    (b"", "Choose a BPMN file"),
+    (b"", "Yüklemek için bir BPMN dosyası seçin"),
     (XXE, "DOCTYPE and ENTITY declarations are not allowed"),
     (LAUGHS, "DOCTYPE and ENTITY declarations are not allowed"),
     (b"<html><body>hello</body></html>", "not a BPMN file"),
@@ -73,14 +73,14 @@ def test_a_drawing_is_kept_as_documentation_and_shown(db, client, auth, owner):
     assert response.status_code == 302 and response.headers["Location"].endswith("/processes/backup")
     page = client.get("/processes/backup")
     html = page.get_data(as_text=True)
-    assert "Kept as documentation: version 1" in html
-    assert "cannot be started" in html and 'data-testid="start"' not in html
+    assert "Belge olarak saklandı: sürüm 1" in html
+    assert "başlatılamaz" in html and 'data-testid="start"' not in html
     assert "isExecutable" in html and "Activity_plan: user task has no lane" in html
     assert 'data-kind="documentation"' in html and "bpmn-navigated-viewer" in html
     assert "'unsafe-inline'" not in page.headers["Content-Security-Policy"]     # bpmn-js needs no relaxing
     assert client.get("/processes/backup/diagram.bpmn").data == DRAWING
     assert send(client, auth, DRAWING).status_code == 302
-    assert "already kept as version 1" in client.get("/processes/backup").get_data(as_text=True)
+    assert "zaten sürüm 1 olarak saklanıyor" in client.get("/processes/backup").get_data(as_text=True)
     assert versions(db) == [1]
     with db.tx() as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "definition.documented"))
@@ -97,7 +97,7 @@ def test_documentation_cannot_be_started(db, client, auth, owner):
 
 def test_a_valid_executable_upload_is_deployed_under_its_process(db, client, auth, owner):
     wrong = send(client, auth, (DIAGRAMS / "review_flow.bpmn").read_bytes())
-    assert wrong.status_code == 422 and "review_flow, not backup" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "değil, review_flow" in wrong.get_data(as_text=True)
     assert versions(db) == []
 
 

@@ -79,17 +79,17 @@ def test_owner_previews_and_migrates_and_refused_ones_say_why(client, auth, db, 
 
     page = client.get("/processes/disposal/versions/3/migrate").get_data(as_text=True)
     assert f'data-instance="{at_check}"' in page and "Check the equipment" in page
-    assert "Cannot move" in page and "not in version 3" in page   # both: check is gone in v3
+    assert "Taşınamaz" in page and "not in version 3" in page   # both: check is gone in v3
 
     page = client.get("/processes/disposal/versions/2/migrate").get_data(as_text=True)
-    assert page.count("Migrate</button>") == 2 and "kept, changed: Approve the disposal" in page
+    assert page.count("Taşı</button>") == 2 and "korundu, değişti: Approve the disposal" in page
 
     no_token = client.post(f"/processes/disposal/versions/2/migrate/{at_approve}")
     assert no_token.status_code == 400 and version_of(db, at_approve) == 1
 
     done = client.post(f"/processes/disposal/versions/2/migrate/{at_approve}",
                        data={"csrf_token": auth.csrf("/processes/disposal/versions")}, follow_redirects=True)
-    assert done.status_code == 200 and "now runs version 2" in done.get_data(as_text=True)
+    assert done.status_code == 200 and "artık sürüm 2 ile çalışıyor" in done.get_data(as_text=True)
     assert version_of(db, at_approve) == 2
     with db.tx() as session:
         actions = session.scalars(select(AuditEvent.action).where(
