@@ -9,10 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -23,12 +21,9 @@ from engine.inbox import InboxFilter
 from engine.models import HumanTask, ProcessInstance, TaskState, User, utcnow
 
 from . import reports, web
+from .timing import timed
 
 DATA = Path(__file__).parent / "data"
-
-
-def _median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
 
 
 class Bench:
@@ -83,19 +78,10 @@ def bench_engine_overhead(rounds: int) -> tuple[float, float]:
         for _ in range(3):  # warm caches on both sides
             plain()
             persisted()
-        baseline = _timed(plain, rounds)
-        measured = _timed(persisted, rounds)
+        baseline = timed(plain, rounds)
+        measured = timed(persisted, rounds)
         bench.engine.dispose()
     return baseline, measured
-
-
-def _timed(func, rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        begin = time.perf_counter()
-        func()
-        samples.append(time.perf_counter() - begin)
-    return _median_ms(samples)
 
 
 def bench_inbox(small: int, large: int, backlog: int, rounds: int) -> tuple[float, float]:
@@ -117,7 +103,7 @@ def bench_inbox(small: int, large: int, backlog: int, rounds: int) -> tuple[floa
                 assert user.group_slugs == {"helpdesk"}  # loaded now, kept after the commit
             for _ in range(5):
                 _inbox_queries(bench, user)
-            results.append(_timed(lambda b=bench, u=user: _inbox_queries(b, u), rounds))
+            results.append(timed(lambda b=bench, u=user: _inbox_queries(b, u), rounds))
             bench.engine.dispose()
     return results[0], results[1]
 
@@ -174,7 +160,7 @@ def bench_long_instance(short: int, long: int, rounds: int) -> tuple[float, floa
             instance_id = bench.start("bench_loop")
             for _ in range(iterations):
                 bench.complete_open_task(instance_id)
-            results.append(_timed(lambda i=instance_id: bench.complete_open_task(i), rounds))
+            results.append(timed(lambda i=instance_id: bench.complete_open_task(i), rounds))
         bench.engine.dispose()
     return results[0], results[1]
 

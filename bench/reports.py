@@ -15,8 +15,6 @@ on the server of ``TEST_DATABASE_URL`` (like tests/conftest.py's ``pg_database``
 from __future__ import annotations
 
 import random
-import statistics
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +23,8 @@ from sqlalchemy.engine import make_url
 
 from engine import definitions, migrate, reports, services, validation
 from engine.db import make_engine, make_session_factory, transaction
+
+from .timing import timed
 
 YEAR, YEAR_SIZE = 2023, 3481
 CATEGORIES = (("Personel E-posta", "systems"), ("Staj Yönetim Sistemi", "software"), ("VPN Bağlantısı", "network"),
@@ -51,15 +51,6 @@ class _Server:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
-
-
-def _timed(func, rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        begin = time.perf_counter()
-        func()
-        samples.append(time.perf_counter() - begin)
-    return statistics.median(samples) * 1000
 
 
 def _moment(rng: random.Random, year_from: int, year_to: int) -> datetime:
@@ -134,7 +125,7 @@ def bench_yearly_report(url: str, data_dir, small: int, large: int, rounds: int,
 
             for _ in range(3):
                 report()
-            results.append(_timed(report, rounds))
+            results.append(timed(report, rounds))
         finally:
             server.close()
     return results[0], results[1]

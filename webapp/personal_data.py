@@ -62,10 +62,10 @@ def mask_national_id(value: str | None) -> str:
     return value[:3] + "*" * (len(value) - 5) + value[-2:] if len(value) > 5 else "*" * len(value)
 
 
-# Keys under which processes keep the requester's personal data in their own data (the
-# portal copies e-mail and phone there for the process's mails and scripts).
+# How the contact fields among engine.personal's keys are masked where they turn up in
+# process or event data (the portal copies e-mail and phone there for the process's mails).
 PERSONAL_KEYS = {"requester_email": mask_email, "email": mask_email, "phone": mask_phone,
-                 "national_id": mask_national_id, "tc_kimlik": mask_national_id}
+                 "national_id": mask_national_id}
 
 
 def masked(data):

@@ -17,16 +17,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, runtime, tasks, users
+from engine import clock, links, runtime, tasks, users
 from engine.errors import ValidationError
 from engine.jobs import WorkerSettings
 from engine.models import AuditEvent, HumanTask, Job, MailMessage, ProcessInstance, utcnow
 from engine.worker import run_due_jobs
 
+LINK_SECRET = "process-test-secret"
 FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 SEK = Path(sys.executable).parent / "sek"
 # The reply links the tests' processes mail, with links.configure(..., "http://sek.test").
 REPLY_LINK = re.compile(r"http://sek\.test/yanit/(\S+)")
+
+
+@pytest.fixture(autouse=True)
+def _tracking_links():
+    """Requester mails carry a tracking link signed with the application's secret; tests
+    that run a worker subprocess configure the secret they give it themselves."""
+    links.configure(LINK_SECRET, "http://sek.test")
 
 
 class ProcessDatabase:
@@ -111,6 +119,18 @@ class ProcessDatabase:
 
     def mail_bodies(self, instance_id: int) -> list[str]:
         return [mail.body for mail in self.mails(instance_id)]
+
+    def requester_subject(self, instance_id: int, mail: MailMessage, template: str, language: str = "tr", *,
+                          to: str) -> str:
+        """Check that ``mail`` is the requester's ``template`` mail in ``language``, with the
+        request's tracking code (subject and body) and the link to its tracking page; its
+        subject without the code."""
+        code = self.instance(instance_id).tracking_code
+        assert (mail.recipients, mail.template, mail.language) == (to, template, language)
+        assert mail.subject.startswith(f"[{code}] "), mail.subject
+        footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
+        assert f"{footer}: {code}" in mail.body and links.tracking_url(code, to) in mail.body
+        return mail.subject.removeprefix(f"[{code}] ")
 
     def reply_token(self, instance_id: int) -> str:
         """The token of the newest reply link mailed by the instance."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import conversation, forms, links, runtime
+from engine import conversation, forms, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
 KEY = "server_external_access"
 REQUESTER = "hasan.ozturk@example.edu.tr"
-SECRET = "server-access-test-secret"
 APPROVE = {"review_decision": "approve", "risk_notes": "Ubuntu 24.04, güncel; yalnızca 443 açılsın."}
 OPEN = {"rule_id": "FW-2026-0412", "rule_notes": "NAT 193.140.168.77 -> 10.20.3.15"}
 
@@ -51,12 +50,6 @@ def _setup(db, deploy, make_user):
     make_user("ag.uzmani", groups=("network",))
 
 
-@pytest.fixture(autouse=True)
-def _links():
-    """Requester mails carry a tracking link signed with the application's secret."""
-    links.configure(SECRET, "http://sek.test")
-
-
 def _start(db, **changes) -> int:
     return db.start(KEY, _request_data(**changes))
 
@@ -71,15 +64,7 @@ def _start_in_english(db, **changes) -> int:
 
 
 def _requester_subject(db, instance_id: int, mail, template: str, language: str = "tr") -> str:
-    """Check that ``mail`` is the requester's ``template`` mail in ``language``, with the
-    request's tracking code (subject and body) and the link to its tracking page; its subject
-    without the code."""
-    code = db.instance(instance_id).tracking_code
-    assert (mail.recipients, mail.template, mail.language) == (REQUESTER, template, language)
-    assert mail.subject.startswith(f"[{code}] "), mail.subject
-    footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
-    assert f"{footer}: {code}" in mail.body and links.tracking_url(code, REQUESTER) in mail.body
-    return mail.subject.removeprefix(f"[{code}] ")
+    return db.requester_subject(instance_id, mail, template, language, to=REQUESTER)
 
 
 def _subjects(db, instance_id: int) -> list[tuple[str, str]]:

@@ -47,15 +47,6 @@ def _request_data(**changes) -> dict:
     return {**data, **changes}
 
 
-SECRET = "user-support-test-secret"
-
-
-@pytest.fixture(autouse=True)
-def _links():
-    """Requester mails carry a tracking link signed with the application's secret."""
-    links.configure(SECRET, "http://sek.test")
-
-
 @pytest.fixture
 def site(db, deploy, make_user):
     make_user("hakan.yardim", groups=("helpdesk",))

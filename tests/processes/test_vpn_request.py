@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import conversation, forms, links, runtime
+from engine import conversation, forms, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days
@@ -23,7 +23,6 @@ BPMN = ROOT / "bpmn"
 KEY = "vpn_request"
 REQUESTER = "elif.sahin@example.edu.tr"
 UNIT_HEADS = "bidb-unitheads@example.edu.tr"
-SECRET = "vpn-request-test-secret"
 SETUP = {"vpn_username": "elif.sahin-vpn",
          "setup_notes": "FortiClient ile vpn.example.edu.tr adresine bağlanın; yalnızca BYS sunucusuna erişim açıktır."}
 
@@ -50,12 +49,6 @@ def _setup(db, deploy, make_user):
     make_user("ag.uzmani", groups=("network",))
 
 
-@pytest.fixture(autouse=True)
-def _links():
-    """Requester mails carry a tracking link signed with the application's secret."""
-    links.configure(SECRET, "http://sek.test")
-
-
 def _start(db, **changes) -> int:
     return db.start(KEY, _request_data(**changes))
 
@@ -70,15 +63,7 @@ def _start_in_english(db, **changes) -> int:
 
 
 def _requester_subject(db, instance_id: int, mail, template: str, language: str = "tr") -> str:
-    """Check that ``mail`` is the requester's ``template`` mail in ``language``, with the
-    request's tracking code (subject and body) and the link to its tracking page; its subject
-    without the code."""
-    code = db.instance(instance_id).tracking_code
-    assert (mail.recipients, mail.template, mail.language) == (REQUESTER, template, language)
-    assert mail.subject.startswith(f"[{code}] "), mail.subject
-    footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
-    assert f"{footer}: {code}" in mail.body and links.tracking_url(code, REQUESTER) in mail.body
-    return mail.subject.removeprefix(f"[{code}] ")
+    return db.requester_subject(instance_id, mail, template, language, to=REQUESTER)
 
 
 def _approved_and_set_up(db) -> int:

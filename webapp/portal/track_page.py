@@ -9,12 +9,14 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 
 from engine import attachments, conversation, instances
-from engine.attachments import MB, Limits, Upload
+from engine.attachments import Limits, Upload
 from engine.conversation import Stage
 from engine.errors import Problem, ValidationError
 from engine.models import OPEN_STATUSES, AuthorKind, ProcessInstance, RequestMessage
 
+from ..config import upload_limits
 from ..extensions import db
+from .forms import attachment_text
 
 # What the team wrote in the process's own fields (user_support's resolve form) that is
 # meant for the requester, and when it is worth showing beside the conversation.
@@ -22,18 +24,6 @@ _STAFF_TEXTS = (("question", (Stage.WAITING_FOR_YOU,)),
                 ("answer", (Stage.RESOLVED, Stage.CLOSED)),
                 ("route_note", (Stage.CLOSED,)),
                 ("outside_note", (Stage.CLOSED,)))
-
-
-def upload_limits() -> Limits:
-    """Per-file and per-request sizes from the settings (10 MB each unless set)."""
-    config = current_app.config
-    return Limits(file_bytes=int(config.get("SEK_UPLOAD_FILE_MB") or 10) * MB,
-                  request_bytes=int(config.get("SEK_UPLOAD_REQUEST_MB") or 10) * MB)
-
-
-def uploads_of(files) -> list[Upload]:
-    """The files of a form, as the engine takes them (empty file inputs left out)."""
-    return [Upload(f.filename or "", f.read()) for f in files if f and (f.filename or "")]
 
 
 def check_reply(text: str, uploads: list[Upload]) -> None:
@@ -44,7 +34,7 @@ def check_reply(text: str, uploads: list[Upload]) -> None:
     """
     problems = [] if (text or "").strip() else [Problem("message", "write a message", "required")]
     try:
-        attachments.check_uploads(uploads, upload_limits())
+        attachments.check_uploads(uploads, upload_limits(current_app.config))
     except ValidationError as exc:
         problems += exc.problems
     if problems:
@@ -59,7 +49,7 @@ def store_reply_files(instance: ProcessInstance, message: RequestMessage, upload
     """
     if not uploads:
         return
-    limits = upload_limits()
+    limits = upload_limits(current_app.config)
     # 3 a reply (check_reply), whatever the request had before.
     already = len(attachments.list_for(db.session, instance.id))
     folder = Path(current_app.config["SEK_DATA_DIR"]) / "attachments"
@@ -69,19 +59,15 @@ def store_reply_files(instance: ProcessInstance, message: RequestMessage, upload
 
 
 def _problem_text(problem: Problem) -> str:
-    params, name = problem.params or {}, (problem.params or {}).get("name", "")
+    params = problem.params or {}
     texts = {
         "required": _("Please fill this in."),
         "maxLength": _("At most %(n)d characters.", n=params.get("limit", 0)),
         "enum": _("Please choose a score from 1 to 5."),
-        "max_files": _("At most %(n)d files.", n=params.get("limit", 0)),
-        "empty": _("%(name)s: the file is empty.", name=name),
-        "file_size": _("%(name)s: the file is larger than %(n)d MB.", name=name, n=params.get("limit", 0)),
-        "file_type": _("%(name)s: this type of file is not accepted (PDF, PNG, JPG, TXT, DOCX, XLSX, ODT or "
-                       "ZIP only).", name=name),
-        "request_size": _("The files together are larger than %(n)d MB.", n=params.get("limit", 0)),
     }
-    return texts.get(problem.code, problem.message)
+    if problem.code in texts:
+        return texts[problem.code]
+    return attachment_text(problem)   # the portal form words refused files the same way
 
 
 def problem_texts(exc: ValidationError, rename: dict | None = None) -> dict[str, list[str]]:
@@ -125,5 +111,5 @@ def render_track(instance: ProcessInstance, *, values: dict | None = None, error
         staff_texts=staff_texts, rating=conversation.rating_of(session, instance.id),
         can_reply=instance.status in OPEN_STATUSES, can_reopen=stage == Stage.RESOLVED,
         can_rate=conversation.can_rate(session, instance), can_confirm=stage == Stage.CONFIRM,
-        limits=upload_limits(), values=values or {}, errors=errors or {})
+        limits=upload_limits(current_app.config), values=values or {}, errors=errors or {})
     return page, status

@@ -25,7 +25,8 @@ from processes.notifications import mail_open_requests
 from ..db import command
 from ..extensions import db
 from . import bp
-from .track_page import check_reply, problem_texts, render_track, store_reply_files, uploads_of
+from .forms import uploads_of
+from .track_page import check_reply, problem_texts, render_track, store_reply_files
 
 TRACKED = "tracked"          # session key: ids of the instances this browser proved
 MAX_TRACKED = 20
@@ -178,7 +179,7 @@ def _act(code: str, work, values: dict, success: str, rename: dict | None = None
 @bp.post("/takip/<code>/yanit")
 def reply(code: str):
     values = {"message": request.form.get("message", "")}
-    uploads = uploads_of(request.files.getlist("attachments"))
+    uploads = uploads_of(request.files)
 
     def work(instance, email):
         check_reply(values["message"], uploads)
