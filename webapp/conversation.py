@@ -1,7 +1,8 @@
-"""The conversation panel of the task and instance pages: who asked (masked, see
-:mod:`webapp.personal_data`), every message and
+"""The conversation panel of the task and instance pages: who asked, every message and
 internal note, the attachments, canned answers, and the form that adds a note or a
-public message (mailed to the requester).
+public message (mailed to the requester). The requester's contact, and their address as
+a message's author or a file's uploader, are masked as :mod:`webapp.personal_data` decides
+(``_conversation.html`` passes authors and uploaders through its ``person`` filter).
 
 Both pages render ``_conversation.html`` with :func:`panel`; both POST routes call
 :func:`post_message`, which answers None on success or the panel with the error and the

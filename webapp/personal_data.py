@@ -1,27 +1,36 @@
-"""The requester's personal data on staff pages: the one place that says who sees what.
+"""The requester's personal data on staff pages and in the API: the one place that says
+who sees what.
 
 The rule is the confidentiality article of the call centre directive (seed 004, MADDE 9:
 "kayıt altına alınan her türlü bilgi veya belgenin gizliliği esastır"; staff share what
 they learn through their duty with no one) and KVKK's data minimisation:
 
 * by default everyone sees the requester's name, and the e-mail, phone and TC Kimlik No
-  masked (``a***@example.edu.tr``, ``0532 *** ** 00``, ``123******50``);
+  masked (``a***@example.edu.tr``, ``0532 *** ** 00``, ``123******50``) wherever they turn
+  up: the contact panel, the process data, the history (``requester:a***@...`` as actor),
+  message authors, attachment uploaders, ``/api/v1/instances/<id>`` and its events;
 * the "show personal data" button records ``personal_data.viewed`` (actor, fields) in the
-  instance's audit chain, then shows the data once;
+  instance's audit chain, then the next response about that request shows them once;
 * what it shows depends on the role: staff working the request get the e-mail and phone
-  (they must answer); the TC Kimlik No only admins and auditors, who check identity.
+  (they must answer); the TC Kimlik No only admins and auditors, who check identity;
+* the audit trail pages (``/audit``, auditors only) show the trail as recorded, as their
+  exports do: checking it is the auditor's duty. The outbox (admins only) is the mail log
+  as sent, to diagnose delivery; it is not routed through here.
+
+Which values are personal and how they read masked is a data rule, in
+:mod:`engine.personal`; templates call the ``person`` and ``masked`` filters and the API
+schemas call :func:`person` and :func:`masked`, which all ask :func:`clear_fields`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, request, session
+from flask import Blueprint, abort, g, has_request_context, redirect, request, session
 from flask_login import current_user, login_required
 
-from engine import audit, conversation, instances
+from engine import audit, conversation, instances, personal
 
 from .db import command
 from .extensions import db
@@ -29,9 +38,10 @@ from .extensions import db
 bp = Blueprint("personal_data", __name__)
 
 ACTION = "personal_data.viewed"
-STAFF_FIELDS = ("email", "phone")
-FULL_FIELDS = ("email", "phone", "national_id")
+STAFF_FIELDS = (personal.EMAIL, personal.PHONE)
+FULL_FIELDS = personal.CONTACT_FIELDS
 FULL_ROLES = ("admin", "auditor")   # User.has_role: admins have every role
+AUDIT_BLUEPRINT = "audit"
 _SESSION_KEY = "personal_data_shown"
 
 
@@ -40,43 +50,41 @@ def fields_for(user) -> tuple[str, ...]:
     return FULL_FIELDS if any(user.has_role(role) for role in FULL_ROLES) else STAFF_FIELDS
 
 
-def mask_email(value: str | None) -> str:
-    if not value:
-        return ""
-    local, _, domain = value.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
+def clear_fields(instance_id: int | None) -> frozenset[str]:
+    """The contact fields of request ``instance_id``'s requester that the current response
+    shows in clear: none, except right after the recorded view (:func:`reveal`), and the
+    audit trail pages for auditors.
+
+    The flag the view set is used by one response, however many places on it name the
+    requester (the answer is kept for the rest of the request).
+    """
+    if instance_id is None or not has_request_context():
+        return frozenset()
+    user = current_user
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if request.blueprint == AUDIT_BLUEPRINT and user.has_role("auditor"):
+        return frozenset(FULL_FIELDS)
+    known = g.setdefault("sek_personal_clear", {})
+    if instance_id not in known:
+        shown = session.get(_SESSION_KEY) or []
+        known[instance_id] = frozenset(fields_for(user)) if instance_id in shown else frozenset()
+        if instance_id in shown:
+            session[_SESSION_KEY] = [i for i in shown if i != instance_id]
+    return known[instance_id]
 
 
-def mask_phone(value: str | None) -> str:
-    """``0532 123 45 00`` -> ``0532 *** ** 00``; a short internal number is masked whole."""
-    digits = re.sub(r"\D", "", value or "")
-    if len(digits) >= 7:
-        return f"{digits[:4]} *** ** {digits[-2:]}"
-    return "*" * len(digits) if digits else ("***" if value else "")
+def person(who: str | None, instance_id: int | None = None) -> str | None:
+    """How the current user sees ``who`` (an actor, author or uploader) on request
+    ``instance_id``: a requester's address masked unless shown in clear (never without
+    ``instance_id``); staff as they are."""
+    return personal.mask_who(who, clear_fields(instance_id))
 
 
-def mask_national_id(value: str | None) -> str:
-    """``12345678950`` -> ``123******50``: enough to tell two people apart on the phone."""
-    if not value:
-        return ""
-    return value[:3] + "*" * (len(value) - 5) + value[-2:] if len(value) > 5 else "*" * len(value)
-
-
-# How the contact fields among engine.personal's keys are masked where they turn up in
-# process or event data (the portal copies e-mail and phone there for the process's mails).
-PERSONAL_KEYS = {"requester_email": mask_email, "email": mask_email, "phone": mask_phone,
-                 "national_id": mask_national_id}
-
-
-def masked(data):
-    """Process or event data with the requester's personal fields masked, however deep: the
-    clear values are only behind the recorded "show personal data" button."""
-    if isinstance(data, dict):
-        return {key: PERSONAL_KEYS[key](value) if key in PERSONAL_KEYS and isinstance(value, str) else masked(value)
-                for key, value in data.items()}
-    if isinstance(data, list):
-        return [masked(value) for value in data]
-    return data
+def masked(data, instance_id: int | None = None):
+    """Process or event data of request ``instance_id`` with the requester's contact values
+    masked, however deep, unless shown in clear (never without ``instance_id``)."""
+    return personal.mask_data(data, clear_fields(instance_id))
 
 
 @dataclass(frozen=True)
@@ -93,20 +101,15 @@ class ContactView:
 
 
 def contact_view(contact, instance_id: int) -> ContactView | None:
-    """The contact with what the user may not see masked; clear only right after the button
-    (the flag set by :func:`reveal` is used once)."""
+    """The contact with what the user may not see masked; clear only right after the button."""
     if contact is None:
         return None
-    shown = session.get(_SESSION_KEY) or []
-    revealed = fields_for(current_user) if instance_id in shown else ()
-    if instance_id in shown:
-        session[_SESSION_KEY] = [i for i in shown if i != instance_id]
+    clear = clear_fields(instance_id)
     values = {"email": contact.email or "", "phone": contact.phone or "", "national_id": contact.national_id or ""}
-    masks = {"email": mask_email, "phone": mask_phone, "national_id": mask_national_id}
-    view = {k: v if k in revealed else masks[k](v) for k, v in values.items()}
-    hidden = any(values[k] and k not in revealed for k in fields_for(current_user))
+    view = {field: personal.mask_value(field, value, clear) for field, value in values.items()}
+    hidden = any(values[f] and f not in clear for f in fields_for(current_user))
     return ContactView(contact.name, view["email"], view["phone"], view["national_id"], contact.unit or "",
-                       tuple(k for k in revealed if values[k]), hidden)
+                       tuple(f for f in FULL_FIELDS if f in clear and values[f]), hidden)
 
 
 def _back(instance_id: int) -> str:

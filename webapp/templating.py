@@ -62,7 +62,9 @@ def process_title(key: str) -> str:
 def init_templating(app: Flask) -> None:
     app.add_template_filter(markdown, "markdown")
     app.add_template_filter(when, "when")
+    # the requester as the current user may see them (webapp/personal_data.py decides)
     app.add_template_filter(personal_data.masked, "masked")
+    app.add_template_filter(personal_data.person, "person")
     app.add_template_global(process_title)
 
     @app.context_processor

@@ -8,9 +8,12 @@ code.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_dump, validate
 
+from engine.audit import ACTOR_DIGEST_KEY, SALT_KEY
 from engine.tasks import STATE_FILTERS
+
+from .. import personal_data
 
 
 def _doc(text: str, **extra) -> dict:
@@ -101,11 +104,19 @@ class InstanceSchema(Schema):
     version = fields.Integer(metadata=_doc("the definition version the instance runs on"))
     status = fields.String(metadata=_doc("running, waiting, completed, error or cancelled"))
     tracking_code = fields.String()
-    started_by = fields.String(allow_none=True)
+    started_by = fields.String(allow_none=True, metadata=_doc("a username, or a requester as requester:a***@domain"))
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
-    data = fields.Dict(metadata=_doc("the process data as it stands, without engine-internal keys"))
+    data = fields.Dict(metadata=_doc("the process data as it stands, without engine-internal keys; "
+                                     "the requester's e-mail and phone masked"))
     open_tasks = fields.List(fields.Nested(TaskSchema))
+
+    @post_dump(pass_original=True)
+    def _requester_masked(self, answer: dict, instance: dict, **_kwargs) -> dict:
+        # webapp/personal_data.py decides what the caller sees of the requester, as on the pages
+        answer["started_by"] = personal_data.person(answer.get("started_by"), instance["id"])
+        answer["data"] = personal_data.masked(answer.get("data"), instance["id"])
+        return answer
 
 
 class EventSchema(Schema):
@@ -113,9 +124,19 @@ class EventSchema(Schema):
 
     seq = fields.Integer(metadata=_doc("position in the instance's hash chain"))
     action = fields.String(metadata=_doc("instance.started, task.claimed, task.completed, ..."))
-    actor = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True, metadata=_doc("a username, a requester as requester:a***@domain, "
+                                                         "or null for the engine"))
     at = fields.DateTime(attribute="created_at")
-    data = fields.Dict(metadata=_doc("what was submitted or changed"))
+    data = fields.Dict(metadata=_doc("what was submitted or changed; the requester's e-mail and phone masked"))
+
+    @post_dump(pass_original=True)
+    def _requester_masked(self, answer: dict, event, **_kwargs) -> dict:
+        # As the timeline shows it (webapp/personal_data.py), without the redactable hashing's
+        # salt and digest: with them a guessed address could be checked against the event.
+        data = {k: v for k, v in (answer.get("data") or {}).items() if k not in (SALT_KEY, ACTOR_DIGEST_KEY)}
+        answer["actor"] = personal_data.person(answer.get("actor"), event.instance_id)
+        answer["data"] = personal_data.masked(data, event.instance_id)
+        return answer
 
 
 class DeployedSchema(Schema):
