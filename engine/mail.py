@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -9,6 +10,18 @@ from email.message import EmailMessage
 from sqlalchemy.orm import Session
 
 from .models import Job, JobKind, MailMessage, MailState, utcnow
+from .personal import mask_email
+
+# What an SMTP server's answer calls an address (``<a@b.c>``, ``a@b.c``).
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+class DeliveryError(Exception):
+    """The SMTP server refused a mail; the message names no address in clear.
+
+    A failed mail's error reaches the job, the mail row and the instance's error message,
+    which staff read: the recipient (a requester) must not be named there unmasked.
+    """
 
 
 @dataclass(frozen=True)
@@ -63,11 +76,22 @@ def deliver(message: MailMessage, settings: MailSettings) -> None:
     email.set_content(message.body)
     if message.language:   # after set_content, which drops Content-* headers
         email["Content-Language"] = message.language
-    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
-        if settings.starttls:
-            smtp.starttls()
-        if settings.user:
-            smtp.login(settings.user, settings.password or "")
-        smtp.send_message(email)
+    try:
+        with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+            if settings.starttls:
+                smtp.starttls()
+            if settings.user:
+                smtp.login(settings.user, settings.password or "")
+            smtp.send_message(email)
+    except smtplib.SMTPRecipientsRefused as exc:
+        answers = "; ".join(f"{code} {_masked(text)}" for code, text in exc.recipients.values())
+        raise DeliveryError(f"the mail server refused the recipient: {answers}") from None
+    except smtplib.SMTPException as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {_masked(exc)}") from None
     message.state = MailState.SENT
     message.sent_at = utcnow()
+
+
+def _masked(answer) -> str:
+    text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+    return _ADDRESS.sub(lambda match: mask_email(match.group()), text)
