@@ -102,14 +102,19 @@ def cmd_db_upgrade(ctx: Context, args) -> None:
 
 
 def cmd_validate(ctx: Context, args) -> int:
+    """Say what ``sek deploy`` would do with the files: the same rule, the same checks."""
+    from engine import services
+
     files = validation.load_paths(args.paths)
-    problems = validation.validate_files(files, require_executable=False)
-    for problem in problems:
+    plan = validation.plan_deployment(files, known_operators=services.operator_names())
+    for problem in plan.problems:
         print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) in {len(files)} file(s)", file=sys.stderr)
+    if plan.problems:
+        print(f"{len(plan.problems)} problem(s) in {len(files)} file(s): sek deploy would refuse them",
+              file=sys.stderr)
         return 1
-    print(f"ok: {len(files)} file(s), processes: {', '.join(validation.executable_process_ids(files)) or '-'}")
+    left_out = f"; left out, not executable: {', '.join(plan.left_out)}" if plan.left_out else ""
+    print(f"ok: {len(files)} file(s), processes: {', '.join(plan.process_ids)}{left_out}")
     return 0
 
 
