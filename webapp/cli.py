@@ -223,7 +223,7 @@ def cmd_users_token(ctx: Context, args) -> int:
 
 def cmd_audit_verify(ctx: Context, args) -> int:
     with ctx.transaction() as session:
-        result = audit.verify(session, audit.chain_name(args.instance) if args.instance is not None else None)
+        result = audit.verify(session) if args.instance is None else audit.verify_instance(session, args.instance)
     print(result, file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
 

@@ -440,3 +440,9 @@ def test_validate_says_what_an_odd_path_is_in_one_line(run, db, tmp_path, kind, 
     assert code == 1, (code, out, err)
     assert out.splitlines() == [f"{location.format(path=path)}: {message}"]
     one_line(err)
+
+
+def test_audit_verify_of_an_instance_that_does_not_exist_is_refused(run, db):
+    assert "intact" in succeeded(run("audit", "verify"))
+
+    assert refused(run("audit", "verify", "--instance", "99999999")) == "error: no instance 99999999"

@@ -72,8 +72,10 @@ def verify():
     """Recompute the chains (every chain, or one instance's): green, or the first event that
     does not match and why, worded as ``sek audit verify`` words it."""
     instance_id = _int(request.args.get("instance"))
-    chain = audit.chain_name(instance_id) if instance_id is not None else None
-    result = audit.verify(db.session, chain)
+    if instance_id is None:
+        result = audit.verify(db.session)
+    else:
+        result = audit.verify_instance(db.session, instance_id)   # no such instance: 404
     return render_template("audit/verify.html", result=result, instance_id=instance_id)
 
 
