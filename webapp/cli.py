@@ -22,6 +22,7 @@ from engine.errors import EngineError, ValidationError
 from .config import apply_engine_settings, load_config, worker_settings
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys; a larger number would fail inside the database driver
+DATA_HELP = "a JSON object; @FILE reads it from a file, - from standard input (for large data)"
 
 
 class Context:
@@ -62,9 +63,29 @@ def _json_constant(name: str):
     raise ValueError(f"{name} is not a JSON value")
 
 
+def _data_text(text: str, what: str) -> str:
+    """The JSON text of a ``--data`` value: itself, ``@FILE``'s content, or standard input's for ``-``."""
+    if text != "-" and not text.startswith("@"):
+        return text
+    source = "standard input" if text == "-" else text[1:]
+    try:
+        if text == "-":
+            content = sys.stdin.buffer.read()
+        else:
+            with open(text[1:], "rb") as handle:   # a pipe too: --data @<(command)
+                content = handle.read()
+    except OSError as exc:
+        raise EngineError(f"{what} {text}: {source} cannot be read: {exc.strerror or exc}") from None
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise EngineError(f"{what} {text}: {source} is not UTF-8 text") from None
+
+
 def _json_arg(text: str | None, what: str = "--data") -> dict:
     if text is None:
         return {}
+    text = _data_text(text, what)
     try:
         # NaN, Infinity and 1e999 are not JSON: PostgreSQL refuses them, SQLite would keep them.
         value = json.loads(text, parse_float=_json_number, parse_constant=_json_constant)
@@ -323,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p = command("start", cmd_start, "start an instance of a process")
     p.add_argument("key")
-    p.add_argument("--data", metavar="JSON")
+    p.add_argument("--data", metavar="JSON", help=DATA_HELP)
     p.add_argument("--as", dest="as_user", metavar="USER")
     p.add_argument("--version", type=_row_id, help="a specific version (default: the latest)")
     p.add_argument("--json", action="store_true")
@@ -337,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--as", dest="as_user", metavar="USER", required=True)
     p = command("complete", cmd_complete, "complete a task with form data")
     p.add_argument("task_id", type=_row_id, metavar="TASK_ID")
-    p.add_argument("--data", metavar="JSON")
+    p.add_argument("--data", metavar="JSON", help=DATA_HELP)
     p.add_argument("--as", dest="as_user", metavar="USER", required=True)
     p = command("cancel", cmd_cancel, "cancel a running instance")
     p.add_argument("instance_id", type=_row_id, metavar="INSTANCE_ID")
@@ -348,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--instance", type=_row_id, metavar="ID")
     target.add_argument("--correlation", metavar="KEY", help="correlation key or tracking code")
-    p.add_argument("--data", metavar="JSON")
+    p.add_argument("--data", metavar="JSON", help=DATA_HELP)
     p.add_argument("--as", dest="as_user", metavar="USER")
     users_cmd = command("users", None, "accounts").add_subparsers(metavar="ACTION")
     p = command("add", cmd_users_add, "add or update a user", users_cmd)

@@ -446,3 +446,41 @@ def test_audit_verify_of_an_instance_that_does_not_exist_is_refused(run, db):
     assert "intact" in succeeded(run("audit", "verify"))
 
     assert refused(run("audit", "verify", "--instance", "99999999")) == "error: no instance 99999999"
+
+
+def test_data_comes_from_a_file_or_standard_input(run, db, tmp_path, make_user):
+    succeeded(run("deploy", PROCESS))
+    make_user("deniz", groups=("helpdesk",))
+    # More than one command-line argument may hold (Linux: 128 KiB).
+    seats = [f"lab-{number:05d}" for number in range(15000)]
+    start = tmp_path / "start.json"
+    start.write_text(json.dumps({"package": "SPSS", "seats": seats}), encoding="utf-8")
+    assert start.stat().st_size > 128 * 1024
+
+    started = json.loads(succeeded(run("start", "software_request", "--data", f"@{start}", "--json")))
+    [review] = task_list(run, "--group", "helpdesk")
+    out = succeeded(run("complete", review["id"], "--data", "-", "--as", "deniz",
+                        stdin='{"decision": "reject", "comment": "çok pahalı"}'))
+
+    assert f"instance {started['id']} is completed" in out
+    with db.tx() as session:
+        data = session.get(ProcessInstance, started["id"]).state["data"]
+    assert (data["package"], data["seats"], data["decision"], data["comment"]) == ("SPSS", seats, "reject",
+                                                                                   "çok pahalı")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("@{tmp}/missing.json", "error: --data @{tmp}/missing.json: {tmp}/missing.json cannot be read: "
+                            "No such file or directory"),
+    ("@{tmp}", "error: --data @{tmp}: {tmp} cannot be read: Is a directory"),
+    ("@{tmp}/latin1.json", "error: --data @{tmp}/latin1.json: {tmp}/latin1.json is not UTF-8 text"),
+    ("-", "error: --data is not valid JSON: Expecting value at position 0"),
+], ids=["missing", "folder", "not-utf-8", "empty-stdin"])
+def test_data_that_cannot_be_read_is_refused_in_one_line(run, db, tmp_path, value, expected):
+    (tmp_path / "latin1.json").write_bytes('{"package": "Türkçe"}'.encode("latin-1"))
+
+    line = refused(run("start", "software_request", "--data", value.format(tmp=tmp_path), stdin=""))
+
+    assert line == expected.format(tmp=tmp_path)
+    with db.tx() as session:
+        assert session.scalars(select(ProcessInstance)).all() == []
