@@ -328,6 +328,7 @@ def test_a_shifted_clock_lets_the_worker_fire_tomorrows_timers(db, tmp_path):
     tasks_now = json.loads(succeeded(_sek(env, "tasks", "--json")))
     assert [(t["instance_id"], t["bpmn_id"]) for t in tasks_now] == [(started["id"], "follow_up")]
     assert "SEK_CLOCK_SHIFT" in refused(_sek({**env, "SEK_CLOCK_SHIFT": "tomorrow"}, "tasks"))
+    assert "SEK_CLOCK_AT" in refused(_sek({**env, "SEK_CLOCK_AT": "tomorrow"}, "tasks"))
 
 
 # -- issue 12: validate says what deploy does; odd paths; --data from a file or stdin --------
