@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .errors import Problem, ValidationError
-from .models import AuditChain, AuditEvent, utcnow
+from .errors import NotFoundError, Problem, ValidationError
+from .models import AuditChain, AuditEvent, ProcessInstance, utcnow
 from .personal import AUDIT_KEYS, REQUESTER_ACTOR
 
 GENESIS = "0" * 64
@@ -212,6 +212,21 @@ class VerifyResult:
             return f"ok: {self.checked} events, every chain intact"
         where = f"event {self.event_id}" if self.event_id is not None else f"chain {self.chain}"
         return f"broken at {where} ({self.chain}): {self.reason}"
+
+
+def verify_instance(session: Session, instance_id: int) -> VerifyResult:
+    """Recompute one instance's chain.
+
+    :raises NotFoundError: there is no such instance and no trail of one (a trail whose
+        instance row is gone is still verified: that is what an auditor looks for)
+    """
+    chain = chain_name(instance_id)
+    known = 0 < instance_id < 2**31 and (   # ids are INTEGER: a larger number names nothing
+        session.get(ProcessInstance, instance_id) is not None or session.get(AuditChain, chain) is not None
+        or session.scalar(select(AuditEvent.id).where(AuditEvent.chain == chain).limit(1)) is not None)
+    if not known:
+        raise NotFoundError(f"no instance {instance_id}")
+    return verify(session, chain)
 
 
 def verify(session: Session, chain: str | None = None) -> VerifyResult:

@@ -1,10 +1,15 @@
-"""The engine's clock: the real time, optionally shifted forward.
+"""The engine's clock: the real time, optionally shifted forward, or pinned for tests.
 
 ``SEK_CLOCK_SHIFT`` (an ISO 8601 duration such as ``P3D``) moves the engine's "now"
 forward, so that ``SEK_CLOCK_SHIFT=P3D sek worker --once`` fires what falls due within
 three days. It is for tests and for rehearsing a process on a copy, never for
 production. SpiffWorkflow's timers, the sandbox's ``datetime`` and every timestamp the
 engine writes read this clock.
+
+Tests only: :func:`pin` (and ``SEK_CLOCK_AT``, for a ``sek`` subprocess of a test) make
+"now" a given moment, in the past too, from which the clock runs on at the real pace.
+A test of working days pins a known weekday or the eve of a holiday, so that what it
+checks does not depend on the day it runs.
 """
 
 from __future__ import annotations
@@ -30,6 +35,38 @@ def set_shift(shift: timedelta) -> None:
     if shift < timedelta(0):
         raise ValueError("the clock can only be shifted forward")
     _Clock.shift = shift
+
+
+def pin(moment: datetime) -> None:
+    """Tests only: make the engine's "now" ``moment`` (timezone-aware); it runs on from there.
+
+    Unlike :func:`set_shift`, the moment may lie in the past. ``set_shift(timedelta(0))``
+    puts the clock back on real time.
+
+    :raises ValueError: ``moment`` has no time zone
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("the clock can only be pinned to a moment with a time zone")
+    _Clock.shift = moment - datetime.now(UTC)
+
+
+def configure(shift: str | None, at: str | None = None) -> None:
+    """Apply ``SEK_CLOCK_SHIFT`` and (tests only) ``SEK_CLOCK_AT``: pinned at ``at`` plus
+    ``shift`` when ``at`` is given, else ``shift`` ahead of real time.
+
+    :raises ValueError: either is not what it should be
+    """
+    delta = parse_shift(shift)
+    if not at:
+        set_shift(delta)
+        return
+    try:
+        moment = datetime.fromisoformat(at.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise ValueError(f"SEK_CLOCK_AT={at!r} is not a moment with a UTC offset like 2026-11-02T10:00+03:00")
+    pin(moment + delta)
 
 
 def parse_shift(text: str | None) -> timedelta:

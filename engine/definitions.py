@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, spiff, validation
-from .errors import NotFoundError, Problem, ValidationError
+from .errors import NotFoundError, ValidationError
 from .models import OPEN_STATUSES, DefinitionFile, InstanceStatus, ProcessDefinition, ProcessInstance
 
 
@@ -57,15 +57,10 @@ def deploy(
 
     :raises ValidationError: with one problem per ``file:element_id``
     """
-    problems = validation.validate_files(files, require_executable=False, known_operators=known_operators)
-    if problems:
-        raise ValidationError("the definition files have problems; nothing was deployed", problems)
-    keys = validation.executable_process_ids(files)
-    if not keys:
-        raise ValidationError("nothing to deploy", [
-            Problem(", ".join(sorted(files)) or "(no files)", "no executable BPMN process found")
-        ])
-    return [_deploy_one(session, files, key, actor, note) for key in keys]
+    plan = validation.plan_deployment(files, known_operators=known_operators)   # what `sek validate` reports
+    if plan.problems:
+        raise ValidationError("the definition files have problems; nothing was deployed", plan.problems)
+    return [_deploy_one(session, files, key, actor, note) for key in plan.process_ids]
 
 
 def _deploy_one(session: Session, files, key: str, actor, note) -> DeployResult:

@@ -14,69 +14,30 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
-import threading
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
-from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from engine.bpmn_schema import BPMN_NS, NS, SPIFF_NS, at_element, root_problem, schema_problems
+from engine.definition_files import SUFFIXES, load_paths
 from engine.errors import Problem, ScriptError, ValidationError
 from engine.spiff import SekBpmnParser
+from engine.spiff_problems import clean, problem_from_spiff
 from engine.xmlsafe import MAX_XML_BYTES, parse_xml
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
-SUFFIXES = (".bpmn", ".dmn", ".json")
-
-_SCHEMA_LOCK = threading.Lock()  # an lxml schema keeps its error log on the object
-_DMN_VALIDATORS: dict[str, BpmnValidator] = {}
+# Re-exported: callers read files, and name the namespaces, through this module.
+__all__ = ["BPMN_NS", "NS", "SPIFF_NS", "SUFFIXES", "DeploymentPlan", "executable_process_ids", "load_paths",
+           "parse_specs", "plan_deployment", "referenced_files", "validate_files"]
 _HUMAN_TASKS = ".//bpmn:userTask | .//bpmn:manualTask"
 _SUBPROCESS_TAGS = {f"{{{BPMN_NS}}}{tag}" for tag in ("subProcess", "transaction", "adHocSubProcess")}
 _FORM_TAGS = ("formJsonSchemaFilename", "formUiSchemaFilename")
-_SPIFF_MESSAGES = {
-    "No start event found": "process has no start event",
-    "There is no support implemented for this task type.": "this element type is not supported",
-}
-
-
-def load_paths(paths: list[str]) -> dict[str, bytes]:
-    """Read BPMN, DMN and JSON files from files and folders (folders recursively).
-
-    A folder's files are named by their path relative to that folder, a file given
-    directly by its base name. Files over the size limit are read only far enough
-    for :func:`validate_files` to refuse them.
-
-    :raises ValidationError: when a path does not exist or two files get one name.
-    """
-    files: dict[str, bytes] = {}
-    origins: dict[str, str] = {}
-    problems: list[Problem] = []
-    for path in paths:
-        base = Path(path)
-        if base.is_dir():
-            found = [(p.relative_to(base).as_posix(), p) for p in sorted(base.rglob("*"))
-                     if p.is_file() and p.suffix.lower() in SUFFIXES]
-        elif base.is_file():
-            found = [(base.name, base)]
-        else:
-            problems.append(Problem(path, "no such file or folder"))
-            continue
-        for name, file_path in found:
-            if name in files:
-                problems.append(Problem(name, f"two files have this name: {origins[name]} and {file_path}"))
-                continue
-            with open(file_path, "rb") as handle:
-                files[name] = handle.read(MAX_XML_BYTES + 1)
-            origins[name] = str(file_path)
-    if problems:
-        raise ValidationError("some files could not be read", problems)
-    return files
+# What an event definition's reference must name, in the same document (as Spiff looks it up).
+_EVENT_REFS = (("messageEventDefinition", "messageRef", "message"), ("signalEventDefinition", "signalRef", "signal"),
+               ("errorEventDefinition", "errorRef", "error"),
+               ("escalationEventDefinition", "escalationRef", "escalation"))
+_EVENT_GATEWAY_TARGETS = {f"{{{BPMN_NS}}}{tag}" for tag in ("intermediateCatchEvent", "receiveTask")}
 
 
 def validate_files(files: dict[str, bytes], *, require_executable: bool = True,
@@ -92,7 +53,13 @@ def validate_files(files: dict[str, bytes], *, require_executable: bool = True,
     found = _Found()
     try:
         roots = _parse_all(files, found)
-        valid = {name: root for name, root in roots.items() if _check_schema(name, root, found)}
+        valid = {}
+        for name, root in roots.items():
+            problems = schema_problems(name, root)
+            for problem in problems:
+                found.add(name, problem)
+            if not problems:
+                valid[name] = root
         _check_with_spiff(roots, valid, found, require_executable)
         for name, root in roots.items():
             if _is_bpmn(name):
@@ -100,6 +67,57 @@ def validate_files(files: dict[str, bytes], *, require_executable: bool = True,
     except Exception as exc:  # the last resort: the validator itself never raises
         found.add("", Problem("", f"validation stopped unexpectedly: {type(exc).__name__}: {exc}"))
     return found.in_file_order()
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    """What deploying a set of files would do.
+
+    ``process_ids``: the processes that would be deployed, in file order; ``left_out``:
+    ``file:process_id`` of the processes not marked executable (drawings, kept out);
+    ``problems``: why the deployment would be refused (empty: it would go ahead).
+    """
+
+    process_ids: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def plan_deployment(files: dict[str, bytes], *, known_operators: set[str] | None = None) -> DeploymentPlan:
+    """The one rule of what a deployment of ``files`` does; ``sek deploy`` acts on it and
+    ``sek validate`` reports it, so the two never disagree.
+
+    Every file is checked (:func:`validate_files`); processes not marked executable are
+    checked as far as a drawing can be and left out; files holding no executable process
+    at all are refused, each BPMN file saying why.
+
+    :param known_operators: as for :func:`validate_files`.
+    """
+    problems = validate_files(files, require_executable=False, known_operators=known_operators)
+    if problems:
+        return DeploymentPlan(problems=problems)
+    ids, left_out, nothing = [], [], []
+    for name, root in _parse_all(files, _Found()).items():
+        if not _is_bpmn(name):
+            continue
+        processes = root.findall(".//bpmn:process", NS)
+        if not processes:
+            nothing.append(Problem(name, "no process is defined in this file: there is nothing to deploy"))
+        for process in processes:
+            pid = process.get("id")
+            if process.get("isExecutable") == "true" and pid:
+                if pid not in ids:
+                    ids.append(pid)
+            else:
+                left_out.append(at_element(name, process))
+                nothing.append(Problem(at_element(name, process), 'process is not executable (isExecutable="true" is '
+                                                           "missing): there is nothing to deploy"))
+    if ids:
+        return DeploymentPlan(ids, left_out)
+    if not nothing:
+        nothing = [Problem(name, "not a BPMN file: a deployment needs a BPMN file with an executable process")
+                   for name in sorted(files)] or [Problem("", "no BPMN, DMN or JSON file was given")]
+    return DeploymentPlan(left_out=left_out, problems=nothing)
 
 
 def executable_process_ids(files: dict[str, bytes]) -> list[str]:
@@ -161,7 +179,7 @@ def parse_specs(files: dict[str, bytes], process_id: str):
     try:
         return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        found.add("", _spiff_problem(exc, location))
+        found.add("", problem_from_spiff(exc, location))
     except Exception as exc:
         found.add("", Problem(location, f"could not be parsed: {type(exc).__name__}: {exc}"))
     raise ValidationError(f"process '{process_id}' could not be parsed", found.in_file_order())
@@ -174,6 +192,7 @@ class _Found:
         self.items: list[tuple[str, Problem]] = []
 
     def add(self, file: str, problem: Problem):
+        problem = clean(problem)   # one line, whatever the check or Spiff wrote
         if all(p != problem for _, p in self.items):
             self.items.append((file, problem))
 
@@ -185,7 +204,7 @@ class _Found:
             for problem in exc.problems or [Problem(file, exc.message)]:
                 self.add(file, problem)
         except ValidationException as exc:
-            self.add(file, _spiff_problem(exc, file))
+            self.add(file, problem_from_spiff(exc, file))
         except Exception as exc:
             self.add(file, Problem(file, f"could not be checked: {type(exc).__name__}: {exc}"))
         return None
@@ -203,27 +222,20 @@ def _parse_all(files: dict[str, bytes], found: _Found) -> dict:
     roots = {}
     for name in sorted(files):
         lowered = name.lower()
-        if lowered.endswith(".json"):
+        if lowered.endswith(SUFFIXES) and not files[name].strip():
+            found.add(name, Problem(name, "the file is empty"))
+        elif lowered.endswith(".json"):
             found.guard(name, _load_json, files, name)
         elif lowered.endswith((".bpmn", ".dmn")):
             root = found.guard(name, parse_xml, files[name], name)
-            if root is not None and _is_definitions(name, root, found):
+            problem = root_problem(name, root) if root is not None else None
+            if problem:
+                found.add(name, problem)
+            elif root is not None:
                 roots[name] = root
         else:
             found.add(name, Problem(name, "not a BPMN, DMN or JSON file"))
     return roots
-
-
-def _is_definitions(name: str, root, found: _Found) -> bool:
-    """True when the root element is BPMN's (or a DMN version's we read) ``definitions``."""
-    namespace, _, tag = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
-    expected = (BPMN_NS,) if _is_bpmn(name) else tuple(DMN_SCHEMAS)
-    if tag == "definitions" and namespace in expected:
-        return True
-    kind = "BPMN" if _is_bpmn(name) else "DMN"
-    found.add(name, Problem(name, f"not a {kind} file: the root element is '{root.tag}', "
-                                  f"expected 'definitions' in the {kind} namespace"))
-    return False
 
 
 def _load_json(files: dict[str, bytes], name: str):
@@ -236,62 +248,6 @@ def _load_json(files: dict[str, bytes], name: str):
         raise ValidationError(name, [Problem(name, f"not valid JSON: {exc.msg} (line {exc.lineno})")]) from None
     except (UnicodeDecodeError, ValueError):
         raise ValidationError(name, [Problem(name, "not valid JSON: not UTF-8 text")]) from None
-
-
-def _check_schema(name: str, root, found: _Found) -> bool:
-    """Validate against the BPMN schema (with Spiff's extensions) or the DMN schema."""
-    validator = VALIDATOR
-    if not _is_bpmn(name):
-        namespace = root.tag[1:].split("}")[0]
-        with _SCHEMA_LOCK:
-            if namespace not in _DMN_VALIDATORS:
-                _DMN_VALIDATORS[namespace] = BpmnValidator(DMN_SCHEMAS[namespace])
-            validator = _DMN_VALIDATORS[namespace]
-    with _SCHEMA_LOCK:
-        try:
-            validator.validate(root, name)
-            return True
-        except ValidationException as exc:
-            errors = [(e.line, e.message) for e in validator.validator.error_log]
-            errors = errors or [(exc.line_number, exc.args[0] if exc.args else str(exc))]
-    for line, message in errors[:20]:
-        found.add(name, Problem(_location_at_line(name, root, line), _schema_message(message)))
-    return False
-
-
-def _location_at_line(name: str, root, line) -> str:
-    """``file:id`` of the element on ``line`` (or its nearest ancestor with an id)."""
-    for element in root.iter("{*}*"):
-        if element.sourceline == line:
-            for candidate in (element, *element.iterancestors()):
-                if candidate.get("id"):
-                    return f"{name}:{candidate.get('id')}"
-            break
-    return name
-
-
-def _schema_message(message: str) -> str:
-    message = message.replace(f"{{{BPMN_NS}}}", "bpmn:").replace(f"{{{SPIFF_NS}}}", "spiffworkflow:")
-    message = re.sub(r"\{[^}]*/DMN/[^}]*\}", "dmn:", message)
-    unexpected = re.match(r"Element '([^']+)': This element is not expected", message)
-    if unexpected:
-        return f"element '{unexpected.group(1)}' is not allowed here (unknown or misplaced element)"
-    return message.rstrip(". ")
-
-
-def _spiff_problem(exc: ValidationException, fallback: str) -> Problem:
-    """Turn Spiff's exception into a problem at ``file:element_id`` where it says which."""
-    message = str(exc.args[0]) if exc.args else type(exc).__name__
-    message = _SPIFF_MESSAGES.get(message, message)
-    if message == "this element type is not supported" and getattr(exc, "tag", ""):
-        message = f"element '{exc.tag}' is not supported"
-    message = ". ".join([message.rstrip(". "), *getattr(exc, "notes", [])])
-    fallback_file = fallback.split(":")[0]
-    file = getattr(exc, "file_name", "") or fallback_file
-    element = getattr(exc, "id", "")
-    if element:
-        return Problem(f"{file}:{element}", message)
-    return Problem(fallback if file == fallback_file else file, message)
 
 
 def _build_parser(roots: dict, found: _Found) -> tuple[SekBpmnParser, set[str]]:
@@ -325,7 +281,7 @@ def _check_with_spiff(roots: dict, valid: dict, found: _Found, require_executabl
             found.add(name, Problem(name, "no process is defined in this file"))
         for process in processes or []:
             pid = process.get("id") or ""
-            location = f"{name}:{pid}"
+            location = at_element(name, process)
             if process.get("isExecutable") != "true":
                 if require_executable:
                     found.add(name, Problem(location, 'process is not executable (isExecutable="true" is missing)'))
@@ -341,7 +297,7 @@ def _check_with_spiff(roots: dict, valid: dict, found: _Found, require_executabl
                 if calls_ok:
                     parser.get_subprocess_specs(pid)
             except ValidationException as exc:
-                found.add(name, _spiff_problem(exc, location))
+                found.add(name, problem_from_spiff(exc, location))
             except Exception as exc:
                 found.add(name, Problem(location, f"could not be parsed: {type(exc).__name__}: {exc}"))
 
@@ -354,18 +310,18 @@ def _check_references(name: str, process, parser: SekBpmnParser, known_decisions
     calls_ok = spec_ok = True
     if process.find("bpmn:startEvent", NS) is None:
         spec_ok = False
-        found.add(name, Problem(f"{name}:{process.get('id')}", "process has no start event"))
+        found.add(name, Problem(at_element(name, process), "process has no start event"))
     ids = set(process.xpath(".//@id"))
     for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
         for end in ("sourceRef", "targetRef"):
             if flow.get(end) not in ids:
                 spec_ok = False
-                found.add(name, Problem(f"{name}:{flow.get('id')}",
+                found.add(name, Problem(at_element(name, flow),
                                         f"{end} '{flow.get(end)}' is not an element of this process"))
     for call in process.iterfind(".//bpmn:callActivity", NS):
         if call.get("calledElement") not in parser.process_parsers:
             calls_ok = False
-            found.add(name, Problem(f"{name}:{call.get('id')}",
+            found.add(name, Problem(at_element(name, call),
                                     f"calls process '{call.get('calledElement')}', which no file defines"))
     for ref in process.iterfind(".//bpmn:businessRuleTask//spiffworkflow:calledDecisionId", NS):
         decision = (ref.text or "").strip()
@@ -373,9 +329,42 @@ def _check_references(name: str, process, parser: SekBpmnParser, known_decisions
             spec_ok = False  # a decision in a broken DMN file is reported at that file
             if decision not in known_decisions:
                 task = ref.getparent().getparent()
-                found.add(name, Problem(f"{name}:{task.get('id')}",
+                found.add(name, Problem(at_element(name, task),
                                         f"uses decision '{decision}', which no DMN file defines"))
+    for problem in _dangling_event_and_data_refs(name, process):
+        spec_ok = False  # Spiff would stop at these with a Python error instead of a sentence
+        found.add(name, problem)
     return calls_ok, spec_ok
+
+
+def _dangling_event_and_data_refs(name: str, process):
+    """Events naming an undefined message, signal, error or escalation; event-based gateways
+    leading elsewhere than to catch events; data associations naming no data reference."""
+    root = process.getroottree().getroot()
+    for tag, attribute, target in _EVENT_REFS:
+        defined = set(root.xpath(f".//bpmn:{target}/@id", namespaces=NS))
+        for definition in process.iterfind(f".//bpmn:{tag}", NS):
+            ref = definition.get(attribute)
+            if ref is not None and ref not in defined:
+                yield Problem(at_element(name, definition.getparent()),
+                              f"{attribute} '{ref}' names no bpmn:{target} of this file")
+    by_id = {element.get("id"): element for element in process.iter("{*}*") if element.get("id")}
+    for gateway in process.iterfind(".//bpmn:eventBasedGateway", NS):
+        for flow in gateway.getparent().iterfind("bpmn:sequenceFlow", NS):
+            target = by_id.get(flow.get("targetRef"))
+            if flow.get("sourceRef") == gateway.get("id") and target is not None \
+                    and target.tag not in _EVENT_GATEWAY_TARGETS:
+                yield Problem(at_element(name, gateway), "an event-based gateway can lead only to intermediate catch "
+                                                  f"events or receive tasks, not to '{target.get('id')}'")
+    references = set(root.xpath(".//bpmn:dataObjectReference/@id | .//bpmn:dataStoreReference/@id",
+                                namespaces=NS))
+    for path, what in (("bpmn:dataInputAssociation/bpmn:sourceRef", "dataInputAssociation"),
+                       ("bpmn:dataOutputAssociation/bpmn:targetRef", "dataOutputAssociation")):
+        for ref in process.iterfind(f".//{path}", NS):
+            if (ref.text or "").strip() not in references:
+                yield Problem(at_element(name, ref.getparent().getparent()),
+                              f"{what} names '{(ref.text or '').strip()}', which is no data object "
+                              "or data store reference of this file")
 
 
 def _check_rules(name: str, root, files: dict[str, bytes], found: _Found, known_operators):
@@ -387,9 +376,9 @@ def _check_rules(name: str, root, files: dict[str, bytes], found: _Found, known_
             try:
                 check(source)
             except ScriptError as exc:
-                found.add(name, Problem(f"{name}:{owner.get('id')}", f"{what} cannot run in the sandbox: {exc.message}"))
+                found.add(name, Problem(at_element(name, owner), f"{what} cannot run in the sandbox: {exc.message}"))
             except Exception as exc:
-                found.add(name, Problem(f"{name}:{owner.get('id')}", f"{what} could not be checked: {exc}"))
+                found.add(name, Problem(at_element(name, owner), f"{what} could not be checked: {exc}"))
 
     for process in root.iterfind(".//bpmn:process", NS):
         lanes = {ref.text.strip() for ref in process.iterfind(".//bpmn:lane/bpmn:flowNodeRef", NS)
@@ -401,14 +390,14 @@ def _check_rules(name: str, root, files: dict[str, bytes], found: _Found, known_
             if prop is not None and (prop.get("value") or "").strip():
                 groups.append((task, prop.get("value")))
             elif not _in_lane(task, process, lanes):
-                found.add(name, Problem(f"{name}:{task.get('id')}",
+                found.add(name, Problem(at_element(name, task),
                                         "user task has no lane and no candidateGroups: nobody would see it"))
         compile_each(groups, sandbox.check_expression, "candidateGroups expression")
         _check_forms(name, process, files, found)
         compile_each(_texts(process, ".//bpmn:scriptTask/bpmn:script", 1), sandbox.check_script, "script")
         for task in process.iterfind(".//bpmn:scriptTask", NS):
             if not (task.findtext("bpmn:script", "", NS) or "").strip():
-                found.add(name, Problem(f"{name}:{task.get('id')}", "script task has no script"))
+                found.add(name, Problem(at_element(name, task), "script task has no script"))
         for tag in ("preScript", "postScript"):
             compile_each(_texts(process, f".//spiffworkflow:{tag}", 2), sandbox.check_script, tag)
         compile_each(_texts(process, ".//bpmn:sequenceFlow/bpmn:conditionExpression", 1),
@@ -427,7 +416,7 @@ def _check_rules(name: str, root, files: dict[str, bytes], found: _Found, known_
         for operator in process.iterfind(".//bpmn:serviceTask//spiffworkflow:serviceTaskOperator", NS):
             if known_operators is not None and operator.get("id") not in known_operators:
                 task = next(operator.iterancestors(f"{{{BPMN_NS}}}serviceTask"))
-                found.add(name, Problem(f"{name}:{task.get('id')}",
+                found.add(name, Problem(at_element(name, task),
                                         f"unknown service operator '{operator.get('id')}'"))
 
 
@@ -468,7 +457,7 @@ def _resolve(files: dict[str, bytes], bpmn_name: str, ref: str) -> str | None:
 def _check_forms(name: str, process, files: dict[str, bytes], found: _Found):
     """Form files named by the process's tasks exist, hold JSON objects, and schemas are valid."""
     for task, tag, ref in _form_references(process):
-        location = f"{name}:{task.get('id')}"
+        location = at_element(name, task)
         resolved = _resolve(files, name, ref)
         if resolved is None:
             found.add(name, Problem(location, f"form file '{ref}' is missing (named in {tag})"))

@@ -22,6 +22,7 @@ from engine.errors import EngineError, ValidationError
 from .config import apply_engine_settings, load_config, worker_settings
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys; a larger number would fail inside the database driver
+DATA_HELP = "a JSON object; @FILE reads it from a file, - from standard input (for large data)"
 
 
 class Context:
@@ -62,9 +63,29 @@ def _json_constant(name: str):
     raise ValueError(f"{name} is not a JSON value")
 
 
+def _data_text(text: str, what: str) -> str:
+    """The JSON text of a ``--data`` value: itself, ``@FILE``'s content, or standard input's for ``-``."""
+    if text != "-" and not text.startswith("@"):
+        return text
+    source = "standard input" if text == "-" else text[1:]
+    try:
+        if text == "-":
+            content = sys.stdin.buffer.read()
+        else:
+            with open(text[1:], "rb") as handle:   # a pipe too: --data @<(command)
+                content = handle.read()
+    except OSError as exc:
+        raise EngineError(f"{what} {text}: {source} cannot be read: {exc.strerror or exc}") from None
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise EngineError(f"{what} {text}: {source} is not UTF-8 text") from None
+
+
 def _json_arg(text: str | None, what: str = "--data") -> dict:
     if text is None:
         return {}
+    text = _data_text(text, what)
     try:
         # NaN, Infinity and 1e999 are not JSON: PostgreSQL refuses them, SQLite would keep them.
         value = json.loads(text, parse_float=_json_number, parse_constant=_json_constant)
@@ -102,14 +123,19 @@ def cmd_db_upgrade(ctx: Context, args) -> None:
 
 
 def cmd_validate(ctx: Context, args) -> int:
+    """Say what ``sek deploy`` would do with the files: the same rule, the same checks."""
+    from engine import services
+
     files = validation.load_paths(args.paths)
-    problems = validation.validate_files(files, require_executable=False)
-    for problem in problems:
+    plan = validation.plan_deployment(files, known_operators=services.operator_names())
+    for problem in plan.problems:
         print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) in {len(files)} file(s)", file=sys.stderr)
+    if plan.problems:
+        print(f"{len(plan.problems)} problem(s) in {len(files)} file(s): sek deploy would refuse them",
+              file=sys.stderr)
         return 1
-    print(f"ok: {len(files)} file(s), processes: {', '.join(validation.executable_process_ids(files)) or '-'}")
+    left_out = f"; left out, not executable: {', '.join(plan.left_out)}" if plan.left_out else ""
+    print(f"ok: {len(files)} file(s), processes: {', '.join(plan.process_ids)}{left_out}")
     return 0
 
 
@@ -218,7 +244,7 @@ def cmd_users_token(ctx: Context, args) -> int:
 
 def cmd_audit_verify(ctx: Context, args) -> int:
     with ctx.transaction() as session:
-        result = audit.verify(session, audit.chain_name(args.instance) if args.instance is not None else None)
+        result = audit.verify(session) if args.instance is None else audit.verify_instance(session, args.instance)
     print(result, file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
 
@@ -318,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p = command("start", cmd_start, "start an instance of a process")
     p.add_argument("key")
-    p.add_argument("--data", metavar="JSON")
+    p.add_argument("--data", metavar="JSON", help=DATA_HELP)
     p.add_argument("--as", dest="as_user", metavar="USER")
     p.add_argument("--version", type=_row_id, help="a specific version (default: the latest)")
     p.add_argument("--json", action="store_true")
@@ -332,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--as", dest="as_user", metavar="USER", required=True)
     p = command("complete", cmd_complete, "complete a task with form data")
     p.add_argument("task_id", type=_row_id, metavar="TASK_ID")
-    p.add_argument("--data", metavar="JSON")
+    p.add_argument("--data", metavar="JSON", help=DATA_HELP)
     p.add_argument("--as", dest="as_user", metavar="USER", required=True)
     p = command("cancel", cmd_cancel, "cancel a running instance")
     p.add_argument("instance_id", type=_row_id, metavar="INSTANCE_ID")
@@ -343,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--instance", type=_row_id, metavar="ID")
     target.add_argument("--correlation", metavar="KEY", help="correlation key or tracking code")
-    p.add_argument("--data", metavar="JSON")
+    p.add_argument("--data", metavar="JSON", help=DATA_HELP)
     p.add_argument("--as", dest="as_user", metavar="USER")
     users_cmd = command("users", None, "accounts").add_subparsers(metavar="ACTION")
     p = command("add", cmd_users_add, "add or update a user", users_cmd)

@@ -44,6 +44,8 @@ SETTINGS = (
                                   "holidays are built in)"),
     Setting("SEK_CLOCK_SHIFT", None, "tests and rehearsals only: move the engine's clock ahead by an ISO "
                                      "duration (P3D) so timers due by then fire; never in production"),
+    Setting("SEK_CLOCK_AT", None, "tests only: the engine's clock starts at this moment (ISO 8601 with a UTC "
+                                  "offset, 2026-11-02T10:00+03:00), plus SEK_CLOCK_SHIFT; never in production"),
     Setting("SEK_BASE_URL", "http://127.0.0.1:5000", "the address links in mails start with"),
     Setting("SEK_DEFAULT_LOCALE", "tr", "UI language for people who have not chosen one (tr or en)"),
     Setting("SEK_TIMEZONE", "Europe/Istanbul", "time zone that dates and times are shown in"),
@@ -113,7 +115,7 @@ def apply_engine_settings(config: dict) -> None:
     :raises ValueError: a setting has a value the engine cannot use
     """
     workdays.configure(config.get("SEK_HOLIDAYS"))
-    clock.set_shift(clock.parse_shift(config.get("SEK_CLOCK_SHIFT")))
+    clock.configure(config.get("SEK_CLOCK_SHIFT"), config.get("SEK_CLOCK_AT"))
     links.configure(secret_key(config), config.get("SEK_BASE_URL") or "http://127.0.0.1:5000")
 
 

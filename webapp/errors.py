@@ -6,7 +6,7 @@ behind.
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -48,6 +48,14 @@ def _page(status: int, message: str):
                            message=message), status
 
 
+def _http_answer(exc: HTTPException):
+    if wants_json():
+        return json_error(exc.code, CODES.get(exc.code, "error"), exc.description or exc.name)
+    if exc.code == 404:
+        return _page(404, _("This page does not exist."))
+    return _page(exc.code, exc.description or exc.name)
+
+
 def register_error_handlers(app) -> None:
     def engine_error(exc):
         db.session.rollback()
@@ -74,11 +82,10 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc):
         db.session.rollback()
-        if wants_json():
-            return json_error(exc.code, CODES.get(exc.code, "error"), exc.description or exc.name)
-        if exc.code == 404:
-            return _page(404, _("This page does not exist."))
-        return _page(exc.code, exc.description or exc.name)
+        response = make_response(_http_answer(exc))
+        # What the exception says beyond its body: Allow on a 405, WWW-Authenticate, Retry-After.
+        response.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc):

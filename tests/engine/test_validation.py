@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from pathlib import Path
 
@@ -9,10 +11,12 @@ import pytest
 
 from engine import validation, xmlsafe
 from engine.errors import Problem, ValidationError
+from engine.spiff_problems import one_line
 from engine.validation import (
     executable_process_ids,
     load_paths,
     parse_specs,
+    plan_deployment,
     referenced_files,
     validate_files,
 )
@@ -145,7 +149,8 @@ def test_json_that_does_not_parse_is_reported(name):
     [
         (b"this is not XML", "not well-formed XML: Start tag expected"),
         (b"<bpmn:definitions", "not well-formed XML"),
-        (b"", "not well-formed XML"),
+        (b"", "the file is empty"),
+        (b"  \n", "the file is empty"),
         (b"<a>&xxe;</a>", "not well-formed XML: Entity 'xxe' not defined (line 1)"),
         (b"<notes/>", "not a BPMN file"),
     ],
@@ -313,3 +318,169 @@ def test_parse_specs_refuses_what_does_not_parse():
     problem = _only(refused.value.problems)
     assert problem.location == "ticket.bpmn:ticket"
     assert "process has no start event" in problem.message
+
+
+# -- one line per problem, at the element, in words (issue 12) ------------------------------
+
+# A problem line as `sek validate` prints it: file, element id, message.
+AT_ELEMENT = re.compile(r"^[^:]+:[\w.-]+: ")
+TIMER_DEFINITION = """<bpmn:timerEventDefinition id="triage_timer_definition">
+        <bpmn:timeDuration>"PT1H"</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>"""
+
+
+def _assert_one_clean_line(problem: Problem) -> None:
+    line = str(problem)
+    assert AT_ELEMENT.match(line), line
+    assert "\n" not in line and "\r" not in line, line
+    assert "object at 0x" not in line and " at 0x" not in line, line
+    assert not re.search(r"\b\w+(Error|Exception)\(", line), line   # no exception repr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "location", "phrase"),
+    [
+        # Spiff fails with TypeError inside its own error reporting for these three.
+        (TIMER_DEFINITION, '<bpmn:messageEventDefinition id="m" messageRef="nomsg"/>', "ticket.bpmn:triage_timer",
+         "messageRef 'nomsg' names no bpmn:message of this file"),
+        (TIMER_DEFINITION, '<bpmn:signalEventDefinition id="m" signalRef="nosig"/>', "ticket.bpmn:triage_timer",
+         "signalRef 'nosig' names no bpmn:signal of this file"),
+        (TIMER_DEFINITION, '<bpmn:errorEventDefinition id="m" errorRef="noerr"/>', "ticket.bpmn:triage_timer",
+         "errorRef 'noerr' names no bpmn:error of this file"),
+        # Spiff: AttributeError("'UserTask' object has no attribute 'event_definition'")
+        ('<bpmn:exclusiveGateway id="route">', '<bpmn:eventBasedGateway id="route">', "ticket.bpmn:route",
+         "an event-based gateway can lead only to intermediate catch events or receive tasks, not to 'fix_network'"),
+        # Spiff: NotImplementedError('Unsupported Catch Event: %r', b'<bpmn:boundaryEvent ...\n ...>')
+        (TIMER_DEFINITION, '<bpmn:compensateEventDefinition id="m"/>', "ticket.bpmn:triage_timer",
+         "a boundary event with bpmn:compensateEventDefinition is not supported"),
+        # Spiff: "Cannot resolve dataOutputAssociation <Element {...}targetRef at 0x7f...>"
+        ("<bpmn:script>answer", '<bpmn:dataOutputAssociation id="out"><bpmn:targetRef>nothing</bpmn:targetRef>'
+         "</bpmn:dataOutputAssociation><bpmn:script>answer", "ticket.bpmn:note",
+         "dataOutputAssociation names 'nothing', which is no data object or data store reference"),
+        # An element without an id: located at the nearest element that has one, never at "None".
+        ('<bpmn:userTask id="fix_network" name="Fix the network">', '<bpmn:userTask name="Fix the network">',
+         "ticket.bpmn:ticket", "user task has no lane and no candidateGroups"),
+        # A script spanning lines.
+        ('answer = "handled by " + kind', 'answer = (\n  "handled by" +', "ticket.bpmn:note",
+         "script cannot run in the sandbox"),
+    ],
+    ids=["message-ref", "signal-ref", "error-ref", "event-gateway", "boundary-compensation",
+         "data-association", "element-without-id", "multiline-script"],
+)
+def test_spiff_failures_are_one_line_at_the_element(old, new, location, phrase):
+    files = _changed(_valid_files(), "ticket.bpmn", old, new)
+    if "eventBasedGateway" in new:
+        files = {**files, "ticket.bpmn": files["ticket.bpmn"].replace(b"</bpmn:exclusiveGateway>",
+                                                                      b"</bpmn:eventBasedGateway>")}
+
+    problems = validate_files(files)
+
+    assert problems, "the broken diagram was accepted"
+    for problem in problems:
+        _assert_one_clean_line(problem)
+    assert any(p.location == location and phrase in p.message for p in problems), problems
+
+
+@pytest.mark.parametrize("text", ['"network" +\n   (', '"net\nwork'])
+def test_a_dmn_expression_spanning_lines_is_reported_on_one_line(text):
+    files = _changed(_ref_files(), "route.dmn", '<outputEntry id="rule_network_group"><text>"network"</text>',
+                     f'<outputEntry id="rule_network_group"><text>{text}</text>')
+
+    problem = _only(validate_files(files))
+
+    _assert_one_clean_line(problem)
+    assert problem.location == "route.dmn:rule_network_group"
+    assert problem.message.startswith("Malformed Output Expression '" + " ".join(text.split()) + "'")
+
+
+def test_one_line_names_objects_instead_of_printing_their_address():
+    text = ("Cannot resolve <Element {http://www.omg.org/spec/BPMN/20100524/MODEL}targetRef at 0x7f20df7dfb80>"
+            " for <SpiffWorkflow.bpmn.specs.defaults.UserTask object at 0x7f20df7dfb80>\n   in task")
+
+    assert one_line(text) == "Cannot resolve 'targetRef' element for UserTask in task"
+
+
+# -- what deploy would do is what validate says (issue 12) -----------------------------------
+
+
+def test_the_plan_lists_what_would_be_deployed_and_what_is_left_out():
+    drawing = _changed(_ref_files(), "unrelated.bpmn", 'isExecutable="true"', 'isExecutable="false"')
+
+    plan = plan_deployment(drawing)
+
+    assert (plan.process_ids, plan.left_out, plan.problems) == (
+        ["notify_requester", "request"], ["unrelated.bpmn:unrelated"], [])
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (_changed(_valid_files(), "ticket.bpmn", 'isExecutable="true"', 'isExecutable="false"'),
+         [Problem("ticket.bpmn:ticket", 'process is not executable (isExecutable="true" is missing): '
+                                        "there is nothing to deploy")]),
+        ({"route.dmn": _ref_files()["route.dmn"], "unused.json": _ref_files()["unused.json"]},
+         [Problem(name, "not a BPMN file: a deployment needs a BPMN file with an executable process")
+          for name in ("route.dmn", "unused.json")]),
+        ({}, [Problem("", "no BPMN, DMN or JSON file was given")]),
+    ],
+    ids=["only-a-drawing", "no-bpmn", "no-files"],
+)
+def test_nothing_to_deploy_is_a_problem_of_the_plan(files, expected):
+    assert plan_deployment(files).problems == expected
+    assert plan_deployment(files).process_ids == []
+
+
+# -- paths that are not definition files (issue 12) ------------------------------------------
+
+
+def _refused_paths(*paths) -> list[Problem]:
+    with pytest.raises(ValidationError) as refused:
+        load_paths([str(p) for p in paths])
+    return refused.value.problems
+
+
+def test_a_device_a_pipe_and_an_empty_folder_are_refused_without_reading_them(tmp_path):
+    fifo = tmp_path / "pipe.bpmn"
+    os.mkfifo(fifo)      # opening it to read would wait for a writer forever
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "readme.txt").write_text("not a diagram")
+    started = time.perf_counter()
+
+    problems = _refused_paths("/dev/null", fifo, empty, other)
+
+    assert time.perf_counter() - started < 1.0
+    not_a_file = "not a BPMN, DMN or JSON file: a device, pipe or socket, not a regular file"
+    assert problems == [Problem("/dev/null", not_a_file), Problem(str(fifo), not_a_file),
+                        Problem(str(empty), "no BPMN, DMN or JSON file in this folder"),
+                        Problem(str(other), "no BPMN, DMN or JSON file in this folder")]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_file_is_one_problem(tmp_path):
+    locked = tmp_path / "locked.bpmn"
+    locked.write_bytes(b"<x/>")
+    locked.chmod(0)
+
+    assert _refused_paths(locked) == [Problem("locked.bpmn", "cannot be read: Permission denied")]
+
+
+def test_a_binary_file_and_an_empty_file_say_what_they_are(tmp_path):
+    (tmp_path / "program").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)))
+    (tmp_path / "empty.bpmn").write_bytes(b"")
+
+    files = load_paths([str(tmp_path / "program"), str(tmp_path / "empty.bpmn")])
+
+    assert validate_files(files) == [Problem("empty.bpmn", "the file is empty"),
+                                     Problem("program", "not a BPMN, DMN or JSON file")]
+
+
+def test_a_schema_error_inside_an_extension_is_located_at_its_task_not_at_the_operator_name():
+    files = _changed(_valid_files(), "ticket.bpmn", SCRIPT_TASK, SERVICE_TASK.replace("<spiffworkflow:parameters/>", ""))
+
+    problem = _only(validate_files(files))
+
+    assert problem.location == "ticket.bpmn:note"
+    assert "spiffworkflow:serviceTaskOperator" in problem.message

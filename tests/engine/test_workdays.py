@@ -60,19 +60,20 @@ def test_clock_shift_parsing(restore_engine_settings):
 
 def test_working_days_in_a_due_date_and_a_timer(db, deploy, make_user, restore_engine_settings):
     """``dueIn`` and timers say "n working days" through the sandbox helper, and the
-    shifted clock lets the timer fire without waiting two days."""
+    pinned clock lets the timer fire without waiting four days."""
     make_user("ayse", groups=("callcenter",))
     deploy(DATA / "runtime" / "workday_due.bpmn")
+    clock.pin(local("2026-11-06 16:00"))                                   # a Friday afternoon
     with db.tx() as session:
-        started = clock.now()
         instance_id = runtime.start_instance(session, "workday_due").id
         task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
         timer = session.scalar(select(Job).where(Job.instance_id == instance_id))
-    assert abs((task.due_at - add_working_days(started, 1)).total_seconds()) < 60
-    assert abs((timer.due_at - add_working_days(started, 2)).total_seconds()) < 60
+    assert abs(task.due_at - local("2026-11-09 16:00")) < timedelta(minutes=1)      # Monday
+    assert abs(timer.due_at - local("2026-11-10 16:00")) < timedelta(minutes=1)     # Tuesday
+    clock.pin(timer.due_at - timedelta(minutes=1))
     with db.tx() as session:
         assert runtime.fire_due_timers(session, instance_id)[0] == []     # not yet
-    clock.set_shift(timer.due_at - clock.now() + timedelta(minutes=1))
+    clock.pin(timer.due_at + timedelta(minutes=1))
     with db.tx() as session:
         fired, _waiting = runtime.fire_due_timers(session, instance_id)
     assert fired == [timer.task_uuid]
@@ -80,3 +81,30 @@ def test_working_days_in_a_due_date_and_a_timer(db, deploy, make_user, restore_e
         assert runtime.load_instance(session, instance_id).workflow.get_tasks(spec_name="note_late")
     with pytest.raises(ValueError):
         workdays.working_days(1.5)
+
+
+def test_a_pinned_clock_starts_at_its_moment_in_the_past_too_and_runs_on(restore_engine_settings):
+    monday = local("2026-11-02 10:00")
+
+    clock.pin(monday)
+
+    assert timedelta(0) <= clock.now() - monday < timedelta(seconds=5)
+    assert clock.ShiftedDatetime.now(ZONE).date().isoformat() == "2026-11-02"   # what Spiff's timers read
+    assert workdays.working_days(1).startswith("2026-11-03T10:00")
+    clock.set_shift(timedelta(0))
+    assert abs(clock.now() - datetime.now(ZONE)) < timedelta(seconds=5)
+    with pytest.raises(ValueError, match="time zone"):
+        clock.pin(datetime(2026, 11, 2, 10, 0))
+    with pytest.raises(ValueError, match="forward"):
+        clock.set_shift(timedelta(days=-1))       # only a test's pin goes back in time
+
+
+def test_sek_clock_at_pins_a_command_and_sek_clock_shift_moves_it_on(restore_engine_settings):
+    clock.configure("P1DT2H", "2026-05-26T10:00+03:00")
+    assert timedelta(0) <= clock.now() - local("2026-05-27 12:00") < timedelta(seconds=5)
+    before = datetime.now(ZONE)
+    clock.configure("P1D")
+    assert timedelta(days=1) <= clock.now() - before < timedelta(days=1, seconds=5)
+    for bad in ("tomorrow", "2026-05-26T10:00"):                            # no offset: refused
+        with pytest.raises(ValueError, match="SEK_CLOCK_AT"):
+            clock.configure(None, bad)

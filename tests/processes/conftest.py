@@ -1,6 +1,11 @@
 """What every process test shares: the database with the looks a test takes at an
-instance (status, tasks, mails, audit trail, timers), the engine's clock put back after
-each test, a clock to move, and a real ``sek worker --once`` run with a shifted clock.
+instance (status, tasks, mails, audit trail, timers), a pinned clock to move, and a real
+``sek worker --once`` run at a moment of that clock.
+
+Every process test runs on a pinned clock: by default Monday 2 November 2026, 10:00 in
+Istanbul (:data:`MONDAY`), so that working days, weekends and holidays fall the same
+whatever day the suite runs. A test of working-day timers takes ``every_start`` instead
+and runs once for each day of that week, on the eve of Kurban Bayramı and on its first day.
 
 The helpers are fixtures (or methods of the ``db`` fixture), never imported from here.
 """
@@ -20,7 +25,8 @@ from sqlalchemy import select
 from engine import clock, links, runtime, tasks, users
 from engine.errors import ValidationError
 from engine.jobs import WorkerSettings
-from engine.models import AuditEvent, HumanTask, Job, MailMessage, ProcessInstance, utcnow
+from engine.models import AuditEvent, HumanTask, Job, MailMessage, ProcessInstance
+from engine.workdays import ZONE
 from engine.worker import run_due_jobs
 
 LINK_SECRET = "process-test-secret"
@@ -28,6 +34,14 @@ FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 SEK = Path(sys.executable).parent / "sek"
 # The reply links the tests' processes mail, with links.configure(..., "http://sek.test").
 REPLY_LINK = re.compile(r"http://sek\.test/yanit/(\S+)")
+# The week the clock is pinned in: no holiday from 30 October to 8 December 2026.
+MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=ZONE)
+STARTS = {day: MONDAY + timedelta(days=offset)
+          for offset, day in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
+# Arife of Kurban Bayramı 2026 (Tuesday): Wednesday to Saturday are holidays, the next
+# working day is Monday 1 June. And the bayram's first day itself.
+STARTS["bayram-eve"] = datetime(2026, 5, 26, 10, 0, tzinfo=ZONE)
+STARTS["bayram"] = datetime(2026, 5, 27, 10, 0, tzinfo=ZONE)
 
 
 @pytest.fixture(autouse=True)
@@ -150,6 +164,18 @@ class ProcessDatabase:
                                                                  Job.kind == "timer", Job.state == "pending")
                                         .order_by(Job.due_at)))
 
+    def timer_due(self, instance_id: int, expected: datetime) -> datetime:
+        """The instance's pending timer due at ``expected`` (to the minute); it must exist."""
+        dues = self.timer_dues(instance_id)
+        near = [due for due in dues if abs(due - expected) < timedelta(minutes=1)]
+        assert near, f"no timer due at {expected.astimezone(ZONE)}; pending: {[d.astimezone(ZONE) for d in dues]}"
+        return near[0]
+
+    def work_at(self, moment: datetime) -> int:
+        """Pin the engine's clock at ``moment`` and run the jobs due by then; the number run."""
+        clock.pin(moment)
+        return self.work()
+
 
 @pytest.fixture
 def db(db) -> ProcessDatabase:
@@ -158,19 +184,25 @@ def db(db) -> ProcessDatabase:
 
 
 @pytest.fixture(autouse=True)
-def _real_clock():
-    """Put the engine's clock back on real time after each test."""
+def _pinned_clock():
+    """Pin the engine's clock at :data:`MONDAY` for the test; real time again afterwards."""
+    clock.pin(MONDAY)
     yield
     clock.set_shift(timedelta(0))
 
 
 @pytest.fixture
 def clock_at():
-    """``clock_at(when)`` shifts the engine's clock so that its "now" is ``when``."""
-    def shift(when: datetime) -> None:
-        clock.set_shift(timedelta(0))
-        clock.set_shift(when - utcnow())
-    return shift
+    """``clock_at(when)`` pins the engine's clock so that its "now" is ``when`` (earlier too)."""
+    return clock.pin
+
+
+@pytest.fixture(params=list(STARTS))
+def every_start(request) -> datetime:
+    """The test runs once for each day of the week, on a holiday's eve and on the holiday,
+    the clock pinned there (10:00 in Istanbul); the moment is returned."""
+    clock.pin(STARTS[request.param])
+    return STARTS[request.param]
 
 
 def _iso_duration(delta: timedelta) -> str:
@@ -182,17 +214,20 @@ def _iso_duration(delta: timedelta) -> str:
 def sek_worker(db, tmp_path):
     """``sek_worker(shift, **env)`` runs a real ``sek worker --once`` on the test database.
 
-    The clock is shifted by ``shift`` (a ``timedelta`` or an ISO 8601 duration) through
-    SEK_CLOCK_SHIFT; ``env`` adds settings (SECRET_KEY, SEK_BASE_URL); no SMTP server is
-    configured. The run must succeed; its ``CompletedProcess`` is returned.
+    The worker's clock is the test's (pinned) clock moved on by ``shift`` (a ``timedelta``
+    or an ISO 8601 duration), given through SEK_CLOCK_AT and SEK_CLOCK_SHIFT; ``env`` adds
+    settings (SECRET_KEY, SEK_BASE_URL); no SMTP server is configured. The run must
+    succeed; its ``CompletedProcess`` is returned.
     """
     base = {k: v for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "SEK_DATA_DIR", "SEK_CLOCK_SHIFT") and not k.startswith("SMTP_")}
+            if k not in ("DATABASE_URL", "SEK_DATA_DIR", "SEK_CLOCK_SHIFT", "SEK_CLOCK_AT")
+            and not k.startswith("SMTP_")}
     base.update(SEK_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONUTF8="1")
 
     def run(shift: timedelta | str, **env: str) -> subprocess.CompletedProcess:
         text = shift if isinstance(shift, str) else _iso_duration(shift)
-        proc = subprocess.run([str(SEK), "worker", "--once"], env={**base, **env, "SEK_CLOCK_SHIFT": text},
+        moment = {"SEK_CLOCK_AT": clock.now().isoformat(), "SEK_CLOCK_SHIFT": text}
+        proc = subprocess.run([str(SEK), "worker", "--once"], env={**base, **env, **moment},
                               capture_output=True, encoding="utf-8", timeout=120)
         assert proc.returncode == 0, proc.stderr
         return proc

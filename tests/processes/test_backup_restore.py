@@ -9,7 +9,7 @@ import pytest
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine import conversation, runtime, tasks, users
+from engine import conversation, runtime, tasks, users, workdays
 from engine.errors import NotFoundError, ValidationError
 from engine.models import (
     HumanTask,
@@ -192,10 +192,12 @@ def test_not_right_goes_back_to_the_restore_task_with_the_requesters_note(site):
     assert [a for a in db.actions(instance_id) if a == "message.delivered"] == ["message.delivered"] * 2
 
 
-def test_five_working_days_without_an_answer_close_the_request(site, clock_at):
+def test_five_working_days_without_an_answer_close_the_request(site, clock_at, every_start):
     db = site
     instance_id = _restored_and_waiting(db)
     [due], _ = _waits(db, instance_id)
+    assert due == db.timer_due(instance_id, workdays.add_working_days(every_start, 5))
+    assert workdays.is_working_day(due.astimezone(workdays.ZONE).date()) and due - every_start >= timedelta(days=5)
 
     clock_at(due - timedelta(minutes=5))
     assert db.work() == 0

@@ -2,7 +2,8 @@
 
 Solved, out of remit (art. 6(5)), lost and dropped calls with a call-back due in one
 working day and its escalation, and a call routed to a unit through a signed link with
-the reminder and alert timers; one timer through a real ``sek worker --once``.
+the reminder and alert timers; one timer through a real ``sek worker --once``. The
+working-day timers run from every day of a week and from a holiday's eve (``every_start``).
 """
 
 from __future__ import annotations
@@ -54,8 +55,17 @@ def _complete(db, instance_id: int, bpmn_id: str, data: dict) -> None:
 
 
 def _shift(days: int) -> timedelta:
+    """From the engine's now to just past ``days`` working days later."""
     now = clock.now()
     return workdays.add_working_days(now, days) - now + timedelta(minutes=5)
+
+
+def _working_days_timer(db, instance_id: int, since, days: int):
+    """The pending timer due ``days`` working days after ``since``: on a working day, not earlier."""
+    due = db.timer_due(instance_id, workdays.add_working_days(since, days))
+    assert workdays.is_working_day(due.astimezone(workdays.ZONE).date())
+    assert due - since >= timedelta(days=days)
+    return due
 
 
 def test_answered_and_solved_ends_at_once(db):
@@ -86,10 +96,11 @@ def test_lost_or_dropped_call_is_called_back_within_a_working_day(db, outcome):
     assert db.mail_headers(instance_id) == []
 
 
-def test_an_overdue_call_back_is_escalated_and_stays_open(db):
+def test_an_overdue_call_back_is_escalated_and_stays_open(db, every_start):
     instance_id = _start(db, "lost")
-    clock.set_shift(_shift(1))
-    db.work()
+    due = _working_days_timer(db, instance_id, every_start, 1)
+    assert db.work_at(due - timedelta(minutes=5)) == 0
+    db.work_at(due + timedelta(minutes=1))
     assert db.mail_headers(instance_id) == [("bidb-management@example.edu.tr",
                                              "Çağrı Merkezi: geri arama gecikti (Yatay geçiş başvurusu)")]
     assert "timer.fired" in db.actions(instance_id)
@@ -124,14 +135,16 @@ def test_needs_a_unit_routes_through_a_signed_link_then_calls_back(db):
         assert action in actions
 
 
-def test_unit_reminded_after_3_and_agents_alerted_after_7_working_days(db):
+def test_unit_reminded_after_3_and_agents_alerted_after_7_working_days(db, every_start):
     instance_id = _routed(db)
-    clock.set_shift(_shift(3))
-    db.work()
+    reminder = _working_days_timer(db, instance_id, every_start, 3)
+    alert = _working_days_timer(db, instance_id, every_start, 7)
+    assert db.work_at(reminder - timedelta(minutes=5)) == 0
+    db.work_at(reminder + timedelta(minutes=1))
     assert db.mail_headers(instance_id)[-1] == (UNIT["unit_email"],
                                                 "Hatırlatma: Çağrı Merkezi: biriminize yönlendirilen mesaj")
-    clock.set_shift(_shift(7))
-    db.work()
+    assert db.work_at(alert - timedelta(minutes=5)) == 0
+    db.work_at(alert + timedelta(minutes=1))
     assert db.mail_headers(instance_id)[-1] == ("bidb-callcenter@example.edu.tr",
                                                 "Çağrı Merkezi: Öğrenci İşleri 7 iş günüdür yanıt vermedi")
     assert len(db.mail_headers(instance_id)) == 3

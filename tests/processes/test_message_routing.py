@@ -80,10 +80,12 @@ def _answer(db, token: str, text: str = "Hafta sonu 10-18 arası açığız.") -
         links.use(session, token, {"answer": text, "answered_by": "Selin Ak"}, actor_label="Selin Ak")
 
 
-def _shift_to(days: int) -> None:
-    """Move the engine's clock just past ``days`` working days from the real now."""
-    now = clock.now()
-    clock.set_shift(workdays.add_working_days(now, days) - now + timedelta(minutes=5))
+def _working_days_timer(db, instance_id: int, since, days: int):
+    """The pending timer due ``days`` working days after ``since``: on a working day, not earlier."""
+    due = db.timer_due(instance_id, workdays.add_working_days(since, days))
+    assert workdays.is_working_day(due.astimezone(workdays.ZONE).date())
+    assert due - since >= timedelta(days=days)
+    return due
 
 
 def _forwarded(db) -> int:
@@ -142,11 +144,12 @@ def test_send_back_gives_the_unit_a_new_link(db):
     assert db.actions(instance_id).count("link.used") == 2
 
 
-def test_reminder_after_three_working_days_replaces_the_link(db):
+def test_reminder_after_three_working_days_replaces_the_link(db, every_start):
     instance_id = _forwarded(db)
     first = db.reply_token(instance_id)
-    _shift_to(3)
-    db.work()
+    due = _working_days_timer(db, instance_id, every_start, 3)
+    assert db.work_at(due - timedelta(minutes=5)) == 0
+    db.work_at(due + timedelta(minutes=5))
     mails = db.mail_headers(instance_id)
     assert mails[-1] == (FORWARD["unit_email"], "Hatırlatma: 7/24 KLU Hat: biriminize yönlendirilen mesaj")
     assert len(mails) == 2
@@ -157,10 +160,12 @@ def test_reminder_after_three_working_days_replaces_the_link(db):
     assert _open_task(db, instance_id).bpmn_id == "review"
 
 
-def test_officer_alert_after_seven_working_days(db):
+def test_officer_alert_after_seven_working_days(db, every_start):
     instance_id = _forwarded(db)
-    _shift_to(7)
-    db.work()
+    due = _working_days_timer(db, instance_id, every_start, 7)
+    db.work_at(due - timedelta(minutes=5))
+    assert len(db.mail_headers(instance_id)) == 2         # the unit's mail and its reminder, no alert yet
+    db.work_at(due + timedelta(minutes=5))
     mails = db.mail_headers(instance_id)
     assert ("bidb-helpdesk@example.edu.tr",
             "7/24 KLU Hat: Kütüphane ve Dokümantasyon 7 iş günüdür yanıt vermedi") in mails

@@ -3,7 +3,8 @@
 Requests sent back (server, ports, end date), the system team's rejection and approval,
 the firewall rule opened, the reminder five working days before the end date (or none
 when that is already past), the rule closed at 17:00 on the end date; the reminder once
-through a real ``sek worker --once`` with SEK_CLOCK_SHIFT.
+through a real ``sek worker --once`` with SEK_CLOCK_SHIFT. The approved journey runs from
+every day of a week and from a holiday's eve (``every_start``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import conversation, forms, runtime
+from engine import clock, conversation, forms, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
@@ -28,7 +29,8 @@ OPEN = {"rule_id": "FW-2026-0412", "rule_notes": "NAT 193.140.168.77 -> 10.20.3.
 
 
 def _today() -> date:
-    return datetime.now(ZONE).date()
+    """Today by the engine's (pinned) clock, in Istanbul."""
+    return clock.now().astimezone(ZONE).date()
 
 
 def _request_data(**changes) -> dict:
@@ -120,13 +122,16 @@ def test_the_start_form_wants_a_host_name_or_ipv4_and_ports():
      ["'0' geçerli bir port değil", "'70000' geçerli", "'443/sctp' geçerli", "'https' geçerli", "'True' geçerli"]),
     ({"ports": []}, ["En az bir port yazılmalıdır."]),
     ({"end_date": None}, ["Erişim bitiş tarihi geçerli bir tarih değil."]),
-    ({"end_date": _today().isoformat()}, ["Erişim bitiş tarihi bugünden sonra olmalıdır."]),
-    ({"end_date": (_one_year_after(_today()) + timedelta(days=1)).isoformat()},
-     [f"bitiş tarihi en geç {_one_year_after(_today()):%d.%m.%Y} olabilir."]),
+    # Dates of the pinned clock's today: read when the test runs, not when it is collected.
+    ({"end_date": lambda: _today().isoformat()}, ["Erişim bitiş tarihi bugünden sonra olmalıdır."]),
+    ({"end_date": lambda: (_one_year_after(_today()) + timedelta(days=1)).isoformat()},
+     [lambda: f"bitiş tarihi en geç {_one_year_after(_today()):%d.%m.%Y} olabilir."]),
     ({"server": "999.1.1.1", "ports": ["65536"], "end_date": "31.12.2026"},
      ["IPv4 adresi değil", "'65536' geçerli bir port değil", "bitiş tarihi geçerli bir tarih değil"]),
 ])
 def test_a_request_that_cannot_be_opened_is_sent_back_with_every_reason(db, changes, reasons):
+    changes = {key: value() if callable(value) else value for key, value in changes.items()}
+    reasons = [reason() if callable(reason) else reason for reason in reasons]
     instance_id = _start(db, **changes)
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
@@ -187,7 +192,7 @@ def test_the_system_team_rejects_and_the_requester_gets_the_reason(db):
 # -- approved: opened, reminded, closed ----------------------------------------------------
 
 
-def test_approved_rule_is_opened_reminded_five_working_days_ahead_and_closed_at_the_end(db, clock_at):
+def test_approved_rule_is_opened_reminded_five_working_days_ahead_and_closed_at_the_end(db, clock_at, every_start):
     end = _today() + timedelta(days=30)
     instance_id = _start(db)
     db.complete(instance_id, "security_review", "sistem.uzmani", dict(APPROVE))

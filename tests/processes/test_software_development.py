@@ -4,6 +4,7 @@ and the mail to the requesting unit."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def complete(db, instance_id: int, bpmn_id: str, data: dict) -> None:
         tasks.complete_task(session, row.id, users.acting_user(session, "yazilimci"), data)
 
 
-def test_analysis_is_due_in_ten_working_days(deployed):
+def test_analysis_is_due_in_ten_working_days(deployed, every_start):
     db = deployed
     instance_id = start(db, FROM_REQUEST)
     task = open_task(db, instance_id)
@@ -60,6 +61,8 @@ def test_analysis_is_due_in_ten_working_days(deployed):
     with db.tx() as session:
         started = session.get(ProcessInstance, instance_id).created_at
     assert abs((task.due_at - workdays.add_working_days(started, 10)).total_seconds()) < 60
+    assert abs(started - every_start) < timedelta(minutes=1)
+    assert workdays.is_working_day(task.due_at.astimezone(workdays.ZONE).date())
 
 
 def test_failed_tests_and_requested_changes_go_back_to_development(deployed):

@@ -90,7 +90,8 @@ def evaluated(db) -> int:
 
 
 def in_days(days: int) -> str:
-    return (datetime.now(workdays.ZONE).date() + timedelta(days=days)).isoformat()
+    """The ISO date ``days`` after today by the engine's (pinned) clock, in Istanbul."""
+    return (clock.now().astimezone(workdays.ZONE).date() + timedelta(days=days)).isoformat()
 
 
 def test_approval_starts_software_development_as_a_separate_instance(deployed):
@@ -234,12 +235,13 @@ def test_deferral_tells_the_requester_and_the_timer_brings_the_request_back(depl
         "Yazılım talebiniz ertelendi", "Yazılım talebiniz onaylandı"]
 
 
-def test_reminder_after_five_working_days_keeps_the_decision_open(deployed, clock_at):
+def test_reminder_after_five_working_days_keeps_the_decision_open(deployed, clock_at, every_start):
     db = deployed
     instance_id = evaluated(db)
     [timer] = pending_timers(db, instance_id)
-    expected = workdays.add_working_days(clock.now(), 5)
+    expected = workdays.add_working_days(every_start, 5)
     assert abs((timer.due_at - expected).total_seconds()) < 60
+    assert workdays.is_working_day(timer.due_at.astimezone(workdays.ZONE).date())
 
     clock_at(timer.due_at - timedelta(hours=1))
     assert db.work() == 0

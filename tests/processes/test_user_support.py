@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine import clock, conversation, forms, links, runtime, tasks, users
 from engine.errors import NotFoundError, ValidationError
 from engine.models import AuditEvent, HumanTask, InstanceStatus, utcnow
-from engine.workdays import add_working_days
+from engine.workdays import ZONE, add_working_days, is_working_day
 from processes.user_support.recategorize import CATEGORIES, recategorize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,9 +91,9 @@ def _events(db, instance_id: int, action: str) -> list[AuditEvent]:
         return rows
 
 
-def _at(days: float) -> None:
-    """Move the engine clock ``days`` calendar days after real time."""
-    clock.set_shift(timedelta(days=days))
+def _at(start, days: float) -> None:
+    """Pin the engine clock ``days`` calendar days after ``start``."""
+    clock.pin(start + timedelta(days=days))
 
 
 def _headers(db, instance_id: int) -> list[tuple[str, str]]:
@@ -161,7 +161,7 @@ def test_the_team_form_wants_what_the_chosen_action_needs(data, missing):
 
 
 def test_answered_then_closed_after_seven_days_without_reopening(site):
-    db = site
+    db, start = site, clock.now()
     instance_id = _start(db)
     _resolve(db, instance_id, ANSWER)
 
@@ -176,9 +176,9 @@ def test_answered_then_closed_after_seven_days_without_reopening(site):
         [said] = conversation.messages_of(session, instance_id)
         assert (said.body, said.author_kind, said.author) == (ANSWER["answer"], "staff", "selin.sistem")
 
-    _at(6.9)
+    _at(start, 6.9)
     assert db.work() == 0
-    _at(7.01)
+    _at(start, 7.01)
     assert db.work() == 1
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert len(_headers(db, instance_id)) == 1
@@ -187,10 +187,10 @@ def test_answered_then_closed_after_seven_days_without_reopening(site):
 
 
 def test_reopened_within_seven_days_goes_back_to_the_same_team_with_the_reason(site):
-    db = site
+    db, start = site, clock.now()
     instance_id = _start(db, category="VPN Bağlantısı", subject="VPN bağlanmıyor")
     _resolve(db, instance_id, {"action": "answer", "answer": "İstemciyi güncelleyin."}, "mert.ag")
-    _at(5)
+    _at(start, 5)
     _deliver(db, instance_id, "reopen", {"reason": "Güncelledim, hâlâ bağlanmıyor."})
 
     assert db.human_tasks(instance_id) == [("resolve", "network", "completed"), ("resolve", "network", "ready")]
@@ -209,13 +209,13 @@ def test_reopened_within_seven_days_goes_back_to_the_same_team_with_the_reason(s
                                          (REQUESTER, "Talebiniz yeniden açıldı" + subject),
                                          (REQUESTER, "Talebiniz yanıtlandı" + subject)]
     assert "Güncelledim, hâlâ bağlanmıyor." in db.mail_bodies(instance_id)[1]
-    _at(5 + 7.01)
+    _at(start, 5 + 7.01)
     db.work()
     assert db.status(instance_id) == InstanceStatus.COMPLETED
 
 
-def test_asked_the_requester_who_replies_and_the_team_answers(site):
-    db = site
+def test_asked_the_requester_who_replies_and_the_team_answers(site, every_start):
+    db, start = site, every_start
     instance_id = _start(db)
     [first_due] = db.timer_dues(instance_id)
     _resolve(db, instance_id, {"action": "ask", "question": "Kullanıcı adınız nedir?"})
@@ -225,11 +225,12 @@ def test_asked_the_requester_who_replies_and_the_team_answers(site):
     assert _headers(db, instance_id) == [(REQUESTER, "Talebinizle ilgili sorumuz" + _subject("Personel E-posta"))]
     assert "Kullanıcı adınız nedir?" in db.mail_bodies(instance_id)[0]
 
-    _at(1)
+    _at(start, 1)
     _deliver(db, instance_id, "requester_reply", {"message": "edemir"})
     assert db.human_tasks(instance_id) == [("resolve", "systems", "completed"), ("resolve", "systems", "ready")]
     [due_again] = db.timer_dues(instance_id)                      # the team's clock restarts with the reply
-    assert due_again > first_due
+    assert due_again == db.timer_due(instance_id, add_working_days(start + timedelta(days=1), 2))
+    assert due_again >= first_due            # the same only when the day between was not a working day
     task = _open_task(db, instance_id)
     with db.tx() as session:
         assert runtime.load_instance(session, instance_id).get_task(task.task_uuid).data["last_reply"] == "edemir"
@@ -246,13 +247,13 @@ def test_asked_the_requester_who_replies_and_the_team_answers(site):
 
 
 def test_asked_reminded_after_three_days_and_closed_after_ten_without_an_answer(site):
-    db = site
+    db, start = site, clock.now()
     instance_id = _start(db)
     _resolve(db, instance_id, {"action": "ask", "question": "Hangi tarayıcıyı kullanıyorsunuz?"})
 
-    _at(2.9)
+    _at(start, 2.9)
     assert db.work() == 0
-    _at(3.01)
+    _at(start, 3.01)
     assert db.work() == 3                  # timer, reminder service, its mail
     assert _headers(db, instance_id)[-1] == (
         REQUESTER, "Hatırlatma: talebinizle ilgili sorumuz yanıt bekliyor" + _subject("Personel E-posta"))
@@ -260,7 +261,7 @@ def test_asked_reminded_after_three_days_and_closed_after_ten_without_an_answer(
     assert db.status(instance_id) == InstanceStatus.WAITING
     assert db.work() == 0                  # reminded once
 
-    _at(10.01)
+    _at(start, 10.01)
     db.work()
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert [s for _, s in _headers(db, instance_id)] == [
@@ -334,10 +335,12 @@ def test_the_help_desk_recategorizes_a_waiting_request_it_moves_to_the_new_team(
         (REQUESTER, "Talebiniz yanıtlandı" + _subject("Staj Yönetim Sistemi", "Stajyer defterimi yükleyemiyorum"))]
 
 
-def test_an_overdue_request_is_escalated_to_the_lead_and_stays_with_the_team(site, clock_at):
+def test_an_overdue_request_is_escalated_to_the_lead_and_stays_with_the_team(site, clock_at, every_start):
     db = site
     instance_id = _start(db, category="Lisanslı Yazılım", subject="MATLAB lisansı")
     [due] = db.timer_dues(instance_id)
+    assert due == db.timer_due(instance_id, add_working_days(every_start, 5))       # five working days
+    assert is_working_day(due.astimezone(ZONE).date()) and due - every_start >= timedelta(days=5)
     clock_at(due - timedelta(minutes=5))
     assert db.work() == 0
     clock_at(due + timedelta(minutes=1))

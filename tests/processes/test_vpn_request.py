@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import conversation, forms, runtime
+from engine import clock, conversation, forms, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, utcnow
-from engine.workdays import ZONE, add_working_days
+from engine.workdays import ZONE, add_working_days, is_working_day
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
@@ -28,7 +28,13 @@ SETUP = {"vpn_username": "elif.sahin-vpn",
 
 
 def _today() -> date:
-    return datetime.now(ZONE).date()
+    """Today by the engine's (pinned) clock, in Istanbul."""
+    return clock.now().astimezone(ZONE).date()
+
+
+def _day(offset: int):
+    """The ISO date ``offset`` days from the pinned today, read when the test runs (not at collection)."""
+    return lambda: (_today() + timedelta(days=offset)).isoformat()
 
 
 def _request_data(**changes) -> dict:
@@ -89,17 +95,18 @@ def test_the_start_form_asks_for_purpose_systems_and_real_dates():
 
 
 @pytest.mark.parametrize(("changes", "reason"), [
-    ({"start_date": (_today() - timedelta(days=1)).isoformat()}, "Başlangıç tarihi geçmiş bir gün olamaz."),
-    ({"end_date": _today().isoformat()}, "Bitiş tarihi başlangıç tarihinden sonra olmalıdır."),
-    ({"start_date": (_today() + timedelta(days=5)).isoformat(), "end_date": (_today() + timedelta(days=2)).isoformat()},
-     "Bitiş tarihi başlangıç tarihinden sonra olmalıdır."),
-    ({"end_date": (_one_year_after(_today()) + timedelta(days=1)).isoformat()},
-     f"en geç {_one_year_after(_today()):%d.%m.%Y} olabilir."),
+    ({"start_date": _day(-1)}, "Başlangıç tarihi geçmiş bir gün olamaz."),
+    ({"end_date": _day(0)}, "Bitiş tarihi başlangıç tarihinden sonra olmalıdır."),
+    ({"start_date": _day(5), "end_date": _day(2)}, "Bitiş tarihi başlangıç tarihinden sonra olmalıdır."),
+    ({"end_date": lambda: (_one_year_after(_today()) + timedelta(days=1)).isoformat()},
+     lambda: f"en geç {_one_year_after(_today()):%d.%m.%Y} olabilir."),
     ({"end_date": "2027-02-30"}, "Bitiş tarihi geçerli bir tarih değil."),
     ({"start_date": "yarın"}, "Başlangıç tarihi geçerli bir tarih değil."),
     ({"end_date": None}, "Bitiş tarihi geçerli bir tarih değil."),
 ])
 def test_an_impossible_period_is_sent_back_to_the_requester(db, changes, reason):
+    changes = {key: value() if callable(value) else value for key, value in changes.items()}
+    reason = reason() if callable(reason) else reason
     instance_id = _start(db, **changes)
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
@@ -146,9 +153,11 @@ def test_the_unit_head_rejects_and_the_requester_gets_the_reason(db):
         "instance.started", "task.claimed", "task.completed", "service.completed"]
 
 
-def test_the_unit_head_is_reminded_after_two_working_days_and_can_still_decide(db, clock_at):
+def test_the_unit_head_is_reminded_after_two_working_days_and_can_still_decide(db, clock_at, every_start):
     instance_id = _start(db)
     [due] = db.timer_dues(instance_id)
+    assert due == db.timer_due(instance_id, add_working_days(every_start, 2))
+    assert is_working_day(due.astimezone(ZONE).date()) and due - every_start >= timedelta(days=2)
     clock_at(due - timedelta(hours=1))
     assert db.work() == 0                                         # not yet
 
@@ -251,9 +260,10 @@ def test_a_requester_who_chose_english_gets_every_mail_in_english(db, clock_at):
     db.complete(approved, "set_up_vpn", "ag.uzmani", dict(SETUP))
     [mail] = db.mails(approved)
     assert _requester_subject(db, approved, mail, "vpn_instructions", "en") == "Your VPN access has been set up"
-    end = _today() + timedelta(days=14)
+    today = _today()
+    end = today + timedelta(days=14)
     assert "VPN profile / user name: elif.sahin-vpn" in mail.body
-    assert f"Valid: {_today():%d.%m.%Y} - {end:%d.%m.%Y}" in mail.body
+    assert f"Valid: {today:%d.%m.%Y} - {end:%d.%m.%Y}" in mail.body
     assert "Systems you can reach: bys.example.edu.tr, 10.12.4.20" in mail.body
 
     [ends_at] = db.timer_dues(approved)
@@ -262,4 +272,4 @@ def test_a_requester_who_chose_english_gets_every_mail_in_english(db, clock_at):
     db.complete(approved, "revoke_vpn", "ag.uzmani", {"revoked": True})
     mail = db.mails(approved)[-1]
     assert _requester_subject(db, approved, mail, "vpn_access_ended", "en") == "Your VPN access has ended"
-    assert f"The VPN access (elif.sahin-vpn) set up for {_today():%d.%m.%Y} - {end:%d.%m.%Y} has been removed" in mail.body
+    assert f"The VPN access (elif.sahin-vpn) set up for {today:%d.%m.%Y} - {end:%d.%m.%Y} has been removed" in mail.body

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import conversation, forms, runtime, tasks, users
+from engine import conversation, forms, runtime, tasks, users, workdays
 from engine.errors import ValidationError
 from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, utcnow
 from processes.yurtnet_registration.mac import MacError, normalize_mac
@@ -210,11 +210,12 @@ def test_a_registered_or_pending_mac_is_refused_a_refused_or_cancelled_one_is_fr
     assert db.human_tasks(last) == [("register_device", "network", "ready")]
 
 
-def test_two_working_days_without_a_decision_remind_the_network_team(site, clock_at):
+def test_two_working_days_without_a_decision_remind_the_network_team(site, clock_at, every_start):
     db = site
     instance_id = _start(db)
     due = _timer_due(db, instance_id)
-    assert due > utcnow() + timedelta(days=1)
+    assert due == db.timer_due(instance_id, workdays.add_working_days(every_start, 2))
+    assert workdays.is_working_day(due.astimezone(workdays.ZONE).date()) and due - every_start >= timedelta(days=2)
 
     clock_at(due - timedelta(minutes=5))
     assert db.work() == 0                       # not yet

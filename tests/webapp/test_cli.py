@@ -36,9 +36,10 @@ TASK_KEYS = {"id", "instance_id", "bpmn_id", "name", "group", "assignee", "state
 LOCATED = re.compile(r"^[\w.-]+\.(bpmn|dmn|json)(:[\w.-]+)?: \S")
 
 
-def _sek(env: dict, *args) -> tuple[int, str, str]:
-    """Run ``sek ARGS...``; return (exit code, stdout, stderr). Never a traceback."""
-    proc = subprocess.run([str(SEK), *map(str, args)], env=env, capture_output=True,
+def _sek(env: dict, *args, stdin: str | None = None) -> tuple[int, str, str]:
+    """Run ``sek ARGS...`` (``stdin`` on its standard input); return (exit code, stdout,
+    stderr). Never a traceback."""
+    proc = subprocess.run([str(SEK), *map(str, args)], env=env, capture_output=True, input=stdin,
                           encoding="utf-8", timeout=120)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc.returncode, proc.stdout, proc.stderr
@@ -54,9 +55,9 @@ def _env(data_dir: Path, database_url: str | None) -> dict:
 
 @pytest.fixture
 def run(db, tmp_path):
-    """``run(*args)`` against the test database (SQLite, or PostgreSQL when configured)."""
+    """``run(*args, stdin=None)`` against the test database (SQLite, or PostgreSQL when configured)."""
     env = _env(tmp_path, db.url)
-    return lambda *args: _sek(env, *args)
+    return lambda *args, stdin=None: _sek(env, *args, stdin=stdin)
 
 
 @pytest.fixture
@@ -327,3 +328,160 @@ def test_a_shifted_clock_lets_the_worker_fire_tomorrows_timers(db, tmp_path):
     tasks_now = json.loads(succeeded(_sek(env, "tasks", "--json")))
     assert [(t["instance_id"], t["bpmn_id"]) for t in tasks_now] == [(started["id"], "follow_up")]
     assert "SEK_CLOCK_SHIFT" in refused(_sek({**env, "SEK_CLOCK_SHIFT": "tomorrow"}, "tasks"))
+    assert "SEK_CLOCK_AT" in refused(_sek({**env, "SEK_CLOCK_AT": "tomorrow"}, "tasks"))
+
+
+# -- issue 12: validate says what deploy does; odd paths; --data from a file or stdin --------
+
+VALIDATION = DATA.parent / "validation"
+# A problem at an element: file, element id, message (what `sek validate` prints per problem).
+AT_ELEMENT = re.compile(r"^[^:]+:[\w.-]+: ")
+
+
+def _copy(source: Path, target: Path, old: str = "", new: str = "") -> Path:
+    """``source`` (a folder) copied to ``target`` with ``old`` replaced by ``new`` in its BPMN file."""
+    shutil.copytree(source, target)
+    for bpmn in target.glob("*.bpmn"):
+        text = bpmn.read_text(encoding="utf-8")
+        assert old in text, old
+        bpmn.write_text(text.replace(old, new), encoding="utf-8")
+    return target
+
+
+UNKNOWN_OPERATOR = ("""<bpmn:scriptTask id="note" name="Note the answer">
+      <bpmn:incoming>is_other</bpmn:incoming>
+      <bpmn:outgoing>note_done</bpmn:outgoing>
+      <bpmn:script>answer = "handled by " + kind</bpmn:script>
+    </bpmn:scriptTask>""", """<bpmn:serviceTask id="note" name="Note the answer">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="no_such_operator">
+          <spiffworkflow:parameters/>
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+      <bpmn:incoming>is_other</bpmn:incoming>
+      <bpmn:outgoing>note_done</bpmn:outgoing>
+    </bpmn:serviceTask>""")
+
+
+@pytest.mark.parametrize(("source", "old", "new", "expected"), [
+    (PROCESS, 'isExecutable="true"', 'isExecutable="false"',
+     ['software_request.bpmn:software_request: process is not executable (isExecutable="true" is missing): '
+      "there is nothing to deploy"]),
+    (VALIDATION / "valid", *UNKNOWN_OPERATOR, ["ticket.bpmn:note: unknown service operator 'no_such_operator'"]),
+], ids=["only-a-drawing", "unknown-operator"])
+def test_validate_refuses_exactly_what_deploy_refuses(run, db, tmp_path, source, old, new, expected):
+    files = _copy(source, tmp_path / "files", old, new)
+
+    checked, deployed = run("validate", files), run("deploy", files)
+
+    assert checked[0] == deployed[0] == 1, (checked, deployed)
+    assert checked[1].splitlines() == deployed[1].splitlines() == expected
+    assert "sek deploy would refuse" in one_line(checked[2]) and "nothing was deployed" in one_line(deployed[2])
+    with db.tx() as session:
+        assert session.scalars(select(ProcessDefinition)).all() == []
+
+
+def test_validate_names_what_deploy_deploys_and_what_it_leaves_out(run, db, tmp_path):
+    files = _copy(PROCESS, tmp_path / "files")
+    drawing = (VALIDATION / "valid" / "ticket.bpmn").read_text(encoding="utf-8")
+    (files / "drawing.bpmn").write_text(drawing.replace('isExecutable="true"', 'isExecutable="false"')
+                                        .replace(">ticket-schema.json<", "><").replace(">ticket-ui.json<", "><"),
+                                        encoding="utf-8")
+
+    assert succeeded(run("validate", files)).splitlines() == [
+        "ok: 4 file(s), processes: software_request; left out, not executable: drawing.bpmn:ticket"]
+    assert succeeded(run("deploy", files)).splitlines() == ["software_request 1"]
+    with db.tx() as session:
+        assert session.scalars(select(ProcessDefinition.key)).all() == ["software_request"]
+
+
+def test_validate_prints_spiffs_failures_one_line_each_at_the_element(run, db):
+    code, out, err = run("validate", VALIDATION / "spiff_failures")
+
+    assert code == 1, (out, err)
+    assert "7 problem(s) in 6 file(s)" in one_line(err)
+    lines = out.splitlines()
+    assert len(lines) == 7, out
+    for line in lines:
+        assert AT_ELEMENT.match(line) and "object at 0x" not in line and " at 0x" not in line, line
+        assert not re.search(r"\b\w+(Error|Exception)\(", line), line
+    assert {line.split(": ", 1)[0] for line in lines} == {
+        "boundary_kind.bpmn:undo", "data_output.bpmn:ask", "event_gateway.bpmn:wait", "event_gateway.bpmn:ask_again",
+        "message_ref.bpmn:withdrawn", "multiline.dmn:rule_network_group", "no_id.bpmn:no_id"}
+    assert "message_ref.bpmn:withdrawn: messageRef 'request_withdrawn' names no bpmn:message of this file" in lines
+    assert ("multiline.dmn:rule_network_group: Malformed Output Expression '\"network\" + ('. "
+            "invalid syntax (<unknown>, line 1)") in lines
+
+
+def _odd_path(tmp_path: Path, kind: str) -> Path:
+    if kind == "device":
+        return Path("/dev/null")
+    path = tmp_path / {"pipe": "pipe.bpmn", "folder": "empty", "binary": "program", "empty": "empty.bpmn"}[kind]
+    if kind == "pipe":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) if kind == "binary" else b"")
+    return path
+
+
+@pytest.mark.parametrize(("kind", "location", "message"), [
+    ("device", "/dev/null", "not a BPMN, DMN or JSON file: a device, pipe or socket, not a regular file"),
+    ("pipe", "{path}", "not a BPMN, DMN or JSON file: a device, pipe or socket, not a regular file"),
+    ("folder", "{path}", "no BPMN, DMN or JSON file in this folder"),
+    ("binary", "program", "not a BPMN, DMN or JSON file"),
+    ("empty", "empty.bpmn", "the file is empty"),
+])
+def test_validate_says_what_an_odd_path_is_in_one_line(run, db, tmp_path, kind, location, message):
+    path = _odd_path(tmp_path, kind)
+
+    code, out, err = run("validate", path)
+
+    assert code == 1, (code, out, err)
+    assert out.splitlines() == [f"{location.format(path=path)}: {message}"]
+    one_line(err)
+
+
+def test_audit_verify_of_an_instance_that_does_not_exist_is_refused(run, db):
+    assert "intact" in succeeded(run("audit", "verify"))
+
+    assert refused(run("audit", "verify", "--instance", "99999999")) == "error: no instance 99999999"
+
+
+def test_data_comes_from_a_file_or_standard_input(run, db, tmp_path, make_user):
+    succeeded(run("deploy", PROCESS))
+    make_user("deniz", groups=("helpdesk",))
+    # More than one command-line argument may hold (Linux: 128 KiB).
+    seats = [f"lab-{number:05d}" for number in range(15000)]
+    start = tmp_path / "start.json"
+    start.write_text(json.dumps({"package": "SPSS", "seats": seats}), encoding="utf-8")
+    assert start.stat().st_size > 128 * 1024
+
+    started = json.loads(succeeded(run("start", "software_request", "--data", f"@{start}", "--json")))
+    [review] = task_list(run, "--group", "helpdesk")
+    out = succeeded(run("complete", review["id"], "--data", "-", "--as", "deniz",
+                        stdin='{"decision": "reject", "comment": "çok pahalı"}'))
+
+    assert f"instance {started['id']} is completed" in out
+    with db.tx() as session:
+        data = session.get(ProcessInstance, started["id"]).state["data"]
+    assert (data["package"], data["seats"], data["decision"], data["comment"]) == ("SPSS", seats, "reject",
+                                                                                   "çok pahalı")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("@{tmp}/missing.json", "error: --data @{tmp}/missing.json: {tmp}/missing.json cannot be read: "
+                            "No such file or directory"),
+    ("@{tmp}", "error: --data @{tmp}: {tmp} cannot be read: Is a directory"),
+    ("@{tmp}/latin1.json", "error: --data @{tmp}/latin1.json: {tmp}/latin1.json is not UTF-8 text"),
+    ("-", "error: --data is not valid JSON: Expecting value at position 0"),
+], ids=["missing", "folder", "not-utf-8", "empty-stdin"])
+def test_data_that_cannot_be_read_is_refused_in_one_line(run, db, tmp_path, value, expected):
+    (tmp_path / "latin1.json").write_bytes('{"package": "Türkçe"}'.encode("latin-1"))
+
+    line = refused(run("start", "software_request", "--data", value.format(tmp=tmp_path), stdin=""))
+
+    assert line == expected.format(tmp=tmp_path)
+    with db.tx() as session:
+        assert session.scalars(select(ProcessInstance)).all() == []

@@ -20,6 +20,7 @@ from ..timeline import LABELS
 from . import bp
 
 PER_PAGE = 50
+# Full Content-Type values: given as ``content_type``, never as ``mimetype`` (which would append the charset again).
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json",
                "xes": "application/xml; charset=utf-8"}
 FILTER_KEYS = ("process", "version", "status", "from", "to", "category", "team", "requester", "actor")
@@ -72,8 +73,10 @@ def verify():
     """Recompute the chains (every chain, or one instance's): green, or the first event that
     does not match and why, worded as ``sek audit verify`` words it."""
     instance_id = _int(request.args.get("instance"))
-    chain = audit.chain_name(instance_id) if instance_id is not None else None
-    result = audit.verify(db.session, chain)
+    if instance_id is None:
+        result = audit.verify(db.session)
+    else:
+        result = audit.verify_instance(db.session, instance_id)   # no such instance: 404
     return render_template("audit/verify.html", result=result, instance_id=instance_id)
 
 
@@ -92,7 +95,7 @@ def export():
     days = [re.sub(r"[^0-9-]", "", args[k]) for k in ("from", "to")]   # only date characters in the header
     name = f"sek-audit-{days[0] or 'start'}-{days[1] or 'now'}.{fmt}"
     body = stream_with_context(audit_export.export(db.session, fmt, start, end))
-    return Response(body, mimetype=MEDIA_TYPES[fmt],
+    return Response(body, content_type=MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "X-Content-Type-Options": "nosniff"})
 
