@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, spiff, validation
+from . import audit, owners, spiff, validation
 from .errors import NotFoundError, Problem, ValidationError
-from .models import OPEN_STATUSES, DefinitionFile, InstanceStatus, ProcessDefinition, ProcessInstance
+from .models import OPEN_STATUSES, DefinitionFile, InstanceStatus, ProcessDefinition, ProcessInstance, User
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def deploy(
     session: Session,
     files: dict[str, bytes],
     *,
-    actor: str | None = None,
+    actor: User | str | None = None,
     note: str = "",
     known_operators: set[str] | None = None,
 ) -> list[DeployResult]:
@@ -52,10 +52,15 @@ def deploy(
 
     Each process is stored with exactly the files it needs. Content identical to an
     existing version creates no new version. Nothing is deployed if any file has a
-    problem. Diagrams not marked executable (documentation, drawings not yet ready to
-    run) are checked and skipped.
+    problem, or if a user deploys a process they may not change. Diagrams not marked
+    executable (documentation, drawings not yet ready to run) are checked and skipped.
 
+    :param actor: a :class:`User` deploys only the processes :func:`engine.owners.may_change`
+        lets them change (every door acting for a person passes the user); a name or
+        ``None`` is the operator or the system itself (``sek deploy`` without ``--as``,
+        the demo loader), who may deploy anything
     :raises ValidationError: with one problem per ``file:element_id``
+    :raises PermissionDeniedError: naming each process the user may not change
     """
     problems = validation.validate_files(files, require_executable=False, known_operators=known_operators)
     if problems:
@@ -65,6 +70,9 @@ def deploy(
         raise ValidationError("nothing to deploy", [
             Problem(", ".join(sorted(files)) or "(no files)", "no executable BPMN process found")
         ])
+    if isinstance(actor, User):
+        owners.require_change(actor, keys)
+        actor = actor.username
     return [_deploy_one(session, files, key, actor, note) for key in keys]
 
 

@@ -18,9 +18,11 @@ PROCESS_PACKAGES = (
 
 
 def install() -> None:
-    """Register every process's service operators with the engine, and which groups see
-    every instance of which process (its owners and overseers). Safe to call again."""
+    """Register with the engine every process's service operators, which group owns each
+    process (its process owners deploy it), and which groups see every instance of which
+    process (its owners and overseers). Safe to call again."""
     from engine.instances import register_watchers
+    from engine.owners import register_owner
     from engine.services import register_operator
 
     from . import notifications
@@ -29,6 +31,7 @@ def install() -> None:
     notifications.install()   # staff notices (new task, digest, overdue)
 
     for item in CATALOG:
+        register_owner(item.key, item.group)
         for group in (item.group, *item.watchers):
             register_watchers(group, [item.key])
 

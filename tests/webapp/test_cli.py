@@ -327,3 +327,22 @@ def test_a_shifted_clock_lets_the_worker_fire_tomorrows_timers(db, tmp_path):
     tasks_now = json.loads(succeeded(_sek(env, "tasks", "--json")))
     assert [(t["instance_id"], t["bpmn_id"]) for t in tasks_now] == [(started["id"], "follow_up")]
     assert "SEK_CLOCK_SHIFT" in refused(_sek({**env, "SEK_CLOCK_SHIFT": "tomorrow"}, "tasks"))
+
+
+def test_deploy_as_a_user_only_deploys_their_groups_processes(run, db):
+    """Issue 12, defect 2: `--as` deploys as that user, by the engine's rule of every door;
+    without `--as` the operator at the console deploys any process."""
+    vpn = sorted((DATA.parents[2] / "bpmn").glob("vpn_request.*"))
+    succeeded(run("users", "add", "sahip", "--group", "systems", "--role", "staff", "--role", "process_owner"))
+    succeeded(run("users", "add", "nur", "--group", "network", "--role", "staff", "--role", "process_owner"))
+
+    line = refused(run("deploy", *vpn, "--as", "sahip"))
+    assert "vpn_request" in line and "network" in line
+    with db.tx() as session:
+        assert session.scalars(select(ProcessDefinition)).all() == []
+
+    assert succeeded(run("deploy", *vpn, "--as", "nur")).strip() == "vpn_request 1"
+    assert succeeded(run("deploy", *vpn)).strip() == "vpn_request 1 (unchanged)"
+    with db.tx() as session:
+        assert session.scalar(select(ProcessDefinition.deployed_by)) == "nur"
+
