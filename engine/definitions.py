@@ -6,6 +6,7 @@ a cache, every process rebuilds it from the database on first use.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import threading
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, owners, spiff, validation
+from . import audit, owners, spiff, start_forms, validation
 from .errors import NotFoundError, Problem, ValidationError
 from .models import OPEN_STATUSES, DefinitionFile, InstanceStatus, ProcessDefinition, ProcessInstance, User
 
@@ -155,13 +156,15 @@ def definition_file(session: Session, key: str, name: str) -> bytes:
     raise NotFoundError(f"{key} version {definition.version} has no file {name}")
 
 
-def start_form(session: Session, key: str) -> tuple[dict | None, dict | None]:
-    """The start form and its UI schema of a process's latest version (``None``: none).
+def start_schema(session: Session, key: str) -> tuple[dict | None, dict | None]:
+    """The complete start schema and UI schema of a process's latest version: its start
+    form, completed as every start is checked (:mod:`engine.start_forms`); the caller's
+    own copies, to change at will. ``None``: the process takes any data.
 
     :raises NotFoundError: no such process is deployed
     """
     loaded = load_by_id(session, get_definition(session, key).id)
-    return loaded.start_form, loaded.start_ui
+    return start_forms.complete(key, copy.deepcopy(loaded.start_form), copy.deepcopy(loaded.start_ui))
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,9 @@ def test_software_request_journey(run, db, tmp_path):
     # -- five requests: installed, rejected, overdue, withdrawn, cancelled --------
     started = {}
     for name in ("installed", "rejected", "overdue", "withdrawn", "cancelled"):
-        args = ["start", "software_request", "--data", json.dumps({"package": f"SPSS ({name})"}), "--json"]
+        request = {"requester": "Deniz Kaya", "requester_email": "deniz.kaya@example.edu.tr",
+                   "subject": "SPSS kurulumu", "package": f"SPSS ({name})"}
+        args = ["start", "software_request", "--data", json.dumps(request), "--json"]
         if name == "installed":
             args += ["--as", "deniz"]
         value = json.loads(succeeded(run(*args)))
@@ -346,3 +348,14 @@ def test_deploy_as_a_user_only_deploys_their_groups_processes(run, db):
     with db.tx() as session:
         assert session.scalar(select(ProcessDefinition.deployed_by)) == "nur"
 
+
+def test_start_data_is_checked_against_the_start_schema(run, db, deploy):
+    """Issue 12, defect 8: `sek start` refuses data a later step would fail on, in one line."""
+    deploy(*sorted((DATA.parents[2] / "bpmn").glob("user_support.*")))
+
+    line = refused(run("start", "user_support", "--data", '{"category": 5}'))
+
+    assert "user_support" in line
+    assert all(f"{name}:" in line for name in ("category", "requester", "requester_email", "subject"))
+    with db.tx() as session:
+        assert session.scalars(select(ProcessInstance)).all() == []
