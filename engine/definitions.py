@@ -6,6 +6,7 @@ a cache, every process rebuilds it from the database on first use.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import threading
@@ -15,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, spiff, validation
+from . import audit, owners, spiff, start_forms, validation
 from .errors import NotFoundError, ValidationError
-from .models import OPEN_STATUSES, DefinitionFile, InstanceStatus, ProcessDefinition, ProcessInstance
+from .models import OPEN_STATUSES, DefinitionFile, InstanceStatus, ProcessDefinition, ProcessInstance, User
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def deploy(
     session: Session,
     files: dict[str, bytes],
     *,
-    actor: str | None = None,
+    actor: User | str | None = None,
     note: str = "",
     known_operators: set[str] | None = None,
 ) -> list[DeployResult]:
@@ -52,14 +53,22 @@ def deploy(
 
     Each process is stored with exactly the files it needs. Content identical to an
     existing version creates no new version. Nothing is deployed if any file has a
-    problem. Diagrams not marked executable (documentation, drawings not yet ready to
-    run) are checked and skipped.
+    problem, or if a user deploys a process they may not change. Diagrams not marked
+    executable (documentation, drawings not yet ready to run) are checked and skipped.
 
+    :param actor: a :class:`User` deploys only the processes :func:`engine.owners.may_change`
+        lets them change (every door acting for a person passes the user); a name or
+        ``None`` is the operator or the system itself (``sek deploy`` without ``--as``,
+        the demo loader), who may deploy anything
     :raises ValidationError: with one problem per ``file:element_id``
+    :raises PermissionDeniedError: naming each process the user may not change
     """
     plan = validation.plan_deployment(files, known_operators=known_operators)   # what `sek validate` reports
     if plan.problems:
         raise ValidationError("the definition files have problems; nothing was deployed", plan.problems)
+    if isinstance(actor, User):
+        owners.require_change(actor, plan.process_ids)
+        actor = actor.username
     return [_deploy_one(session, files, key, actor, note) for key in plan.process_ids]
 
 
@@ -142,13 +151,15 @@ def definition_file(session: Session, key: str, name: str) -> bytes:
     raise NotFoundError(f"{key} version {definition.version} has no file {name}")
 
 
-def start_form(session: Session, key: str) -> tuple[dict | None, dict | None]:
-    """The start form and its UI schema of a process's latest version (``None``: none).
+def start_schema(session: Session, key: str) -> tuple[dict | None, dict | None]:
+    """The complete start schema and UI schema of a process's latest version: its start
+    form, completed as every start is checked (:mod:`engine.start_forms`); the caller's
+    own copies, to change at will. ``None``: the process takes any data.
 
     :raises NotFoundError: no such process is deployed
     """
     loaded = load_by_id(session, get_definition(session, key).id)
-    return loaded.start_form, loaded.start_ui
+    return start_forms.complete(key, copy.deepcopy(loaded.start_form), copy.deepcopy(loaded.start_ui))
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, validation
+from . import audit, definitions, owners, validation
 from .errors import ConflictError, Problem, ValidationError
-from .models import DefinitionFile, ProcessDefinition
+from .models import DefinitionFile, ProcessDefinition, User
 from .xmlsafe import parse_xml
 
 DOC_MARK = "sek_documentation"
@@ -69,12 +69,18 @@ def is_documentation(definition: ProcessDefinition) -> bool:
 
 
 def store(session: Session, key: str, name: str, content: bytes, problems: list[Problem], *,
-          actor: str | None, note: str = "") -> definitions.DeployResult:
+          actor: User | str | None, note: str = "") -> definitions.DeployResult:
     """Keep a drawing as a documentation version of process ``key`` (identical content: none).
 
+    :param actor: a :class:`User` documents only processes they may change (as in
+        :func:`engine.definitions.deploy`); a name or ``None`` is the system
     :raises ConflictError: ``key`` runs from deployed versions (documentation there would
         hide which version new requests start)
+    :raises PermissionDeniedError: the user may not change ``key``
     """
+    if isinstance(actor, User):
+        owners.require_change(actor, [key], "document")
+        actor = actor.username
     runnable = [d for d in session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key))
                 if not is_documentation(d)]
     if runnable:

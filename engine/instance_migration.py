@@ -19,9 +19,9 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import definitions, runtime, spiff, sync, versions
+from . import definitions, owners, runtime, spiff, sync, versions
 from .errors import ConflictError, NotFoundError
-from .models import OPEN_TASK_STATES, HumanTask, InstanceStatus, ProcessInstance, TaskState
+from .models import OPEN_TASK_STATES, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 
 _OPEN = SpiffState.READY | SpiffState.WAITING | SpiffState.STARTED
 
@@ -159,17 +159,24 @@ def preview(session: Session, instance_id: int, to_version: int) -> MigrationPre
     return _plan(session, instance, to_version)[0]
 
 
-def migrate(session: Session, instance_id: int, to_version: int, *, actor: str | None) -> MigrationPreview:
+def migrate(session: Session, instance_id: int, to_version: int, *,
+            actor: User | str | None) -> MigrationPreview:
     """Move a running instance to a newer version of its process.
 
     Its open tasks keep their ids (so claims stay), take the new names, groups and forms,
     and the process runs on by the new diagram; timers, services and messages are
     brought up to date, the revision is bumped and ``instance.migrated`` is audited.
 
+    :param actor: a :class:`User` migrates only requests of processes they may change
+        (:func:`engine.owners.may_change`, the rule of deploying); a name or ``None`` is the system
     :raises ConflictError: the migration is refused; the message says why
     :raises NotFoundError: no such instance or version
+    :raises PermissionDeniedError: the user may not change the instance's process
     """
     active = runtime.load_instance(session, instance_id)
+    if isinstance(actor, User):
+        owners.require_change(actor, [active.instance.process_key], "migrate")
+        actor = actor.username
     result, plan = _plan(session, active.instance, to_version)
     if plan is None:
         raise ConflictError(f"request {active.instance.tracking_code} cannot move to version {to_version}: "

@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, facts, forms, spiff, sync, workdays
+from . import audit, definitions, facts, spiff, start_forms, sync, workdays
 from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
 from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
 
@@ -197,23 +197,24 @@ def start_instance(
     data: dict | None = None,
     actor: User | str | None = None,
     version: int | None = None,
-    check_start_form: bool = False,
 ) -> ProcessInstance:
     """Start a new instance of a process (its latest version unless ``version``).
 
+    Whoever starts it (the portal, a staff page, the API, the CLI, an operator starting
+    a follow-up process), ``data`` must fit the process's complete start schema
+    (:mod:`engine.start_forms`): nothing starts that a later step would fail on.
+
     :param data: initial data, given to the start event
-    :param check_start_form: validate ``data`` against the start event's form first
-        (the web and the API do; engine callers that build the data themselves need not)
     :raises NotFoundError: no such process
-    :raises ValidationError: ``data`` is not a JSON object
+    :raises ValidationError: ``data`` is not a JSON object or does not fit the start
+        schema (one problem per field)
     :raises WorkflowError: the process failed before its first wait
     """
     if data is not None and not isinstance(data, dict):
         raise ValidationError("start data must be a JSON object", [])
     definition = definitions.get_definition(session, key, version)
     loaded = definitions.load_by_id(session, definition.id)
-    if check_start_form and loaded.start_form is not None:
-        forms.validate_form_data(loaded.start_form, data or {})
+    start_forms.check(key, loaded.start_form, loaded.start_ui, data or {})
     workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
     if data:
         workflow.task_tree.data.update(audit.to_json_value(data))

@@ -18,17 +18,23 @@ PROCESS_PACKAGES = (
 
 
 def install() -> None:
-    """Register every process's service operators with the engine, and which groups see
-    every instance of which process (its owners and overseers). Safe to call again."""
+    """Register with the engine every process's service operators, which group owns each
+    process (its process owners deploy it), which groups see every instance of which
+    process (its owners and overseers), and the requester's fields every request is
+    started with. Safe to call again."""
     from engine.instances import register_watchers
+    from engine.owners import register_owner
     from engine.services import register_operator
+    from engine.start_forms import register_start_schema
 
-    from . import notifications
+    from . import notifications, requester
     from .catalog import CATALOG
 
     notifications.install()   # staff notices (new task, digest, overdue)
+    register_start_schema(requester.start_schema)
 
     for item in CATALOG:
+        register_owner(item.key, item.group)
         for group in (item.group, *item.watchers):
             register_watchers(group, [item.key])
 

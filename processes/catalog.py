@@ -38,6 +38,10 @@ class CatalogEntry:
     # Groups besides the owner that oversee every instance (the help desk follows every
     # support request to correct its category, seed 000).
     watchers: tuple[str, ...] = ()
+    # Requester fields (processes/requester.py) this process can start without: a caller
+    # on the phone may give no e-mail address (the call's topic is its subject); the
+    # software team starts developments of its own, with no requester at all.
+    requester_optional: tuple[str, ...] = ()
 
     @property
     def bpmn_path(self) -> Path:
@@ -45,9 +49,9 @@ class CatalogEntry:
 
 
 def _e(code: str | None, key: str, title_tr: str, title_en: str, group: str, portal: bool = False,
-       watchers: tuple[str, ...] = ()):
+       watchers: tuple[str, ...] = (), requester_optional: tuple[str, ...] = ()):
     return CatalogEntry(key, f"SEK 08-04-{code}" if code else None, title_tr, title_en, group,
-                        f"{key}.bpmn", portal, watchers)
+                        f"{key}.bpmn", portal, watchers, requester_optional)
 
 
 CATALOG = (
@@ -87,7 +91,8 @@ CATALOG = (
        watchers=("helpdesk",)),
     _e("04", "software_request", "Yazılım Talebi Değerlendirme Süreci", "Software Request Evaluation", "software",
        portal=True),
-    _e("05", "software_development", "Yazılım Geliştirme Süreci", "Software Development", "software"),
+    _e("05", "software_development", "Yazılım Geliştirme Süreci", "Software Development", "software",
+       requester_optional=("requester", "requester_email", "subject")),
     _e("06", "software_maintenance", "Yazılım Bakım Süreci", "Software Maintenance", "software"),
     _e("09", "parttime_recruitment", "Yarı Zamanlı Öğrenci İşe Alım Süreci", "Part-time Student Recruitment",
        "parttime"),
@@ -97,7 +102,8 @@ CATALOG = (
     _e("07", "workshop_service", "Bilgi İşlem Atölye Hizmeti Sunum Süreci", "IT Workshop Service", "workshop"),
     _e(None, "message_routing", "7/24 Hat Mesaj Yönlendirme", "24/7 Hotline Message Routing", "helpdesk",
        portal=True),
-    _e(None, "call_record", "Çağrı Merkezi Görüşme Kaydı", "Call Centre Call Record", "callcenter"),
+    _e(None, "call_record", "Çağrı Merkezi Görüşme Kaydı", "Call Centre Call Record", "callcenter",
+       requester_optional=("requester_email", "subject")),
 )
 
 _BY_KEY = {item.key: item for item in CATALOG}

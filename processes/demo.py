@@ -165,7 +165,7 @@ def _other_samples() -> list[tuple[str, dict]]:
             "requester": "Gülay Tan", "requester_email": "gulay.tan@example.com", "subject": "Otopark",
             "message": "Hafta sonları kampüs otoparkı neden kapalı?", "message_type": "bilgi talebi"}),
         ("call_record", {
-            "requester": "Arayan (isim vermedi)", "requester_email": "", "phone": "0532 000 00 00",
+            "requester": "Arayan (isim vermedi)", "phone": "0532 000 00 00",
             "subject": "Kayıt yenileme", "topic": "Kayıt yenileme ücreti", "outcome": "lost"}),
     ]
 
@@ -206,7 +206,7 @@ def load_demo(session: Session) -> str:
             if data["subject"] in ROUTED:
                 _route(session, instance.id, *ROUTED[data["subject"]])
         for key, data in _other_samples():
-            instance = runtime.start_instance(session, key, data=data, actor="demo", check_start_form=True)
+            instance = runtime.start_instance(session, key, data=data, actor="demo")
             _as_sent_from_portal(session, instance.id, data)
             started += 1
     deployed = ", ".join(str(r) for r in results)

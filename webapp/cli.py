@@ -144,7 +144,9 @@ def cmd_deploy(ctx: Context, args) -> int:
     from engine import services
 
     with ctx.transaction() as session:
-        actor = users.acting_user(session, args.as_user).username if args.as_user else None
+        # --as USER: deployed as that user, who may deploy only their group's processes;
+        # without it the operator at the console deploys anything (as `sek demo` does).
+        actor = users.acting_user(session, args.as_user) if args.as_user else None
         results = definitions.deploy(session, files, actor=actor, note=args.note or "",
                                      known_operators=services.operator_names())
     for result in results:
@@ -339,7 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("deploy", cmd_deploy, "deploy BPMN/DMN/form files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--note", help="change note for the new version(s)")
-    p.add_argument("--as", dest="as_user", metavar="USER")
+    p.add_argument("--as", dest="as_user", metavar="USER",
+                   help="deploy as this user: only processes owned by their group (admins: any); "
+                        "without --as the operator deploys any process")
     p = command("validate", cmd_validate, "check files without deploying")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p = command("start", cmd_start, "start an instance of a process")

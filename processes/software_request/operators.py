@@ -14,7 +14,7 @@ DEVELOPMENT_KEY = "software_development"
 
 # What the development team needs from the request: the requester (the portal's
 # fields), the need (the start form) and the software team's evaluation.
-REQUESTER_FIELDS = ("requester", "requester_email", "unit", "phone")
+REQUESTER_FIELDS = ("requester", "requester_email", "unit", "phone", "subject")
 REQUEST_FIELDS = ("software_name", "need_description", "user_group", "user_count", "desired_date",
                   "existing_system_could_serve")
 EVALUATION_FIELDS = ("effort_days", "priority", "technical_note", "recommendation", "decision_note")

@@ -26,9 +26,10 @@ def test_the_systems_team_restores_and_the_requester_confirms(site, page):
     with site.tx() as session:
         instance = runtime.start_instance(session, "backup_restore", actor="portal", data={
             "requester": "Nur Aydın", "requester_email": REQUESTER, "unit": "Öğrenci İşleri Daire Başkanlığı",
+            "subject": "Silinen e-posta klasörü",
             "system": "E-posta sunucusu", "item_type": "E-posta kutusu", "item": "nur.aydin@example.edu.tr",
             "restore_date": "2026-11-16", "reason": "Gelen kutusundaki klasör silindi.", "destination": "original",
-        }, check_start_form=True)
+        })
         request_id, tracking_code = instance.id, instance.tracking_code
 
     site.sign_in(page, "sistem.yedek")

@@ -39,7 +39,7 @@ def test_hotline_message_is_forwarded_answered_and_sent_to_the_sender(site, page
     site.add_user("hat.gorevlisi", "helpdesk")
     with site.tx() as session:
         instance_id = runtime.start_instance(session, "message_routing", actor="portal", data={
-            "requester": "Deniz Yıldız", "requester_email": "deniz@example.com",
+            "requester": "Deniz Yıldız", "requester_email": "deniz@example.com", "subject": "Kütüphane",
             "message": MESSAGE, "message_type": "şikâyet"}).id
     site.sign_in(page, "hat.gorevlisi")
 

@@ -35,7 +35,7 @@ def test_system_team_approves_and_the_network_team_opens_the_rule(site, page, op
     with site.tx() as session:
         request_id = runtime.start_instance(session, "server_external_access", actor="portal", data={
             "requester": "Hasan Öztürk", "requester_email": "hasan.ozturk@example.edu.tr",
-            "unit": "Bilgisayar Mühendisliği", "server": "lab1.ceng.example.edu.tr", "ports": ["443"],
+            "unit": "Bilgisayar Mühendisliği", "subject": "Proje sunucusu", "server": "lab1.ceng.example.edu.tr", "ports": ["443"],
             "purpose": "Bölüm proje sunucusuna öğrencilerin evden erişmesi",
             "responsible_person": "Dr. Öğr. Üyesi Ahmet Kara", "end_date": end.isoformat(),
         }).id

@@ -27,7 +27,7 @@ def test_software_team_evaluates_the_head_approves_and_development_starts(site, 
     with site.tx() as session:
         request_id = runtime.start_instance(session, "software_request", actor="portal", data={
             "requester": "Aylin Kara", "requester_email": "aylin.kara@example.edu.tr",
-            "unit": "Öğrenci İşleri Daire Başkanlığı", "software_name": "Mezuniyet anketi",
+            "unit": "Öğrenci İşleri Daire Başkanlığı", "subject": "Mezuniyet anketi", "software_name": "Mezuniyet anketi",
             "need_description": "Mezun olan öğrencilere çevrim içi anket.", "user_group": "öğrenci",
             "user_count": 4000, "desired_date": "2027-03-01", "existing_system_could_serve": False,
         }).id

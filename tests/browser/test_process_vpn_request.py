@@ -35,6 +35,7 @@ def test_unit_head_approves_and_the_network_team_sets_up_the_vpn(site, page, ope
     with site.tx() as session:
         request_id = runtime.start_instance(session, "vpn_request", actor="portal", data={
             "requester": "Elif Şahin", "requester_email": "elif.sahin@example.edu.tr", "unit": "Kimya Bölümü",
+            "subject": "VPN erişimi",
             "purpose": "Evden laboratuvar sunucusunun yönetimi", "target_systems": ["10.12.4.20"],
             "start_date": today.isoformat(), "end_date": (today + timedelta(days=10)).isoformat(),
         }).id

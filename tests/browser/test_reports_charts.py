@@ -13,7 +13,7 @@ from engine.workdays import ZONE
 
 pytestmark = pytest.mark.browser
 
-CALLER = {"requester": "Mert Aydın", "requester_email": "", "phone": "0532 000 00 00",
+CALLER = {"requester": "Mert Aydın", "phone": "0532 000 00 00",
           "topic": "Yatay geçiş", "call_summary": "Son tarih soruluyor."}
 
 

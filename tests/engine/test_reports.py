@@ -38,7 +38,7 @@ BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 FAST = WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)
 EMAIL = "elif.demir@ktu.edu.tr"
 ANSWER = {"action": "answer", "answer": "Sorununuz çözüldü."}
-CALLER = {"requester": "Mert Aydın", "requester_email": "", "phone": "0532 000 00 00",
+CALLER = {"requester": "Mert Aydın", "phone": "0532 000 00 00",
           "topic": "Yatay geçiş", "call_summary": "Son tarih soruluyor."}
 
 

@@ -66,7 +66,8 @@ def test_old_requests_lose_their_personal_data_younger_ones_keep_it(db, deploy, 
     with db.tx() as session:
         old = _request(session, folder, "Ayşe Yılmaz", "ayse.yilmaz@example.edu.tr", closed_days_ago=3 * 365)
         young = _request(session, folder, "Mehmet Demir", "mehmet.demir@example.edu.tr", closed_days_ago=200)
-        running = runtime.start_instance(session, "user_support", data={"category": "Diğer", "requester": "Ali"}).id
+        running = runtime.start_instance(session, "user_support", data={
+            "category": "Diğer", "requester": "Ali", "requester_email": "ali@example.edu.tr", "subject": "Yazıcı"}).id
         old_file = folder / session.scalar(select(Attachment.stored_name).where(Attachment.instance_id == old))
 
     with db.tx() as session:

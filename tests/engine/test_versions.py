@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from engine import instance_migration, runtime, tasks, users, versions
-from engine.errors import ConflictError
+from engine.errors import ConflictError, PermissionDeniedError
 from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "versions"
@@ -27,9 +27,13 @@ def staff(db):
         users.add_user(session, "selin", groups=["systems"], roles=["staff"])
 
 
+# disposal is a catalog process: its requests say who they are from (processes/requester.py).
+REQUEST = {"requester": "Selin Acar", "requester_email": "selin@example.edu.tr", "subject": "Eski yazıcılar"}
+
+
 def start(db) -> int:
     with db.tx() as session:
-        return runtime.start_instance(session, "disposal", actor="selin").id
+        return runtime.start_instance(session, "disposal", data=REQUEST, actor="selin").id
 
 
 def open_tasks(db, instance_id: int) -> list[HumanTask]:
@@ -173,3 +177,22 @@ def test_an_instance_not_migrated_finishes_on_its_own_version(db, deploy, staff)
     assert (row.status, row.definition.version) == (InstanceStatus.COMPLETED, 1)
     with db.tx() as session:
         assert [v.counts for v in versions.list_versions(session, "disposal")] == [{}, {}, {"completed": 1}]
+
+
+def test_only_whoever_may_change_the_process_migrates_its_requests(db, deploy, staff):
+    """The rule of deploying (engine.owners) holds for migrating too: the network group's
+    process owner may not move a request of disposal (systems'); its owner may."""
+    with db.tx() as session:
+        users.add_user(session, "kaan", groups=["network"], roles=["staff", "process_owner"])
+        users.add_user(session, "sahip", groups=["systems"], roles=["staff", "process_owner"])
+    deploy(V1)
+    instance_id = start(db)
+    complete(db, instance_id)
+    deploy(V2)
+
+    with db.tx() as session, pytest.raises(PermissionDeniedError, match="disposal"):
+        instance_migration.migrate(session, instance_id, 2, actor=users.get_user(session, "kaan"))
+    assert instance_row(db, instance_id).definition.version == 1
+    with db.tx() as session:
+        instance_migration.migrate(session, instance_id, 2, actor=users.get_user(session, "sahip"))
+    assert instance_row(db, instance_id).definition.version == 2

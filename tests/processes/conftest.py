@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import clock, links, runtime, tasks, users
 from engine.errors import ValidationError
@@ -70,15 +70,23 @@ class ProcessDatabase:
         """Run the jobs that are due, as the worker would; the number run."""
         return run_due_jobs(self.factory, FAST)
 
-    def start(self, key: str, data: dict, *, actor: str = "portal", **options) -> int:
-        """Start ``key`` as ``actor`` (the portal), then run the worker; the new instance's id.
-
-        :param options: passed on to ``runtime.start_instance`` (``check_start_form``).
-        """
+    def start(self, key: str, data: dict, *, actor: str = "portal") -> int:
+        """Start ``key`` as ``actor`` (the portal), then run the worker; the new instance's id."""
         with self.tx() as session:
-            instance_id = runtime.start_instance(session, key, data=data, actor=actor, **options).id
+            instance_id = runtime.start_instance(session, key, data=data, actor=actor).id
         self.work()
         return instance_id
+
+    def refused_start(self, key: str, data: dict) -> list[str]:
+        """The fields the engine names when it refuses to start ``key`` with ``data`` (as
+        every door does: the data does not fit the start schema); nothing was stored."""
+        with self.tx() as session:
+            before = session.scalar(select(func.count()).select_from(ProcessInstance))
+        with self.tx() as session, pytest.raises(ValidationError) as caught:
+            runtime.start_instance(session, key, data=data, actor="portal")
+        with self.tx() as session:
+            assert session.scalar(select(func.count()).select_from(ProcessInstance)) == before
+        return sorted({problem.location for problem in caught.value.problems})
 
     def instance(self, instance_id: int) -> ProcessInstance:
         with self.tx() as session:

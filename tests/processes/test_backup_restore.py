@@ -38,13 +38,13 @@ def _start(db, *, locale: str | None = None, **changes) -> int:
     """Start as the portal does; with ``locale`` the requester's contact is recorded in that language."""
     data = {
         "requester": "Hakan Demir", "requester_email": REQUESTER, "unit": "Strateji Geliştirme Daire Başkanlığı",
+        "subject": "Muhasebe klasörü silindi",
         "system": "Dosya sunucusu (dosya01)", "item_type": "Dosya / klasör", "item": "\\\\dosya01\\muhasebe\\2026",
         "restore_date": "2026-11-20", "restore_time": "17:30", "reason": "Klasör yanlışlıkla silindi.",
         "destination": "other", "target_path": "\\\\dosya01\\muhasebe\\geri_yukleme",
     }
     with db.tx() as session:
-        instance_id = runtime.start_instance(session, KEY, data={**data, **changes}, actor="portal",
-                                             check_start_form=True).id
+        instance_id = runtime.start_instance(session, KEY, data={**data, **changes}, actor="portal").id
         if locale:
             conversation.record_contact(session, instance_id, name="Hakan Demir", email=REQUESTER, locale=locale)
         return instance_id

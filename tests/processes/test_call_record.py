@@ -19,7 +19,7 @@ from engine.models import HumanTask, InstanceStatus
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 SECRET = "test-secret"
-CALLER = {"requester": "Mert Aydın", "requester_email": "", "phone": "0532 000 00 00",
+CALLER = {"requester": "Mert Aydın", "phone": "0532 000 00 00",
           "topic": "Yatay geçiş başvurusu", "call_summary": "Başvuru son tarihi soruluyor."}
 UNIT = {"unit_name": "Öğrenci İşleri", "unit_email": "ogrenci@example.edu.tr"}
 

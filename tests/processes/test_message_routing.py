@@ -20,7 +20,7 @@ from engine.models import HumanTask, InstanceStatus, MailMessage, ReplyLink
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 SECRET = "test-secret"
 
-START = {"requester": "Deniz Yıldız", "requester_email": "deniz@example.com",
+START = {"requester": "Deniz Yıldız", "requester_email": "deniz@example.com", "subject": "Kütüphane",
          "message": "Kütüphane hafta sonu neden kapalı?", "message_type": "şikâyet"}
 FORWARD = {"unit_name": "Kütüphane ve Dokümantasyon", "unit_email": "kutuphane@example.edu.tr",
            "unit_note": "Lütfen çalışma saatlerini açıklayın."}

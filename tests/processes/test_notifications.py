@@ -144,8 +144,9 @@ def test_forgot_my_code_mails_the_open_requests_of_the_address_only(site, web):
 def test_a_request_without_a_requester_contact_gets_no_requester_mail(site):
     db = site
     with db.tx() as session:
-        instance_id = runtime.start_instance(session, "user_support", actor="ayse",
-                                             data={"category": "Diğer"}).id
+        instance_id = runtime.start_instance(session, "user_support", actor="ayse", data={
+            "requester": "Elif Demir", "requester_email": REQUESTER, "category": "Diğer",
+            "subject": "Telefonla gelen talep"}).id   # its contact is not recorded
         assert notify_requester(session, instance_id, "received") is None
 
 

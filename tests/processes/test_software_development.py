@@ -17,7 +17,7 @@ from engine.models import HumanTask, InstanceStatus, Job, ProcessInstance
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 FROM_REQUEST = {
     "requester": "Aylin Kara", "requester_email": "aylin.kara@example.edu.tr",
-    "unit": "Öğrenci İşleri Daire Başkanlığı", "software_name": "Mezuniyet anketi",
+    "unit": "Öğrenci İşleri Daire Başkanlığı", "subject": "Mezuniyet anketi", "software_name": "Mezuniyet anketi",
     "need_description": "Mezun olan öğrencilere çevrim içi anket.", "effort_days": 12.5, "priority": "orta",
     "request_instance_id": 1, "request_tracking_code": "ABCDEFGH23",
 }

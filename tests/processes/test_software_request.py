@@ -19,7 +19,7 @@ BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 REQUESTER = "aylin.kara@example.edu.tr"
 START = {
     "requester": "Aylin Kara", "requester_email": REQUESTER, "unit": "Öğrenci İşleri Daire Başkanlığı",
-    "software_name": "Mezuniyet anketi", "need_description": "Mezun olan öğrencilere çevrim içi anket.",
+    "subject": "Mezuniyet anketi", "software_name": "Mezuniyet anketi", "need_description": "Mezun olan öğrencilere çevrim içi anket.",
     "user_group": "öğrenci", "user_count": 4000, "desired_date": "2027-03-01",
     "existing_system_could_serve": False,
 }

@@ -392,13 +392,41 @@ def test_a_recategorization_is_checked_and_only_moves_a_request_in_a_team_queue(
     assert db.human_tasks(instance_id)[-1] == ("resolve", "helpdesk", "ready")
 
 
-def test_a_request_started_without_subject_message_or_name_still_mails_everyone(site):
+def test_a_request_started_without_a_message_or_unit_still_mails_everyone(site):
     db = site
     with db.tx() as session:
         instance_id = runtime.start_instance(session, KEY, actor="ayse", data={
-            "requester_email": REQUESTER, "category": "Diğer"}).id
+            "requester": "Elif Demir", "requester_email": REQUESTER, "subject": "Kütüphane şifresi",
+            "category": "Diğer"}).id
     _resolve(db, instance_id, {"action": "route", "unit_name": "Kütüphane", "unit_email": "kutuphane@example.edu.tr",
                                "route_note": "Kütüphane hesabı."}, "hakan.yardim")
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert [to for to, _ in _headers(db, instance_id)] == ["kutuphane@example.edu.tr", REQUESTER]
-    assert db.mail_bodies(instance_id)[1].startswith("Sayın kullanıcımız,")
+    assert db.mail_bodies(instance_id)[1].startswith("Sayın Elif Demir,")
+
+
+@pytest.mark.parametrize(("data", "fields"), [
+    ({"category": 5}, ["category", "requester", "requester_email", "subject"]),
+    ({"subject": "VPN bağlanmıyor"}, ["category", "requester", "requester_email"]),
+    ({**_request_data(), "requester_email": "elif@"}, ["requester_email"]),
+    ({**_request_data(), "category": "Kantin"}, ["category"]),
+])
+def test_start_data_a_later_step_would_fail_on_never_starts(site, data, fields):
+    """Issue 12: such starts used to run until the route or the overdue escalation needed
+    the missing field, and then ended in error with their task still showing."""
+    assert site.refused_start(KEY, data) == fields
+
+
+def test_the_least_a_request_may_start_with_carries_it_through_its_escalation(site, clock_at):
+    db = site
+    instance_id = db.start(KEY, {"requester": "Elif Demir", "requester_email": REQUESTER,
+                                 "subject": "Kota", "category": "Lisanslı Yazılım"})
+    [due] = db.timer_dues(instance_id)
+    clock_at(due + timedelta(minutes=1))
+    assert db.work() == 3                  # timer, escalation service, its mail
+
+    [(to, subject)] = _headers(db, instance_id)
+    assert (to, subject) == ("systems-lider@example.edu.tr", "Süresi geçen talep" + _subject("Lisanslı Yazılım", "Kota"))
+    assert "Talep sahibi: Elif Demir <elif.demir@ktu.edu.tr>" in db.mail_bodies(instance_id)[0]
+    assert db.status(instance_id) == InstanceStatus.RUNNING
+    assert db.human_tasks(instance_id) == [("resolve", "systems", "ready")]

@@ -63,7 +63,7 @@ def test_the_start_form_wants_a_real_student_number():
 
 def _request_data(**changes) -> dict:
     data = {
-        "requester": "Zeynep Kaya", "requester_email": STUDENT, "student_number": "402512345",
+        "requester": "Zeynep Kaya", "requester_email": STUDENT, "subject": "YurtNet kaydı", "student_number": "402512345",
         "dorm": "Kanuni Erkek Öğrenci Yurdu", "block": "B", "room": "214",
         "device_type": "Dizüstü bilgisayar", "mac_address": "a4-5e-60-c2-19-0b",
     }
@@ -77,14 +77,14 @@ def site(db, deploy, make_user):
     return db
 
 
-def _start(db, *, check_form: bool = True, locale: str | None = None, **changes) -> int:
-    """Start as the portal does (the start form checked first), then run the MAC check;
-    with ``locale`` the student's contact is recorded in that language first."""
+def _start(db, *, locale: str | None = None, **changes) -> int:
+    """Start as the portal does (the start form checked first, as at every door), then run
+    the MAC check; with ``locale`` the student's contact is recorded in that language first."""
     if not locale:
-        return db.start(KEY, _request_data(**changes), check_start_form=check_form)
+        return db.start(KEY, _request_data(**changes))
     data = _request_data(**changes)
     with db.tx() as session:
-        instance_id = runtime.start_instance(session, KEY, data=data, actor="portal", check_start_form=check_form).id
+        instance_id = runtime.start_instance(session, KEY, data=data, actor="portal").id
         conversation.record_contact(session, instance_id, name=data["requester"], email=data["requester_email"],
                                     locale=locale)
     db.work()
@@ -161,13 +161,10 @@ def test_the_network_team_refuses_the_student_gets_the_reason(site):
     ("01-00-5E-00-00-FB", "çoklu yayın (multicast)"),
     ("00:00:00:00:00:00", "sıfırlardan oluşan"),
     ("FF:FF:FF:FF:FF:FF", "yayın (broadcast)"),
-    ("benim laptopum", "geçerli bir MAC adresi değil"),
 ])
 def test_an_unusable_mac_is_refused_without_bothering_the_team(site, mac, reason):
-    """The start form already refuses a malformed address; a start without that check (the
-    API, the CLI) meets the operator's check all the same."""
     db = site
-    instance_id = _start(db, mac_address=mac, check_form=mac != "benim laptopum")
+    instance_id = _start(db, mac_address=mac)
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert db.human_tasks(instance_id) == []
@@ -177,6 +174,11 @@ def test_an_unusable_mac_is_refused_without_bothering_the_team(site, mac, reason
     assert _student_subject(db, instance_id, mail, "yurtnet_refused") == "YurtNet başvurunuz kabul edilemedi"
     assert reason in mail.body
     assert db.actions(instance_id) == ["instance.started", "service.completed", "service.completed"]
+
+
+def test_a_malformed_mac_never_starts(site):
+    """The start form refuses it at every door (portal, API, CLI): no request, no mail."""
+    assert site.refused_start(KEY, _request_data(mac_address="benim laptopum")) == ["mac_address"]
 
 
 def test_a_registered_or_pending_mac_is_refused_a_refused_or_cancelled_one_is_free(site):

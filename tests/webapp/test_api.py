@@ -14,6 +14,7 @@ from engine.models import AuditEvent, DefinitionFile, HumanTask, ProcessDefiniti
 from processes.catalog import CATALOG
 
 VALID = Path(__file__).resolve().parents[1] / "data" / "validation" / "valid"
+ROOT_BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 TRIAGE = {"category": "VPN Bağlantısı", "team": "systems", "triage_note": "Ağ ekibi değil, sistem"}
 
 
@@ -136,6 +137,29 @@ def test_starting_is_refused_to_non_staff_unknown_processes_and_bad_bodies(clien
     typo = client.post(path, headers=staff, json={"daat": {}})
     assert _error(typo)["fields"] == {"daat": ["Unknown field."]}
     assert _count(db, ProcessInstance) == 0
+
+
+@pytest.mark.parametrize("data, fields", [
+    ({"category": 5}, ["category", "requester", "requester_email", "subject"]),
+    ({"subject": "VPN bağlanmıyor"}, ["category", "requester", "requester_email"]),
+    ({"category": "Diğer", "subject": "VPN", "requester": "Ali", "requester_email": "ali@"}, ["requester_email"]),
+])
+def test_start_data_is_checked_against_the_processes_start_schema(client, make_user, deploy, db, data, fields):
+    """Issue 12, defect 8: such starts were accepted (201) and ended in error later, when a
+    step needed what was missing. The start schema is the start form and the requester's
+    fields every catalog process is started with."""
+    make_user("ayse")
+    deploy(*sorted(ROOT_BPMN.glob("user_support.*")))
+    path = "/api/v1/processes/user_support/instances"
+
+    refused = client.post(path, headers=_token(db, "ayse"), json={"data": data})
+
+    assert refused.status_code == 422
+    assert _error(refused)["code"] == "invalid" and sorted(_error(refused)["fields"]) == fields
+    assert _count(db, ProcessInstance) == 0
+    fixed = {"category": "Diğer", "subject": "VPN bağlanmıyor", "requester": "Ali Veli",
+             "requester_email": "ali.veli@example.edu.tr"}
+    assert client.post(path, headers=_token(db, "ayse"), json={"data": fixed}).status_code == 201
 
 
 def test_instance_shows_status_data_and_open_tasks_then_its_timeline(client, make_user, support_request, db):
@@ -308,7 +332,7 @@ def _upload(*names: str, folder: Path = VALID, **replaced: bytes) -> dict:
 
 
 def test_deploy_definitions_then_identical_content_makes_no_version(client, make_user, db):
-    make_user("sahip", groups=(), roles=("process_owner",))
+    make_user("sahip", groups=(), roles=("admin",))   # ticket is in no group's catalog: admins deploy it
     headers = _token(db, "sahip")
     names = ("ticket.bpmn", "ticket-schema.json", "ticket-ui.json")
 

@@ -90,7 +90,7 @@ def test_the_engine_checks_the_start_form_too(db, deploy, make_user):
 
     deploy(DATA / "catalog")
     with db.tx() as session, pytest.raises(ValidationError) as caught:
-        runtime.start_instance(session, "backup", data={"system": "floppy"}, check_start_form=True)
+        runtime.start_instance(session, "backup", data={"system": "floppy"})
     assert "system" in caught.value.as_dict()
 
 

@@ -155,7 +155,9 @@ def test_software_request_journey(run, db, tmp_path):
     # -- five requests: installed, rejected, overdue, withdrawn, cancelled --------
     started = {}
     for name in ("installed", "rejected", "overdue", "withdrawn", "cancelled"):
-        args = ["start", "software_request", "--data", json.dumps({"package": f"SPSS ({name})"}), "--json"]
+        request = {"requester": "Deniz Kaya", "requester_email": "deniz.kaya@example.edu.tr",
+                   "subject": "SPSS kurulumu", "package": f"SPSS ({name})"}
+        args = ["start", "software_request", "--data", json.dumps(request), "--json"]
         if name == "installed":
             args += ["--as", "deniz"]
         value = json.loads(succeeded(run(*args)))
@@ -483,5 +485,35 @@ def test_data_that_cannot_be_read_is_refused_in_one_line(run, db, tmp_path, valu
     line = refused(run("start", "software_request", "--data", value.format(tmp=tmp_path), stdin=""))
 
     assert line == expected.format(tmp=tmp_path)
+    with db.tx() as session:
+        assert session.scalars(select(ProcessInstance)).all() == []
+
+
+def test_deploy_as_a_user_only_deploys_their_groups_processes(run, db):
+    """Issue 12, defect 2: `--as` deploys as that user, by the engine's rule of every door;
+    without `--as` the operator at the console deploys any process."""
+    vpn = sorted((DATA.parents[2] / "bpmn").glob("vpn_request.*"))
+    succeeded(run("users", "add", "sahip", "--group", "systems", "--role", "staff", "--role", "process_owner"))
+    succeeded(run("users", "add", "nur", "--group", "network", "--role", "staff", "--role", "process_owner"))
+
+    line = refused(run("deploy", *vpn, "--as", "sahip"))
+    assert "vpn_request" in line and "network" in line
+    with db.tx() as session:
+        assert session.scalars(select(ProcessDefinition)).all() == []
+
+    assert succeeded(run("deploy", *vpn, "--as", "nur")).strip() == "vpn_request 1"
+    assert succeeded(run("deploy", *vpn)).strip() == "vpn_request 1 (unchanged)"
+    with db.tx() as session:
+        assert session.scalar(select(ProcessDefinition.deployed_by)) == "nur"
+
+
+def test_start_data_is_checked_against_the_start_schema(run, db, deploy):
+    """Issue 12, defect 8: `sek start` refuses data a later step would fail on, in one line."""
+    deploy(*sorted((DATA.parents[2] / "bpmn").glob("user_support.*")))
+
+    line = refused(run("start", "user_support", "--data", '{"category": 5}'))
+
+    assert "user_support" in line
+    assert all(f"{name}:" in line for name in ("category", "requester", "requester_email", "subject"))
     with db.tx() as session:
         assert session.scalars(select(ProcessInstance)).all() == []

@@ -13,7 +13,7 @@ from engine import runtime
 from engine.workdays import ZONE
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
-CALLER = {"requester": "Mert Aydın", "requester_email": "", "phone": "0532 000 00 00",
+CALLER = {"requester": "Mert Aydın", "phone": "0532 000 00 00",
           "topic": "Yatay geçiş", "call_summary": "Son tarih soruluyor."}
 YEAR = datetime.now(ZONE).year
 MONTH = datetime.now(ZONE).month

@@ -12,6 +12,8 @@ from engine import runtime, tasks, users
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "versions"
+# disposal is a catalog process: its requests say who they are from (processes/requester.py).
+REQUEST = {"requester": "Selin Acar", "requester_email": "selin@example.edu.tr", "subject": "Eski yazıcılar"}
 
 
 @pytest.fixture
@@ -23,8 +25,8 @@ def two_versions(db, deploy, make_user):
     make_user("root", groups=(), roles=("admin",))
     deploy(DATA / "versions_v1.bpmn", note="first draft")
     with db.tx() as session:
-        at_approve = runtime.start_instance(session, "disposal", actor="selin").id
-        at_check = runtime.start_instance(session, "disposal", actor="selin").id
+        at_approve = runtime.start_instance(session, "disposal", data=REQUEST, actor="selin").id
+        at_check = runtime.start_instance(session, "disposal", data=REQUEST, actor="selin").id
     with db.tx() as session:
         [check] = session.scalars(select(HumanTask).where(HumanTask.instance_id == at_approve)).all()
         tasks.complete_task(session, check.id, users.get_user(session, "selin"), {})

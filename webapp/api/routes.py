@@ -187,19 +187,21 @@ def complete(task_id: int):
 
 @bp.post("/definitions")
 @require_role("process_owner")
-@operation("Deploy BPMN, DMN and JSON form files; identical content makes no new version",
+@operation("Deploy BPMN, DMN and JSON form files of processes the caller's group owns (admins: any); "
+           "identical content makes no new version",
            tags=["definitions"], multipart=DeployFormSchema,
            responses={201: ("at least one new version", DeployedSchema(many=True)),
                       200: ("nothing new: every process was already deployed as sent", DeployedSchema(many=True))},
            errors=(400, 403, 422))
 def deploy():
+    """403 naming the process when the files hold one the caller's group does not own."""
     payload = {"files": [f for name in request.files for f in request.files.getlist(name)]}
     if "note" in request.form:
         payload["note"] = request.form["note"]
     form = DeployFormSchema().load(payload)
     files = _read_files(form["files"])
     with command() as session:
-        results = definitions.deploy(session, files, actor=current_user.username, note=form["note"],
+        results = definitions.deploy(session, files, actor=current_user, note=form["note"],
                                      known_operators=services.operator_names())
     return jsonify(DeployedSchema(many=True).dump(results)), 201 if any(r.created for r in results) else 200
 

@@ -11,7 +11,6 @@ from engine.errors import NotFoundError, ValidationError
 from engine.models import AuthorKind
 from processes import catalog
 from processes.notifications import notify_requester
-from processes.requester import request_schema
 
 from ..auth import require_role
 from ..db import command
@@ -67,11 +66,12 @@ def _can_start() -> bool:
 
 
 def _start_fields(key: str):
+    """The process's complete start schema: what the engine checks the start against."""
     try:
-        start_form, start_ui = definitions.start_form(db.session, key)
+        schema, ui = definitions.start_schema(db.session, key)
     except NotFoundError:
         abort(404)
-    return request_schema(start_form, start_ui)
+    return schema or {"type": "object", "properties": {}}, ui or {}
 
 
 def _record_requester(session, instance_id: int, data: dict) -> None:
@@ -108,8 +108,7 @@ def start(key: str):
     if not has_errors(fields, general):
         try:
             with command() as session:
-                instance = runtime.start_instance(session, key, data=data, actor=current_user.username,
-                                                  check_start_form=True)
+                instance = runtime.start_instance(session, key, data=data, actor=current_user.username)
                 _record_requester(session, instance.id, data)
                 instance_id, code = instance.id, instance.tracking_code
         except ValidationError as exc:

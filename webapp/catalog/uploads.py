@@ -12,7 +12,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import definitions, diagram_state, documentation, services
+from engine import definitions, diagram_state, documentation, owners, services
 from engine.errors import ConflictError, PermissionDeniedError, Problem, ValidationError
 from engine.xmlsafe import MAX_XML_BYTES
 from processes import catalog
@@ -33,9 +33,8 @@ def diagram_page(html: str, status: int = 200):
 
 
 def may_document(entry: catalog.CatalogEntry) -> bool:
-    """Admins, and process owners of the group owning the process, upload its diagrams."""
-    return current_user.has_role("admin") or (
-        "process_owner" in (current_user.roles or []) and entry.group in current_user.group_slugs)
+    """Who uploads a process's diagrams: whoever may change it (the engine's rule)."""
+    return owners.may_change(current_user, entry.key)
 
 
 @bp.get("/<key>/heat.json")
@@ -55,7 +54,8 @@ def _choices() -> list[catalog.CatalogEntry]:
 
 def _answer(status: int, problems: list[Problem], message: str, form: dict):
     if wants_json():
-        return jsonify({"error": {"code": "invalid", "message": message,
+        code = {403: "forbidden", 409: "conflict"}.get(status, "invalid")
+        return jsonify({"error": {"code": code, "message": message,
                                   "problems": [str(p) for p in problems]}}), status
     rows = [(p.location.split(":", 1)[1] if ":" in p.location else p.location, p.message) for p in problems]
     return render_template("catalog/upload.html", choices=_choices(), message=message, problems=rows,
@@ -77,8 +77,7 @@ def upload():
         entry = catalog.entry(form["key"])
     except LookupError:
         return _answer(422, [], _("Choose the process this diagram belongs to."), form)
-    if not may_document(entry):
-        raise PermissionDeniedError(f"only process owners of {entry.group} upload diagrams of {entry.key}")
+    owners.require_change(current_user, [entry.key], "upload diagrams of")
     sent = request.files.get("file")
     content = sent.stream.read(MAX_XML_BYTES + 1) if sent else b""
     if not content:
@@ -97,17 +96,23 @@ def upload():
                 if entry.key not in check.process_ids:
                     return _answer(422, [], _("The file's process is %(found)s, not %(key)s: it was not deployed.",
                                               found=", ".join(check.process_ids), key=entry.key), form)
-                result = definitions.deploy(session, {name: content}, actor=current_user.username,
-                                            note=form["note"], known_operators=services.operator_names())[0]
+                result = next(r for r in definitions.deploy(
+                    session, {name: content}, actor=current_user, note=form["note"],
+                    known_operators=services.operator_names()) if r.key == entry.key)
             else:
                 result = documentation.store(session, entry.key, sent.filename or name, content, check.problems,
-                                             actor=current_user.username, note=form["note"])
+                                             actor=current_user, note=form["note"])
     except ConflictError:
         return _answer(409, [], _("%(key)s already runs from deployed versions: change it in the modeler. "
                                   "A drawing is kept as documentation only for processes that do not run yet.",
                                   key=entry.key), form)
     except ValidationError as exc:
         return _answer(422, exc.problems, _("The diagram could not be deployed:"), form)
+    except PermissionDeniedError:   # a second process in the file, of another group or of none
+        refused = [Problem(f"{name}:{key}", owners.refusal(current_user, key))
+                   for key in check.process_ids if owners.refusal(current_user, key)]
+        return _answer(403, refused, _("The file also holds processes you may not change; nothing was "
+                                       "deployed:"), form)
     if wants_json():
         return jsonify({"key": result.key, "version": result.version, "created": result.created,
                         "kind": check.kind, "problems": [str(p) for p in check.problems]}), 201

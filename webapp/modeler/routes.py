@@ -12,7 +12,7 @@ from flask import jsonify, make_response, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 
-from engine import definitions, services
+from engine import definitions, owners, services
 from engine.errors import Problem, ValidationError
 from processes import catalog
 
@@ -50,8 +50,8 @@ def edit(key: str):
     except LookupError:
         entry, title = None, key
     html = render_template("modeler/edit.html", key=key, title=title, entry=entry, version=version,
-                           bpmn_name=bpmn_name, can_edit=workspace.can_edit(current_user, key),
-                           group=workspace.owning_group(key))
+                           bpmn_name=bpmn_name, can_edit=owners.may_change(current_user, key),
+                           group=owners.owner_of(key))
     return _relaxed(make_response(html))
 
 
@@ -72,7 +72,7 @@ def validate(key: str):
     workspace.require_edit(current_user, key)
     body = _body()
     bpmn_name, files = workspace.edited_files(db.session, key, body.get("bpmn"), body.get("forms") or {})
-    problems = workspace.check(files, bpmn_name, key, services.operator_names())
+    problems = workspace.check(files, bpmn_name, key, services.operator_names(), current_user)
     return jsonify({"ok": not problems, "problems": workspace.problem_dicts(problems)})
 
 
@@ -84,13 +84,13 @@ def deploy(key: str):
     body = _body()
     note = (body.get("note") or "").strip() if isinstance(body.get("note"), str) else ""
     bpmn_name, files = workspace.edited_files(db.session, key, body.get("bpmn"), body.get("forms") or {})
-    problems = workspace.check(files, bpmn_name, key, services.operator_names())
+    problems = workspace.check(files, bpmn_name, key, services.operator_names(), current_user)
     if not note:
         problems.insert(0, Problem("note", "a change note is required"))
     if problems:
         return jsonify({"ok": False, "problems": workspace.problem_dicts(problems)}), 422
     with command() as session:
-        results = definitions.deploy(session, files, actor=current_user.username, note=note[:2000],
+        results = definitions.deploy(session, files, actor=current_user, note=note[:2000],
                                      known_operators=services.operator_names())
     mine = next(r for r in results if r.key == key)
     return jsonify({"ok": True, "version": mine.version, "created": mine.created,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from engine import definitions, validation
-from engine.errors import NotFoundError, PermissionDeniedError, Problem, ValidationError
+from engine import definitions, owners, validation
+from engine.errors import NotFoundError, Problem, ValidationError
 from engine.xmlsafe import MAX_XML_BYTES, parse_xml
 from processes import catalog
 
@@ -19,25 +19,13 @@ MAX_FORM_FILES = 50
 _FORM_NAME = re.compile(r"^[\w.-]+(/[\w.-]+)*\.json$")
 
 
-def owning_group(key: str) -> str | None:
-    """The catalog's owning group of a process (``None``: a process outside the catalog)."""
-    try:
-        return catalog.entry(key).group
-    except LookupError:
-        return None
-
-
-def can_edit(user, key: str) -> bool:
-    """Admins, and process owners who are members of the process's owning group."""
-    if "admin" in (user.roles or []):
-        return True
-    group = owning_group(key)
-    return group is not None and "process_owner" in (user.roles or []) and group in user.group_slugs
-
-
 def require_edit(user, key: str) -> None:
-    if not can_edit(user, key):
-        raise PermissionDeniedError("only the owning group's process owners and admins may change this process")
+    """Save and deploy only for those who may change ``key``: the engine's rule
+    (:func:`engine.owners.may_change`), the same at every door.
+
+    :raises PermissionDeniedError: naming the process and its owning group
+    """
+    owners.require_change(user, [key], "change")
 
 
 def _defines(content: bytes, name: str, key: str) -> bool:
@@ -46,6 +34,13 @@ def _defines(content: bytes, name: str, key: str) -> bool:
     except ValidationError:
         return False
     return any(p.get("id") == key for p in root.iterfind(".//bpmn:process", validation.NS))
+
+
+def _catalog_entry(key: str) -> catalog.CatalogEntry | None:
+    try:
+        return catalog.entry(key)
+    except LookupError:
+        return None
 
 
 def current_files(session, key: str) -> tuple[int | None, str, dict[str, bytes]]:
@@ -57,13 +52,12 @@ def current_files(session, key: str) -> tuple[int | None, str, dict[str, bytes]]
     try:
         definition = definitions.get_definition(session, key)
     except NotFoundError:
-        entry = catalog.entry(key) if owning_group(key) else None
+        entry = _catalog_entry(key)
         if entry is None or not entry.bpmn_path.is_file():
             raise
         return None, entry.bpmn_file, {entry.bpmn_file: entry.bpmn_path.read_bytes()}
     files = {f.name: f.content for f in definition.files}
-    bpmn_name = next((name for name, content in files.items()
-                      if name.endswith(".bpmn") and _defines(content, name, key)), f"{key}.bpmn")
+    bpmn_name = _defining_file(files, key) or f"{key}.bpmn"
     return definition.version, bpmn_name, files
 
 
@@ -94,14 +88,28 @@ def edited_files(session, key: str, bpmn: str, forms: dict) -> tuple[str, dict[s
     return bpmn_name, files
 
 
-def check(files: dict[str, bytes], bpmn_name: str, key: str, known_operators: set[str]) -> list[Problem]:
+def check(files: dict[str, bytes], bpmn_name: str, key: str, known_operators: set[str], user) -> list[Problem]:
     """What ``sek validate`` says of the files, plus: the diagram still defines ``key`` as
-    an executable process (a renamed process would deploy as another one)."""
+    an executable process (a renamed process would deploy as another one), and every
+    executable process in them is one ``user`` may change (a second process hidden in the
+    file would be deployed too; the deploy refuses it anyway, this names it on the canvas)."""
     problems = validation.validate_files(files, require_executable=False, known_operators=known_operators)
-    if not problems and key not in validation.executable_process_ids(files):
+    if problems:
+        return problems
+    executable = validation.executable_process_ids(files)
+    if key not in executable:
         problems.append(Problem(f"{bpmn_name}:{key}",
                                 f"the diagram must keep the executable process '{key}' (id and isExecutable)"))
+    for other in executable:
+        reason = owners.refusal(user, other)
+        if reason:
+            problems.append(Problem(f"{_defining_file(files, other) or bpmn_name}:{other}", reason))
     return problems
+
+
+def _defining_file(files: dict[str, bytes], key: str) -> str | None:
+    return next((name for name, content in files.items() if name.endswith(".bpmn") and _defines(content, name, key)),
+                None)
 
 
 def problem_dicts(problems: list[Problem]) -> list[dict]:

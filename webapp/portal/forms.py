@@ -18,7 +18,6 @@ from engine.attachments import MAX_FILES, Upload
 from engine.errors import Problem
 from processes import identity
 from processes.portal import Choice, list_units
-from processes.requester import request_schema
 
 from ..inbox.forms import Field, attach_problems, build_fields, check_submission, read_submission
 from . import captcha
@@ -67,8 +66,9 @@ def build_form(session, choice: Choice) -> PortalForm:
 
     :raises NotFoundError: the process is not deployed
     """
-    start_form, start_ui = definitions.start_form(session, choice.key)
-    schema, ui = request_schema(copy.deepcopy(start_form), copy.deepcopy(start_ui))
+    schema, ui = definitions.start_schema(session, choice.key)
+    # What the engine checks every start against, and more: a requester on the portal
+    # also names their unit and writes a message.
     schema["required"] = [*schema["required"], *(n for n in ("unit", "message") if n not in schema["required"])]
     units = [unit.name for unit in list_units(session, active_only=True)]
     if units:   # without units configured the field stays free text

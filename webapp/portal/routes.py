@@ -144,7 +144,7 @@ def _start(db_session, key: str, data: dict, national_id: str, uploads, limits):
     first message with the files, the rate-limit count and the "received" mail."""
     email = data["requester_email"]
     actor = f"requester:{email.strip().lower()}"
-    instance = runtime.start_instance(db_session, key, data=data, actor=actor, check_start_form=True)
+    instance = runtime.start_instance(db_session, key, data=data, actor=actor)
     conversation.record_contact(db_session, instance.id, name=data["requester"], email=email,
                                 national_id=national_id, unit=data.get("unit"), phone=data.get("phone"),
                                 locale=_locale())

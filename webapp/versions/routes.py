@@ -11,10 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import instance_migration, versions
-from engine.errors import ConflictError, NotFoundError, PermissionDeniedError
+from engine import instance_migration, owners, versions
+from engine.errors import ConflictError, NotFoundError
 from engine.models import OPEN_STATUSES, ProcessDefinition, ProcessInstance
-from processes import catalog
 
 from ..auth import require_role
 from ..db import command
@@ -25,14 +24,8 @@ MAX_LISTED = 100   # previews restore each workflow: keep the page bounded
 
 
 def can_migrate(key: str) -> bool:
-    """Admins, and process owners who are members of the process's owning group."""
-    if "admin" in (current_user.roles or []):
-        return True
-    try:
-        group = catalog.entry(key).group
-    except LookupError:
-        return False   # no catalog entry, no owning group: admins only
-    return current_user.has_role("process_owner") and group in current_user.group_slugs
+    """Whoever may change the process (the engine's rule, as for deploying it)."""
+    return owners.may_change(current_user, key)
 
 
 def _versions_or_404(key: str):
@@ -82,8 +75,7 @@ def _older_open_instances(key: str, version: int) -> list[ProcessInstance]:
 @bp.get("/<key>/versions/<int:version>/migrate")
 @require_role("staff")
 def migrate_page(key: str, version: int):
-    if not can_migrate(key):
-        raise PermissionDeniedError("only the process owners of the owning group may migrate requests")
+    owners.require_change(current_user, [key], "migrate requests of")
     if version not in {v.version for v in _versions_or_404(key)}:
         abort(404)
     previews = [instance_migration.preview(db.session, i.id, version)
@@ -95,14 +87,13 @@ def migrate_page(key: str, version: int):
 @bp.post("/<key>/versions/<int:version>/migrate/<int:instance_id>")
 @require_role("staff")
 def migrate(key: str, version: int, instance_id: int):
-    if not can_migrate(key):
-        raise PermissionDeniedError("only the process owners of the owning group may migrate requests")
+    owners.require_change(current_user, [key], "migrate requests of")
     instance = db.session.get(ProcessInstance, instance_id)
     if instance is None or instance.process_key != key:
         abort(404)
     try:
         with command() as session:
-            result = instance_migration.migrate(session, instance_id, version, actor=current_user.username)
+            result = instance_migration.migrate(session, instance_id, version, actor=current_user)
     except ConflictError as exc:
         flash(exc.message, "danger")
     else:
