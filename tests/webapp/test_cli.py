@@ -457,7 +457,9 @@ def test_data_comes_from_a_file_or_standard_input(run, db, tmp_path, make_user):
     # More than one command-line argument may hold (Linux: 128 KiB).
     seats = [f"lab-{number:05d}" for number in range(15000)]
     start = tmp_path / "start.json"
-    start.write_text(json.dumps({"package": "SPSS", "seats": seats}), encoding="utf-8")
+    start.write_text(json.dumps({"requester": "Elif Şahin", "requester_email": "elif@example.edu.tr",
+                                 "subject": "SPSS lisansı", "package": "SPSS", "seats": seats}),
+                     encoding="utf-8")
     assert start.stat().st_size > 128 * 1024
 
     started = json.loads(succeeded(run("start", "software_request", "--data", f"@{start}", "--json")))
