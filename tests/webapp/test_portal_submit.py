@@ -380,6 +380,29 @@ def test_refused_uploads_keep_the_form_and_store_nothing(client, app, portal, db
     assert not (Path(app.config["SEK_DATA_DIR"]) / "attachments").exists()
 
 
+def zip_bomb(megabytes: int = 8) -> bytes:
+    """A ZIP whose one member packs ``megabytes`` MB of zeros into a few KB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"\0" * (megabytes * 1024 * 1024))
+    return buffer.getvalue()
+
+
+def test_a_zip_bomb_is_refused_with_the_reason_next_to_the_file_field(app, portal, db):
+    bomb = zip_bomb()
+    assert len(bomb) < 20 * 1024
+    response = portal.send(files=[("belgeler.zip", bomb), ("not.docx", docx_bytes())])
+    assert response.status_code == 422
+    assert field_error(portal.page, "attachments") == (
+        "belgeler.zip: arşivdeki bir dosya açıldığında sıkıştırılmış boyutunun 100 katından fazlasına çıkıyor; "
+        "olağan dosyalar böyle olmaz (\"zip bombası\").")
+    assert 'data-testid="files-again"' in portal.page and value_of(portal.page, "subject") == "VPN bağlanmıyor"
+    assert counts(db) == NOTHING
+    assert not (Path(app.config["SEK_DATA_DIR"]) / "attachments").exists()
+    portal.open()
+    assert portal.send(files=[("not.docx", docx_bytes())]).status_code == 302    # the document alone goes
+
+
 def test_too_large_a_body_gets_a_clear_page(client, app, portal, db):
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     response = portal.send(files=[("big.pdf", b"%PDF-" + b"0" * 100 * 1024)])
