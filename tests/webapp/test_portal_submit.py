@@ -276,6 +276,25 @@ def test_a_refused_form_keeps_what_was_typed_and_asks_for_the_files_again(portal
     assert counts(db) == NOTHING
 
 
+def test_control_characters_are_refused_next_to_their_field_and_the_rest_is_kept(portal, db):
+    response = portal.send(subject="VPN\x00 bağlanmıyor", message="Satır 1\nSatır\x1b[2J 2")
+    assert response.status_code == 422
+    assert field_error(portal.page, "subject") == (
+        "Bu metinde kullanılamayan görünmez bir denetim karakteri (U+0000) vardı; çıkarıldı. Lütfen metni kontrol "
+        "edip yeniden gönderin.")
+    assert "(U+001B)" in field_error(portal.page, "message")
+    assert field_error(portal.page, "requester") is None and field_error(portal.page, "unit") is None
+    assert value_of(portal.page, "subject") == "VPN bağlanmıyor"
+    assert value_of(portal.page, "message") == "Satır 1\nSatır[2J 2"
+    assert "\x00" not in portal.page and "\x1b" not in portal.page
+    assert counts(db) == NOTHING
+    portal.open()
+    assert portal.send(subject=value_of(response.get_data(as_text=True), "subject")).status_code == 302
+    with db.tx() as session:
+        assert instances.current_data(session, session.scalar(select(ProcessInstance.id)))["subject"] == \
+            "VPN bağlanmıyor"
+
+
 def test_the_honeypot_refuses_and_keeps_everything(portal, db):
     page = portal.open()
     hp = re.search(r'<div class="sek-hp" aria-hidden="true">.*?</div>', page, re.S).group(0)
