@@ -63,13 +63,14 @@ def text_problems(text: str, location: str, *, max_length: int | None = TEXT_MAX
         (None: the door bounds sizes itself)
     """
     problems = []
-    if _SURROGATE.search(text):
-        problems.append(Problem(location, "contains text that is not valid Unicode (a lone surrogate)", UNICODE))
-    control = _CONTROL.search(text)
-    if control:
-        char = codepoint(control.group())
-        problems.append(Problem(location, f"contains the control character {char} (only tab and line breaks "
-                                          "are allowed)", CONTROL, {"char": char}))
+    if _REFUSED.search(text):   # the usual text needs this one scan only
+        if _SURROGATE.search(text):
+            problems.append(Problem(location, "contains text that is not valid Unicode (a lone surrogate)", UNICODE))
+        control = _CONTROL.search(text)
+        if control:
+            char = codepoint(control.group())
+            problems.append(Problem(location, f"contains the control character {char} (only tab and line "
+                                              "breaks are allowed)", CONTROL, {"char": char}))
     if max_length is not None and len(text) > max_length:
         problems.append(Problem(location, f"at most {max_length} characters", MAX_LENGTH, {"limit": max_length}))
     return problems
@@ -126,7 +127,8 @@ def _walk(value, location: str, depth: int, found: list[Problem], max_length: in
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
         # A refused character cannot be shown in a location: the path keeps the rest of the name.
-        name = cleaned(str(key))[:NAME_MAX]
+        name = str(key)
+        name = (cleaned(name) if _REFUSED.search(name) else name)[:NAME_MAX]
         path = f"{location}.{name}" if location and name else name or location
         if isinstance(key, str):
             size += len(key)
