@@ -4,6 +4,14 @@ random names, their metadata in the ``attachment`` table.
 Allowed: PDF, PNG, JPEG, plain text, DOCX, XLSX, ODT and ZIP. An HTML or SVG file, an
 executable with a harmless name, or anything else unknown is refused. Files are only
 ever served back as downloads (the web app's job), never shown inline.
+
+Archives (ZIP, and DOCX, XLSX and ODT, which are ZIPs) are judged by their central
+directory alone, and nothing in them is ever inflated: the names tell DOCX and XLSX, and
+an ODT's ``mimetype`` member, stored uncompressed as the ODF standard requires, is read
+for its first :data:`_PEEK` bytes. Archives inside archives are not opened. The limits
+below spare whoever unpacks a file later (a staff member's unzip, a virus scanner) from
+a zip bomb the portal would pass on; each is far beyond any document or folder a
+requester sends.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import hashlib
 import io
 import re
 import secrets
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -25,6 +34,33 @@ from .models import Attachment
 
 MAX_FILES = 3
 MB = 1024 * 1024
+
+
+# Members of one archive (an Office document has tens; a folder of a thousand files is
+# not something to attach).
+ZIP_MAX_MEMBERS = 1000
+# What all members together declare they unpack to (their ZipInfo.file_size).
+ZIP_MAX_INFLATED = 100 * MB
+# How many times larger than packed one member may declare to be: text and XML pack 5-20
+# times, a zip bomb 1 000 times ...
+ZIP_MAX_RATIO = 100
+# ... once it unpacks to more than this (a small file may pack as well as it likes).
+ZIP_RATIO_FLOOR = 1 * MB
+# The central directory is read only up to this size (1 000 entries with long names fit).
+ZIP_MAX_DIRECTORY = 1 * MB
+# Bytes of an ODT's stored ``mimetype`` member that are read.
+_PEEK = 64
+_END = b"PK\x05\x06"            # end of central directory record (22 bytes, then a comment)
+_END64_LOCATOR = b"PK\x06\x07"  # the 20 bytes just before it in a ZIP64 archive
+_ENTRY = b"PK\x01\x02"          # each central directory entry starts so
+
+
+class _Refused(Exception):
+    """An archive over a limit: ``code`` and ``limit`` say which, for the refusal."""
+
+    def __init__(self, code: str, message: str, limit: int | None = None):
+        super().__init__(message)
+        self.code, self.message, self.limit = code, message, limit
 
 
 @dataclass(frozen=True)
@@ -50,7 +86,15 @@ _MARKUP = re.compile(rb"^\s*(<\?xml|<!doctype|<html|<svg|<script|<head|<body|<if
 
 
 def detect_type(content: bytes) -> tuple[str, str] | None:
-    """``(content_type, extension)`` of an allowed file, judged by its bytes; None if not allowed."""
+    """``(content_type, extension)`` of an allowed file, judged by its bytes; None if not
+    allowed (an archive over the limits included; :func:`check_uploads` says which)."""
+    try:
+        return _detect(content)
+    except _Refused:
+        return None
+
+
+def _detect(content: bytes) -> tuple[str, str] | None:
     if content.startswith(b"%PDF-"):
         return "application/pdf", "pdf"
     if content.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -63,17 +107,78 @@ def detect_type(content: bytes) -> tuple[str, str] | None:
 
 
 def _zip_type(content: bytes) -> tuple[str, str] | None:
+    """Tell DOCX, XLSX, ODT and ZIP apart without inflating anything.
+
+    :raises _Refused: the archive is over a limit, or its directory does not add up
+    """
+    if not _directory_bounded(content):
+        return None
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
+            members = archive.infolist()
+            _check_members(members, len(content))
+            names = {member.filename for member in members}
             for member, found in _OOXML.items():
                 if member in names and "[Content_Types].xml" in names:
                     return found
-            if "mimetype" in names and archive.read("mimetype").strip() == _ODT:
-                return _ODT.decode(), "odt"
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+            mimetype = archive.NameToInfo.get("mimetype")
+            if mimetype is not None and mimetype.compress_type == zipfile.ZIP_STORED:
+                with archive.open(mimetype) as stream:
+                    if stream.read(_PEEK).strip() == _ODT:
+                        return _ODT.decode(), "odt"
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, KeyError, EOFError, RuntimeError,
+            NotImplementedError, struct.error):   # RuntimeError: encrypted; NotImplementedError: unknown method
         return None
     return "application/zip", "zip"
+
+
+def _directory_bounded(content: bytes) -> bool:
+    """Whether the central directory is small enough to parse (False: not a readable ZIP).
+
+    Read from the end record before :mod:`zipfile` parses it, which it would do whole,
+    whatever its size, one object per entry.
+
+    :raises _Refused: more entries than :data:`ZIP_MAX_MEMBERS`, or a ZIP64 archive
+    """
+    end = content.rfind(_END, max(0, len(content) - 22 - 0xFFFF))
+    if end < 0 or end + 22 > len(content):
+        return False
+    if content[max(0, end - 20):end].startswith(_END64_LOCATOR):
+        # ZIP64 is for archives over 4 GB or 65 535 members; its records could say otherwise
+        # than the plain end record read here.
+        raise _Refused("archive_broken", "ZIP64 archives are not accepted")
+    entries, size = struct.unpack_from("<HI", content, end + 10)
+    if size > ZIP_MAX_DIRECTORY or size > end:
+        raise _Refused("archive_broken", "the archive's table of contents is too large or broken")
+    # zipfile reads entries by the directory's size, not by the count the end record gives.
+    if max(entries, content.count(_ENTRY, end - size, end)) > ZIP_MAX_MEMBERS:
+        raise _Refused("archive_members", f"more than {ZIP_MAX_MEMBERS} files in the archive", ZIP_MAX_MEMBERS)
+    return True
+
+
+def _check_members(members: list[zipfile.ZipInfo], archive_size: int) -> None:
+    """Judge an archive by what its central directory declares.
+
+    :raises _Refused: over a limit, or sizes that no honest archive declares
+    """
+    if len(members) > ZIP_MAX_MEMBERS:
+        raise _Refused("archive_members", f"more than {ZIP_MAX_MEMBERS} files in the archive", ZIP_MAX_MEMBERS)
+    if sum(member.compress_size for member in members) > archive_size:
+        # Entries that share their packed data (overlapping zip bombs) or invent it.
+        raise _Refused("archive_broken", "the archive's table of contents claims more data than the file holds")
+    if sum(member.file_size for member in members) > ZIP_MAX_INFLATED:
+        raise _Refused("archive_size", f"the archive unpacks to more than {ZIP_MAX_INFLATED // MB} MB",
+                       ZIP_MAX_INFLATED // MB)
+    for member in members:
+        packed, unpacked = member.compress_size, member.file_size
+        if unpacked > ZIP_RATIO_FLOOR and unpacked > ZIP_MAX_RATIO * packed:
+            raise _Refused("archive_ratio", f"{member.filename} unpacks to more than {ZIP_MAX_RATIO} times its "
+                           "packed size", ZIP_MAX_RATIO)
+        # No compression method grows data by more than a few bytes a block (encryption adds
+        # a header): a member declaring less than that hides what it really unpacks to.
+        if packed > unpacked + unpacked // 64 + 1024 or (member.compress_type == zipfile.ZIP_STORED
+                                                         and packed != unpacked and not member.flag_bits & 1):
+            raise _Refused("archive_broken", f"{member.filename}: its declared sizes do not match")
 
 
 def _text_type(content: bytes) -> tuple[str, str] | None:
@@ -112,14 +217,21 @@ def check_uploads(uploads: list[Upload], limits: Limits = Limits(), *, field: st
     for upload in uploads:
         size = len(upload.content)
         total += size
-        found = detect_type(upload.content) if size else None
         if not size:
             problems.append(Problem(field, f"{upload.filename}: the file is empty", "empty",
                                     {"name": upload.filename}))
-        elif size > limits.file_bytes:
+            continue
+        if size > limits.file_bytes:
             problems.append(Problem(field, f"{upload.filename}: larger than {limits.file_bytes // MB} MB",
                                     "file_size", {"name": upload.filename, "limit": limits.file_bytes // MB}))
-        elif found is None:
+            continue
+        try:
+            found = _detect(upload.content)
+        except _Refused as why:
+            problems.append(Problem(field, f"{upload.filename}: {why.message}", why.code,
+                                    {"name": upload.filename, "limit": why.limit}))
+            continue
+        if found is None:
             problems.append(Problem(field, f"{upload.filename}: this type of file is not accepted",
                                     "file_type", {"name": upload.filename}))
         else:

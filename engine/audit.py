@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ from .models import AuditChain, AuditEvent, ProcessInstance, utcnow
 from .personal import AUDIT_KEYS, REQUESTER_ACTOR
 
 GENESIS = "0" * 64
+# Characters PostgreSQL cannot keep in text or jsonb (and UTF-8 cannot encode).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 SYSTEM_CHAIN = "system"
 SALT_KEY = "_salt"                    # reserved data keys of the redactable scheme
 ACTOR_DIGEST_KEY = "_actor_digest"
@@ -47,14 +50,31 @@ def chain_name(instance_id: int | None) -> str:
 def to_json_value(data):
     """Normalize data to plain JSON types so that its hash survives a round trip.
 
+    Text that no database can store (a lone surrogate, NUL) becomes U+FFFD here, so the
+    trail never fails on it; the doors refuse such input before anything is stored
+    (:mod:`engine.textinput`), this only keeps the engine's own records safe.
+
     :raises ValidationError: NaN or infinite numbers (not JSON; PostgreSQL refuses them)
     """
     try:
-        return json.loads(json.dumps(data, default=str, ensure_ascii=False, allow_nan=False))
+        text = json.dumps(data, default=str, ensure_ascii=False, allow_nan=False)
     except ValueError:
         raise ValidationError("data is not valid JSON", [
             Problem("", "numbers must be finite (NaN and infinity are not JSON)")
         ]) from None
+    if _UNSTORABLE.search(text) or "\\u0000" in text:   # rare: the slow walk only then
+        return _storable(json.loads(text))
+    return json.loads(text)
+
+
+def _storable(value):
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
 
 
 def _keyed(salt: str, key: str, value) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, textinput
 from .errors import NotFoundError, Problem, ValidationError
 from .models import CannedAnswer
 
@@ -63,12 +63,10 @@ def save(session: Session, *, category: str, title: str, body: str, by: str, all
         problems.append(Problem("category", "unknown category", "enum"))
     if not title:
         problems.append(Problem("title", "write a title", "required"))
-    elif len(title) > TITLE_MAX:
-        problems.append(Problem("title", f"at most {TITLE_MAX} characters", "maxLength", {"limit": TITLE_MAX}))
+    problems += textinput.text_problems(title, "title", max_length=TITLE_MAX)
     if not body:
         problems.append(Problem("body", "write the answer", "required"))
-    elif len(body) > BODY_MAX:
-        problems.append(Problem("body", f"at most {BODY_MAX} characters", "maxLength", {"limit": BODY_MAX}))
+    problems += textinput.text_problems(body, "body", max_length=BODY_MAX)
     if problems:
         raise ValidationError("canned answer refused", problems)
     answer = get(session, answer_id) if answer_id is not None else CannedAnswer()

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, facts, runtime
+from . import audit, facts, runtime, textinput
 from .errors import ConflictError, Problem, ValidationError
 from .models import (
     OPEN_STATUSES,
@@ -37,6 +37,7 @@ REOPEN = "reopen"
 RESTORE_CONFIRMED = "restore_confirmed"
 BODY_MAX = 10000
 NOTE_MAX = 4000
+COMMENT_MAX = 2000
 
 
 class Stage(enum.StrEnum):
@@ -93,14 +94,12 @@ def add_message(session: Session, instance_id: int, body: str, *, author_kind: A
     """Append to a request's conversation (``public=False``: an internal note staff only see).
 
     :param actor: who to name in the audit history (a username, ``requester:<email>``)
-    :raises ValidationError: an empty or too long text
+    :raises ValidationError: an empty or too long text, or one :mod:`.textinput` refuses
     """
     body = (body or "").strip()
     if not body:
         raise ValidationError("empty message", [Problem("message", "write a message", "required")])
-    if len(body) > BODY_MAX:
-        raise ValidationError("message too long", [Problem("message", f"at most {BODY_MAX} characters",
-                                                            "maxLength", {"limit": BODY_MAX})])
+    textinput.check(body, "message", max_length=BODY_MAX)
     message = RequestMessage(instance_id=instance_id, body=body, author_kind=str(author_kind),
                              author=author, public=public)
     session.add(message)
@@ -193,15 +192,14 @@ def rate(session: Session, instance: ProcessInstance, score: int, comment: str =
          email: str) -> ServiceRating:
     """The requester rates a resolved or closed request 1-5; rating again replaces it.
 
-    :raises ValidationError: a score outside 1-5 or too long a comment
+    :raises ValidationError: a score outside 1-5, or too long a comment (or one :mod:`.textinput` refuses)
     :raises ConflictError: the request is still being worked on
     """
     problems = []
     if not isinstance(score, int) or not 1 <= score <= 5:
         problems.append(Problem("score", "choose 1 to 5", "enum"))
     comment = (comment or "").strip()
-    if len(comment) > 2000:
-        problems.append(Problem("comment", "at most 2000 characters", "maxLength", {"limit": 2000}))
+    problems += textinput.text_problems(comment, "comment", max_length=COMMENT_MAX)
     if problems:
         raise ValidationError("rating refused", problems)
     if not can_rate(session, instance):
@@ -226,13 +224,11 @@ def confirm_restore(session: Session, instance: ProcessInstance, ok: bool, note:
 
     The note also joins the conversation, so staff read it where they read the rest.
 
-    :raises ValidationError: not ok and no note, or too long a note
+    :raises ValidationError: not ok and no note, or too long a note (or one :mod:`.textinput` refuses)
     :raises ConflictError: the request does not wait for a confirmation
     """
     note = (note or "").strip()
-    if len(note) > NOTE_MAX:
-        raise ValidationError("note too long", [Problem("note", f"at most {NOTE_MAX} characters", "maxLength",
-                                                        {"limit": NOTE_MAX})])
+    textinput.check(note, "note", max_length=NOTE_MAX)
     if not ok and not note:
         raise ValidationError("say what is wrong", [Problem("note", "say what is wrong", "required")])
     if RESTORE_CONFIRMED not in waiting_for(session, instance.id):

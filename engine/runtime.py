@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, facts, spiff, start_forms, sync, workdays
+from . import audit, definitions, facts, spiff, start_forms, sync, textinput, workdays
 from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
 from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
 
@@ -212,6 +212,7 @@ def start_instance(
     """
     if data is not None and not isinstance(data, dict):
         raise ValidationError("start data must be a JSON object", [])
+    textinput.check(data)
     definition = definitions.get_definition(session, key, version)
     loaded = definitions.load_by_id(session, definition.id)
     start_forms.check(key, loaded.start_form, loaded.start_ui, data or {})
@@ -272,10 +273,12 @@ def deliver_message(
     property) or tracking code equals ``correlation_key``.
 
     :returns: the ids of the instances that caught it
+    :raises ValidationError: the payload's text is refused (:mod:`.textinput`)
     :raises NotFoundError: nobody is waiting for this message
     """
     if instance_id is None and correlation_key is None:
         raise ValidationError("give an instance or a correlation key", [])
+    textinput.check(payload)
     query = select(MessageSubscription).where(MessageSubscription.message_name == name)
     if instance_id is not None:
         query = query.where(MessageSubscription.instance_id == instance_id)

@@ -6,7 +6,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, forms, runtime
+from . import audit, forms, runtime, textinput
 from .errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
 from .models import OPEN_TASK_STATES, Group, HumanTask, ProcessInstance, TaskState, User, utcnow
 
@@ -152,7 +152,8 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
 
     :raises PermissionDeniedError: not the user's group, or claimed by someone else
     :raises ConflictError: no longer open, or someone else got there first
-    :raises ValidationError: ``data`` does not satisfy the task's form
+    :raises ValidationError: ``data`` does not satisfy the task's form, or its text is
+        refused (:mod:`.textinput`)
     """
     data = data or {}
     task = get_task(session, task_id)
@@ -160,6 +161,7 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
     _check_open(task)
     if task.assignee not in (None, user.username) and not user.has_role("admin"):
         raise PermissionDeniedError(f"task {task.id} is claimed by {task.assignee}")
+    textinput.check(data)
     active = runtime.load_instance(session, task.instance_id)
     if task.form_file:
         forms.validate_form_data(active.definition.forms[task.form_file], data)

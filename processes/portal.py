@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, textinput
 from engine.errors import NotFoundError, Problem, ValidationError
 from engine.models import OrgUnit, ProcessDefinition
 
@@ -163,8 +163,8 @@ def _checked(session: Session, name: str, email: str | None, unit_id: int | None
     problems = []
     if not name:
         problems.append(Problem("name", "enter the unit's name", "required"))
-    elif len(name) > 200:
-        problems.append(Problem("name", "at most 200 characters", "maxLength", {"limit": 200}))
+    elif bad := textinput.text_problems(name, "name", max_length=200):
+        problems += bad
     else:
         same = session.scalar(select(OrgUnit).where(func.lower(OrgUnit.name) == name.lower()))
         if same is not None and same.id != unit_id:

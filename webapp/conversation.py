@@ -17,7 +17,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import attachments, canned, conversation
+from engine import attachments, canned, conversation, textinput
 from engine.errors import ValidationError
 from engine.models import AuthorKind, ProcessInstance
 from processes.notifications import notify_requester
@@ -25,6 +25,7 @@ from processes.notifications import notify_requester
 from . import personal_data
 from .db import command
 from .extensions import db
+from .inbox.forms import problem_text
 
 KINDS = ("note", "public")
 
@@ -90,7 +91,7 @@ def post_message(instance: ProcessInstance) -> Draft | None:
             if message.public:
                 notify_requester(session, instance.id, "message", message=message.body)
     except ValidationError as exc:
-        return Draft(text, kind, tuple(_problem_text(p) for p in exc.problems))
+        return Draft(textinput.cleaned(text), kind, tuple(_problem_text(p) for p in exc.problems))
     return None
 
 
@@ -99,4 +100,4 @@ def _problem_text(problem) -> str:
         return _("Write a message.")
     if problem.code == "maxLength":
         return _("At most %(limit)s characters.", limit=problem.params.get("limit"))
-    return problem.message
+    return problem_text(problem)

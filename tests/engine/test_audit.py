@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,19 @@ def test_events_recorded_before_redactable_hashing_verify_and_stay(db):
         assert audit.redact(session, 7) == 0
     assert chain_rows(db, CHAIN)[0].data == {"data": {"requester": "Ayşe Yılmaz"}}
     assert verify(db).ok
+
+
+# What json.loads makes of "a\ud800b" (valid JSON): a str no UTF-8 encoder, nor PostgreSQL, takes.
+LONE_SURROGATE = json.loads('"a\\ud800b"')
+
+
+def test_the_audit_trail_keeps_text_it_cannot_store_as_a_replacement_and_still_verifies(db):
+    with db.tx() as session:
+        event = audit.record(session, "test.odd_text", actor="ayse",
+                             data={"subject": LONE_SURROGATE, "note": "a\x00b", LONE_SURROGATE: ["\x00"]})
+        event_id = event.id
+    with db.tx() as session:
+        assert session.get(AuditEvent, event_id).data == {"subject": "a\ufffdb", "note": "a\ufffdb",
+                                                          "a\ufffdb": ["\ufffd"]}
+        assert audit.verify(session).ok
+    assert audit.to_json_value({"kept": "a\\u0000 as typed, tab\t"}) == {"kept": "a\\u0000 as typed, tab\t"}

@@ -162,6 +162,46 @@ def test_start_data_is_checked_against_the_processes_start_schema(client, make_u
     assert client.post(path, headers=_token(db, "ayse"), json={"data": fixed}).status_code == 201
 
 
+def test_text_that_cannot_be_kept_is_422_naming_the_field_and_stores_nothing(client, make_user, support_request, db):
+    make_user("ayse")
+    headers, path = _token(db, "ayse"), "/api/v1/processes/support_ticket/instances"
+    events = _count(db, AuditEvent)
+    # the JSON text as a client sends it: a lone surrogate escape, valid JSON, invalid Unicode
+    surrogate = client.post(path, headers=headers, content_type="application/json",
+                            data=b'{"data": {"subject": "a\\ud800b"}}')
+    assert surrogate.status_code == 422
+    assert _error(surrogate)["fields"] == {"subject": ["contains text that is not valid Unicode (a lone surrogate)"]}
+    controls = client.post(path, headers=headers, json={"data": {"subject": "VPN\u0000", "requester": "Ali\x1b[2J"}})
+    assert (controls.status_code, sorted(_error(controls)["fields"])) == (422, ["requester", "subject"])
+    assert "U+0000" in _error(controls)["fields"]["subject"][0]
+    huge = client.post(path, headers=headers, json={"data": {"subject": "x" * 10_000_000, "requester": "Ali"}})
+    assert huge.status_code == 422
+    assert _error(huge)["fields"] == {"subject": ["at most 20000 characters"]}
+    assert (_count(db, ProcessInstance), _count(db, AuditEvent)) == (0, events)
+
+
+def test_bodies_that_are_not_json_objects_are_answered_never_a_500(client, make_user, support_request, db):
+    make_user("ayse", groups=("helpdesk",))
+    headers = _token(db, "ayse")
+    task_id = _task_id(db, support_request())
+    for path in ("/api/v1/processes/support_ticket/instances", f"/api/v1/tasks/{task_id}/complete"):
+        for body in (b"[" * 100_000, b'{"data": ' + b"[" * 5000 + b"]" * 5000 + b"}", b'{"data": {"a": "\xff"}}',
+                     b"\xff\xfe{", b'"just text"', b"42", b'{"data": {"subject": '):
+            response = client.post(path, headers=headers, data=body, content_type="application/json")
+            assert response.status_code == 422, (path, body[:20], response.status_code)
+            assert _error(response)["code"] == "invalid"
+    deep: list = [1]
+    for _ in range(30):
+        deep = [deep]
+    nested = client.post(f"/api/v1/tasks/{task_id}/complete", headers=headers, json={"data": {
+        "category": "Diğer", "team": "helpdesk", "triage_note": "not\x00", "extra": deep}})
+    fields = _error(nested)["fields"]
+    assert nested.status_code == 422 and sorted(fields) == ["extra" + ".0" * 19, "triage_note"]
+    assert fields["extra" + ".0" * 19] == ["nested more than 20 levels deep"]
+    assert _task(db, task_id) == ("ready", None, None)
+    assert _count(db, ProcessInstance) == 1
+
+
 def test_instance_shows_status_data_and_open_tasks_then_its_timeline(client, make_user, support_request, db):
     make_user("ayse", groups=("helpdesk",))
     instance_id = support_request("Şifre sıfırlama", requester="Ali Veli")

@@ -300,6 +300,20 @@ def test_refusals_exit_1_with_one_line(run, db, args, expected):
         assert session.scalars(select(ProcessDefinition)).all() == []
 
 
+def test_text_with_control_characters_or_broken_unicode_is_refused_in_one_line(run, db):
+    succeeded(run("deploy", PROCESS))
+    for data, expected in (('{"package": "SPSS\\u0001", "reason": "ders"}', "package: contains the control "
+                                                                              "character U+0001"),
+                           ('{"package": "SPSS", "reason": "a\\u0000b"}', "reason: contains the control "
+                                                                          "character U+0000"),
+                           ('{"package": "a\\ud800b"}', "package: contains text that is not valid Unicode")):
+        line = refused(run("start", "software_request", "--data", data))
+        assert line.startswith("error: ") and expected in line, line
+        assert "\x00" not in line and "\x01" not in line
+    with db.tx() as session:
+        assert session.scalars(select(ProcessInstance)).all() == []
+
+
 @pytest.mark.parametrize("args, expected", [
     ([], "usage: sek"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),

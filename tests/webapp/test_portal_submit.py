@@ -176,7 +176,8 @@ def test_a_request_is_sent_tracked_and_mailed(client, portal, db, app):
     page = portal.open()
     assert 'name="category"' in page and 'type="hidden" name="category" value="VPN Bağlantısı"' in page
     assert '<option value="Tıp Fakültesi"' in page                      # units from the admin list
-    response = portal.send(files=[("ekran.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100), ("not.docx", docx_bytes())])
+    document = docx_bytes()   # once: a ZIP carries the time it was written (to 2 seconds)
+    response = portal.send(files=[("ekran.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100), ("not.docx", document)])
     assert response.status_code == 302 and response.headers["Location"].endswith("/talep/gonderildi")
     done = client.get("/talep/gonderildi").get_data(as_text=True)
     code = re.search(r'data-testid="tracking-code">([A-Z0-9]+)<', done).group(1)
@@ -204,7 +205,7 @@ def test_a_request_is_sent_tracked_and_mailed(client, portal, db, app):
             ("ekran.png", "image/png", message.id),
             ("not.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", message.id)]
         stored = Path(app.config["SEK_DATA_DIR"]) / "attachments" / files[1].stored_name
-        assert stored.read_bytes() == docx_bytes()
+        assert stored.read_bytes() == document
         mail = session.scalar(select(MailMessage))
         assert (mail.template, mail.recipients, mail.instance_id) == ("received", "ayse@example.edu.tr", instance.id)
         assert code in mail.body
@@ -274,6 +275,25 @@ def test_a_refused_form_keeps_what_was_typed_and_asks_for_the_files_again(portal
     assert value_of(portal.page, "national_id") == VALID_TC
     assert 'data-testid="files-again"' in portal.page
     assert counts(db) == NOTHING
+
+
+def test_control_characters_are_refused_next_to_their_field_and_the_rest_is_kept(portal, db):
+    response = portal.send(subject="VPN\x00 bağlanmıyor", message="Satır 1\nSatır\x1b[2J 2")
+    assert response.status_code == 422
+    assert field_error(portal.page, "subject") == (
+        "Bu metinde kullanılamayan görünmez bir denetim karakteri (U+0000) vardı; çıkarıldı. Lütfen metni kontrol "
+        "edip yeniden gönderin.")
+    assert "(U+001B)" in field_error(portal.page, "message")
+    assert field_error(portal.page, "requester") is None and field_error(portal.page, "unit") is None
+    assert value_of(portal.page, "subject") == "VPN bağlanmıyor"
+    assert value_of(portal.page, "message") == "Satır 1\nSatır[2J 2"
+    assert "\x00" not in portal.page and "\x1b" not in portal.page
+    assert counts(db) == NOTHING
+    portal.open()
+    assert portal.send(subject=value_of(response.get_data(as_text=True), "subject")).status_code == 302
+    with db.tx() as session:
+        assert instances.current_data(session, session.scalar(select(ProcessInstance.id)))["subject"] == \
+            "VPN bağlanmıyor"
 
 
 def test_the_honeypot_refuses_and_keeps_everything(portal, db):
@@ -378,6 +398,29 @@ def test_refused_uploads_keep_the_form_and_store_nothing(client, app, portal, db
     assert 'data-testid="files-again"' in portal.page and value_of(portal.page, "subject") == "VPN bağlanmıyor"
     assert counts(db) == NOTHING
     assert not (Path(app.config["SEK_DATA_DIR"]) / "attachments").exists()
+
+
+def zip_bomb(megabytes: int = 8) -> bytes:
+    """A ZIP whose one member packs ``megabytes`` MB of zeros into a few KB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"\0" * (megabytes * 1024 * 1024))
+    return buffer.getvalue()
+
+
+def test_a_zip_bomb_is_refused_with_the_reason_next_to_the_file_field(app, portal, db):
+    bomb = zip_bomb()
+    assert len(bomb) < 20 * 1024
+    response = portal.send(files=[("belgeler.zip", bomb), ("not.docx", docx_bytes())])
+    assert response.status_code == 422
+    assert field_error(portal.page, "attachments") == (
+        "belgeler.zip: arşivdeki bir dosya açıldığında sıkıştırılmış boyutunun 100 katından fazlasına çıkıyor; "
+        "olağan dosyalar böyle olmaz (\"zip bombası\").")
+    assert 'data-testid="files-again"' in portal.page and value_of(portal.page, "subject") == "VPN bağlanmıyor"
+    assert counts(db) == NOTHING
+    assert not (Path(app.config["SEK_DATA_DIR"]) / "attachments").exists()
+    portal.open()
+    assert portal.send(files=[("not.docx", docx_bytes())]).status_code == 302    # the document alone goes
 
 
 def test_too_large_a_body_gets_a_clear_page(client, app, portal, db):

@@ -91,6 +91,23 @@ def test_the_instance_page_has_the_panel_and_an_empty_message_keeps_the_choice(c
     assert _message_mails(db, instance_id) == []
 
 
+def test_a_message_with_a_control_character_is_refused_and_shown_again_without_it(client, auth, make_user, db,
+                                                                                 deploy):
+    make_user("ag", groups=("network",))
+    instance_id, task_id = _request(db, deploy)
+    auth.login("ag")
+    response = client.post(f"/tasks/{task_id}/messages", data={
+        "csrf_token": auth.csrf(f"/tasks/{task_id}"), "kind": "public", "message": "Sertifikayı\x00 yeniledik."})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(r'data-testid="error-message"[^>]*>(.*?)<', page, re.S).group(1)
+    assert "görünmez bir denetim karakteri (U+0000)" in error
+    assert "Sertifikayı yeniledik.</textarea>" in page and "\x00" not in page
+    with db.tx() as session:
+        assert session.scalar(select(RequestMessage).where(RequestMessage.author_kind == "staff")) is None
+    assert _message_mails(db, instance_id) == []
+
+
 def test_admins_see_the_whole_national_id_after_a_recorded_view(client, auth, make_user, db, deploy):
     make_user("admin", groups=(), roles=("admin",))
     instance_id, _ = _request(db, deploy)

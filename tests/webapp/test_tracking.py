@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -230,6 +231,24 @@ def test_a_refused_file_keeps_the_text_and_sends_nothing(site):
     both = site.post(mine, "yanit", message=" ", attachments=[(io.BytesIO(b"MZ\x90\x00binary"), "rapor.pdf")])
     page = both.get_data(as_text=True)
     assert 'data-testid="error-message"' in page and "rapor.pdf: bu dosya türü kabul edilmiyor" in page
+
+
+def test_a_zip_bomb_in_a_reply_is_refused_with_the_reason(site):
+    mine = site.submit()
+    site.complete(mine.id, "resolve", {"action": "ask", "question": "Hangi hesabınız?"})
+    _opened(site, mine)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for n in range(1001):
+            archive.writestr(f"kayit/{n}.txt", b"")
+
+    response = site.post(mine, "yanit", message="Kayıtlar ekte",
+                         attachments=[(io.BytesIO(buffer.getvalue()), "kayitlar.zip")])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "kayitlar.zip: arşivde 1000 dosyadan fazlası var." in page and "Kayıtlar ekte</textarea>" in page
+    assert site.count(RequestMessage, RequestMessage.instance_id == mine.id, RequestMessage.author_kind == "requester") == 1
+    assert site.count(Attachment) == 0
 
 
 def test_an_answered_request_can_be_reopened_and_goes_back_to_the_team(site):

@@ -7,12 +7,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from engine import textinput
 from engine.errors import ValidationError
 from processes import portal
 
 from ..auth import require_role
 from ..db import command
 from ..extensions import db
+from ..inbox.forms import problem_text
 from . import bp
 
 
@@ -28,8 +30,15 @@ def _problem_text(code: str, message: str) -> str:
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for problem in exc.problems:
-        errors.setdefault(problem.location, []).append(_problem_text(problem.code, problem.message))
+        text = (problem_text(problem) if problem.code in textinput.CODES
+                else _problem_text(problem.code, problem.message))
+        errors.setdefault(problem.location, []).append(text)
     return errors
+
+
+def _shown(form: dict) -> dict:
+    """What was typed, without the characters the engine refuses (the error says they were removed)."""
+    return {name: textinput.cleaned(value) for name, value in form.items()}
 
 
 def _render(*, form=None, errors=None, editing: int | None = None, edit_form=None, edit_errors=None,
@@ -54,7 +63,7 @@ def add_unit():
             unit = portal.add_unit(session, form["name"], form["email"], actor=current_user.username)
             name = unit.name
     except ValidationError as exc:
-        return _render(form=form, errors=_errors(exc), status=422)
+        return _render(form=_shown(form), errors=_errors(exc), status=422)
     flash(_("Unit %(name)s added.", name=name), "success")
     return redirect(url_for("admin.units"))
 
@@ -68,7 +77,7 @@ def update_unit(unit_id: int):
             unit = portal.update_unit(session, unit_id, form["name"], form["email"], actor=current_user.username)
             name = unit.name
     except ValidationError as exc:
-        return _render(editing=unit_id, edit_form=form, edit_errors=_errors(exc), status=422)
+        return _render(editing=unit_id, edit_form=_shown(form), edit_errors=_errors(exc), status=422)
     flash(_("Unit %(name)s saved.", name=name), "success")
     return redirect(url_for("admin.units"))
 

@@ -61,7 +61,10 @@ def _json_body(schema_class) -> dict:
     """The request's JSON body loaded by ``schema_class``; an empty body counts as ``{}``."""
     payload = {}
     if request.get_data(cache=True).strip():
-        payload = request.get_json(force=True, silent=True)
+        try:
+            payload = request.get_json(force=True, silent=True)
+        except RecursionError:   # nested deeper than the JSON parser goes (silent covers ValueError only)
+            payload = None
     if not isinstance(payload, dict):
         raise RequestError({WHOLE_BODY: ['the body must be a JSON object, such as {"data": {...}}']})
     return schema_class().load(payload)

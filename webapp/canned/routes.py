@@ -6,13 +6,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import canned
+from engine import canned, textinput
 from engine.errors import PermissionDeniedError, ValidationError
 from processes import catalog
 from processes.user_support.recategorize import CATEGORIES
 
 from ..db import command
 from ..extensions import db
+from ..inbox.forms import problem_text
 from ..templating import process_title
 from . import bp
 
@@ -54,6 +55,8 @@ def _errors(exc: ValidationError) -> dict[str, list[str]]:
     for problem in exc.problems:
         if problem.code == "maxLength":
             text = _("At most %(limit)s characters.", limit=problem.params.get("limit"))
+        elif problem.code in textinput.CODES:
+            text = problem_text(problem)
         else:
             text = texts.get(problem.code, {}).get(problem.location, problem.message)
         errors.setdefault(problem.location, []).append(text)
@@ -98,7 +101,7 @@ def save(answer_id: int | None = None):
             canned.save(session, **form, by=current_user.username, allowed_categories=_allowed(),
                         answer_id=answer_id)
     except ValidationError as exc:
-        return _form(answer_id, form, _errors(exc), 422)
+        return _form(answer_id, {name: textinput.cleaned(value) for name, value in form.items()}, _errors(exc), 422)
     flash(_("Canned answer saved: %(title)s", title=form["title"].strip()), "success")
     return redirect(url_for("canned.index"))
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from engine import textinput
 from engine.errors import Problem, ValidationError
 from engine.forms import validate_form_data
 
@@ -196,7 +197,7 @@ def _convert(kind: str, prop: dict, text: str):
     if kind == "json":
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValueError(_("Enter valid JSON.")) from None
     return text
 
@@ -224,9 +225,29 @@ def problem_text(problem: Problem) -> str:
             "date": _("Enter a valid date."),
             "date-time": _("Enter a valid date and time."),
         }.get(limit, _("This value does not have the expected form.")),
+        **_text_wording(problem),
     }
     wording = messages.get(problem.code)
     return wording() if wording else problem.message
+
+
+def _text_wording(problem: Problem) -> dict:
+    """How the problems of :mod:`engine.textinput` are worded, by code (each a function).
+
+    Every form that shows them shows the text again without the refused characters
+    (:func:`engine.textinput.cleaned`), so "removed" is what the person sees.
+    """
+    params = problem.params
+    return {
+        textinput.CONTROL: lambda: _("This text contained an invisible control character (%(char)s) that cannot "
+                                     "be used; it has been removed. Please check the text and send it again.",
+                                     char=params.get("char", "")),
+        textinput.UNICODE: lambda: _("This text contained characters that are not valid Unicode; they have been "
+                                     "removed. Please check the text and send it again."),
+        textinput.DATA_SIZE: lambda: _("The form holds too much text altogether (at most %(n)s characters).",
+                                       n=params.get("limit")),
+        textinput.DEPTH: lambda: _("The data is nested too deeply (at most %(n)s levels).", n=params.get("limit")),
+    }
 
 
 def attach_problems(fields: list[Field], problems: list[Problem]) -> list[str]:
@@ -248,13 +269,24 @@ def attach_problems(fields: list[Field], problems: list[Problem]) -> list[str]:
 def check_submission(fields: list[Field], schema: dict, data: dict) -> list[str]:
     """Validate ``data`` with the engine's form check and put every problem next to its field.
 
+    Text the engine refuses (:mod:`engine.textinput`: control characters, broken
+    Unicode, sizes) is reported the same way, and shown again without the refused
+    characters.
+
     :returns: the problems that belong to no field; see :func:`has_errors`
     """
+    problems = textinput.problems(data)
     try:
         validate_form_data(schema, data)
     except ValidationError as exc:
-        return attach_problems(fields, exc.problems)
-    return []
+        # the form's own limit of a field says more than the engine's ceiling for any text
+        limited = {p.location for p in exc.problems if p.code == "maxLength"}
+        problems = [*(p for p in problems if not (p.code == textinput.MAX_LENGTH and p.location in limited)),
+                    *exc.problems]
+    for item in fields:
+        if isinstance(item.value, str):
+            item.value = textinput.cleaned(item.value)
+    return attach_problems(fields, problems)
 
 
 def has_errors(fields: list[Field], general: list[str]) -> bool:

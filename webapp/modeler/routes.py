@@ -12,7 +12,7 @@ from flask import jsonify, make_response, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 
-from engine import definitions, owners, services
+from engine import definitions, owners, services, textinput
 from engine.errors import Problem, ValidationError
 from processes import catalog
 
@@ -34,9 +34,13 @@ def _relaxed(response):
 
 
 def _body() -> dict:
-    payload = request.get_json(force=True, silent=True)
+    try:
+        payload = request.get_json(force=True, silent=True)
+    except RecursionError:   # nested deeper than the JSON parser goes (silent covers ValueError only)
+        payload = None
     if not isinstance(payload, dict):
         raise ValidationError("the body must be a JSON object", [])
+    textinput.check(payload, sizes=False)   # the files have their own size limit (MAX_XML_BYTES)
     return payload
 
 

@@ -146,6 +146,15 @@ def attachment_text(problem: Problem) -> str:
         "file_type": lambda: _("%(name)s: this type of file is not accepted. Allowed: PDF, PNG, JPEG, text, "
                                "Word (docx), Excel (xlsx), OpenDocument text (odt) and ZIP.", name=name),
         "request_size": lambda: _("The files together are larger than %(n)s MB.", n=params.get("limit")),
+        "archive_members": lambda: _("%(name)s: the archive holds more than %(n)s files.", name=name,
+                                     n=params.get("limit")),
+        "archive_size": lambda: _("%(name)s: the archive would unpack to more than %(n)s MB.", name=name,
+                                  n=params.get("limit")),
+        "archive_ratio": lambda: _("%(name)s: a file in the archive unpacks to more than %(n)s times its packed "
+                                   "size, which no ordinary file does (a \"zip bomb\").", name=name,
+                                   n=params.get("limit")),
+        "archive_broken": lambda: _("%(name)s: the archive's table of contents does not match what it holds.",
+                                    name=name),
     }.get(problem.code, lambda: problem.message)()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import gettext as _
 
-from engine import attachments, conversation, instances
+from engine import attachments, conversation, instances, textinput
 from engine.attachments import Limits, Upload
 from engine.conversation import Stage
 from engine.errors import Problem, ValidationError
@@ -16,6 +16,7 @@ from engine.models import OPEN_STATUSES, AuthorKind, ProcessInstance, RequestMes
 
 from ..config import upload_limits
 from ..extensions import db
+from ..inbox.forms import problem_text
 from .forms import attachment_text
 
 # What the team wrote in the process's own fields (user_support's resolve form) that is
@@ -32,7 +33,9 @@ def check_reply(text: str, uploads: list[Upload]) -> None:
 
     :raises ValidationError: located at ``message`` and ``attachments``
     """
-    problems = [] if (text or "").strip() else [Problem("message", "write a message", "required")]
+    text = (text or "").strip()
+    problems = (textinput.text_problems(text, "message", max_length=conversation.BODY_MAX) if text
+                else [Problem("message", "write a message", "required")])
     try:
         attachments.check_uploads(uploads, upload_limits(current_app.config))
     except ValidationError as exc:
@@ -67,6 +70,8 @@ def _problem_text(problem: Problem) -> str:
     }
     if problem.code in texts:
         return texts[problem.code]
+    if problem.code in textinput.CODES:
+        return problem_text(problem)
     return attachment_text(problem)   # the portal form words refused files the same way
 
 

@@ -17,7 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from engine import conversation, links, throttle
+from engine import conversation, links, textinput, throttle
 from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.models import ProcessInstance
 from processes.notifications import mail_open_requests
@@ -168,7 +168,8 @@ def _act(code: str, work, values: dict, success: str, rename: dict | None = None
             work(instance, email)
     except ValidationError as exc:
         instance = db.session.get(ProcessInstance, instance.id)
-        return render_track(instance, values=values, errors=problem_texts(exc, rename), status=422)
+        shown = {name: textinput.cleaned(value) for name, value in values.items()}
+        return render_track(instance, values=shown, errors=problem_texts(exc, rename), status=422)
     except (ConflictError, NotFoundError):
         flash(_("This is no longer possible: the request has changed meanwhile. Please look at it again."), "error")
         return redirect(url_for("portal.track", code=instance.tracking_code))

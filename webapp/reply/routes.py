@@ -9,12 +9,13 @@ from __future__ import annotations
 from flask import make_response, render_template, request
 from flask_babel import gettext as _
 
-from engine import links
+from engine import links, textinput
 from engine.errors import NotFoundError
 from engine.links import LinkExpiredError, LinkUsedError
 
 from ..db import command
 from ..extensions import db
+from ..inbox.forms import problem_text
 from . import bp
 
 ANSWER_MAX = 10000
@@ -44,7 +45,9 @@ def _gone(exc: Exception):
 def _read_form() -> tuple[dict, dict]:
     values = {"answer": request.form.get("answer", "").strip(),
               "answered_by": request.form.get("answered_by", "").strip()}
-    errors = {}
+    errors = {problem.location: problem_text(problem) for problem in textinput.problems(values)
+              if problem.code in textinput.CODES}
+    values = {name: textinput.cleaned(value) for name, value in values.items()}
     if not values["answer"]:
         errors["answer"] = _("Please write your answer.")
     elif len(values["answer"]) > ANSWER_MAX:
