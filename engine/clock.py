@@ -32,6 +32,11 @@ def set_shift(shift: timedelta) -> None:
     _Clock.shift = shift
 
 
+def get_shift() -> timedelta:
+    """How far the engine's clock is ahead of the real time (given to sandbox processes)."""
+    return _Clock.shift
+
+
 def parse_shift(text: str | None) -> timedelta:
     """``P3D``, ``PT2H30M``, ``P1DT12H`` ... as a timedelta; empty: no shift.
 
