@@ -218,3 +218,12 @@ def test_a_bounded_condition_over_large_data_still_gives_its_answer():
 def test_working_days_refuses_a_count_it_would_loop_over_for_long():
     with pytest.raises(ScriptError, match="working_days counts at most 2500 days"):
         SandboxScriptEngine(helpers=workdays.SCRIPT_HELPERS).environment.evaluate("working_days(n)", {"n": 10**9})
+
+
+def test_a_script_cannot_hand_back_much_more_data_than_it_was_given():
+    env = SandboxEnvironment()
+    with pytest.raises(ScriptError, match="script stopped: its data grew by more than 16 MB"):
+        env.execute("x = 'a' * 20 * 2**20", {}, {})
+    context = {}
+    env.execute("x = 'a' * 2**20", context, {})
+    assert len(context["x"]) == 2**20
