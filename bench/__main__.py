@@ -20,7 +20,7 @@ from engine.db import make_engine, make_session_factory, transaction
 from engine.inbox import InboxFilter
 from engine.models import HumanTask, ProcessInstance, TaskState, User, utcnow
 
-from . import reports, web
+from . import reports, sandbox, web
 from .timing import timed
 
 DATA = Path(__file__).parent / "data"
@@ -175,6 +175,7 @@ def main(argv=None) -> int:
     base, ours = bench_engine_overhead(rounds=10 if quick else 40)
     rows.append(("engine overhead", "start + 3 user tasks, SQLite file vs plain Spiff in memory",
                  f"{base:.2f} ms", f"{ours:.2f} ms", f"{ours / base:.2f}×", "≤ 2.0×"))
+    rows.extend(sandbox.rows(quick))
     small, large = (1_000, 10_000) if quick else (1_000, 100_000)
     base, ours = bench_inbox(small, large, backlog=300, rounds=20 if quick else 50)
     rows.append(("inbox at scale", f"group inbox queries, {large:,} vs {small:,} instances",

@@ -69,6 +69,17 @@ def configure(shift: str | None, at: str | None = None) -> None:
     pin(moment + delta)
 
 
+def get_shift() -> timedelta:
+    """How far the engine's clock is ahead of the real time (given to sandbox processes)."""
+    return _Clock.shift
+
+
+def adopt_shift(shift: timedelta) -> None:
+    """Take over another process's clock exactly (a sandbox process adopting its parent's,
+    which may be pinned in the past by a test)."""
+    _Clock.shift = shift
+
+
 def parse_shift(text: str | None) -> timedelta:
     """``P3D``, ``PT2H30M``, ``P1DT12H`` ... as a timedelta; empty: no shift.
 

@@ -5,12 +5,18 @@ with ``_``, no ``exec``/``eval``, no classes) and runs with guarded attribute, i
 and write access and a small allowlist of builtins: ``datetime``, ``date``,
 ``timedelta`` and ``timezone`` (the classes, as after ``from datetime import ...``),
 ``Decimal``, read-only ``math``, ``re`` and ``json`` namespaces and the engine's
-own helpers. A step and time budget, enforced by a tracer, stops runaway loops.
-Every failure or refusal surfaces as :class:`engine.errors.ScriptError`.
+own helpers. Every failure, refusal or breach surfaces as
+:class:`engine.errors.ScriptError`.
 
-Not limited: memory, and a single long operation in C that no tracer sees
-(``"a" * 10**10``, ``10**10**8``, a backtracking regex); the worker's process
-limits are the backstop for those.
+Every run is bounded in time and memory, whatever it calls:
+
+- code that :mod:`engine.sandbox_static` proves bounded by its text, over small
+  inputs (most conditions, decision table cells, timer expressions, one-line
+  assignments), runs here, in the calling process;
+- everything else runs in a sandbox process (:mod:`engine.sandbox_pool`) under a
+  memory limit (``SEK_SCRIPT_MEMORY_MB``) and the step and time budget: a tracer
+  stops runaway Python loops, and the process is killed when C-level work
+  (``10**10**8``, a backtracking regex) overruns the time.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import re
 import sys
 import time
 import types
+from dataclasses import dataclass
 from datetime import date, timedelta, timezone
 from decimal import Decimal
 
@@ -42,6 +49,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine.errors import ScriptError
 
+from . import clock, sandbox_pool, sandbox_static, workdays
 from .clock import ScriptDatetime
 
 # The tracer counts only frames compiled under this name (module code, functions,
@@ -104,6 +112,9 @@ _INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
 
 _NOT_DATA = (types.ModuleType, types.SimpleNamespace, types.GeneratorType)
 
+# Engine helpers whose cost is bounded by their arguments (working_days caps its days).
+_BOUNDED_HELPERS = (workdays.working_days, workdays.is_working_day_text)
+
 
 class _Policy(RestrictingNodeTransformer):
     """RestrictedPython's policy without imports or classes, with budget checks added.
@@ -157,6 +168,32 @@ def _compile(source: str, mode: str) -> types.CodeType:
     return result.code
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How to run one script or expression."""
+
+    code: types.CodeType
+    bounded: bool  # proved bounded by its text (sandbox_static)
+    reads: frozenset[str]  # the names it reads, when bounded
+    names: frozenset[str]  # every name its code uses: what a sandbox process must be given
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(source: str, mode: str, calls: frozenset[str]) -> _Plan:
+    code = _compile(source, mode)
+    tree = ast.parse(source, mode=mode)
+    bounded = sandbox_static.is_bounded(tree, calls)
+    return _Plan(code, bounded, sandbox_static.reads(tree) if bounded else frozenset(), _code_names(code))
+
+
+def _code_names(code: types.CodeType) -> frozenset[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):  # functions, lambdas, comprehensions
+            names |= _code_names(const)
+    return frozenset(names)
+
+
 def check_script(source: str) -> None:
     """Refuse a script the sandbox would not run.
 
@@ -204,7 +241,7 @@ class _Budget:
             if self.steps > self.max_steps:
                 self.stopped = f"script stopped: took more than {self.max_steps} steps"
             elif time.monotonic() > self.deadline:
-                self.stopped = f"script stopped: ran longer than {self.max_seconds} seconds"
+                self.stopped = f"script stopped: ran longer than {self.max_seconds:g} seconds"
             if self.stopped:
                 raise ScriptError(self.stopped)
         return self._count
@@ -215,10 +252,13 @@ class _Budget:
             raise ScriptError(self.stopped or "script stopped: code ran outside its step limit")
 
 
-def _script_error(err: BaseException) -> ScriptError:
-    detail = err.message if isinstance(err, ScriptError) else type(err).__name__
-    if not isinstance(err, ScriptError) and str(err):
-        detail += f": {err}"
+def _script_error(err: BaseException, memory_mb: int | None = None) -> ScriptError:
+    if isinstance(err, MemoryError) and memory_mb:
+        detail = f"script stopped: used more than {memory_mb} MB"
+    else:
+        detail = err.message if isinstance(err, ScriptError) else type(err).__name__
+        if not isinstance(err, ScriptError) and str(err):
+            detail += f": {err}"
     line, tb = None, err.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == _FILENAME:
@@ -232,42 +272,88 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
     Same semantics as SpiffWorkflow's ``TaskDataEnvironment``: ``evaluate`` returns
     the value of an expression over the task data, ``execute`` runs a script with the
-    task data as its variables and leaves only data behind.
+    task data as its variables and leaves only data behind. Code proved bounded runs
+    in this process; the rest in a sandbox process, which gets the data and the
+    helpers the code names (module-level functions: they are pickled by name), the
+    budget and the engine clock's shift.
 
     :param helpers: extra engine functions offered to scripts by name.
     :param max_steps: lines of script code one run may execute.
     :param max_seconds: wall-clock time one run may take.
+    :param memory_mb: the memory limit of this process, if it is a sandbox process
+        (names the limit in the error when a script runs out).
     """
 
-    def __init__(self, helpers: dict | None = None, max_steps: int = 100_000, max_seconds: float = 2.0):
+    def __init__(self, helpers: dict | None = None, max_steps: int = 100_000, max_seconds: float = 2.0,
+                 memory_mb: int | None = None):
         super().__init__(dict(helpers or {}))
         self.max_steps = max_steps
         self.max_seconds = max_seconds
+        self.memory_mb = memory_mb
         self._builtins = {**_BUILTINS, **self.globals, "range": self._range}
+        self._calls = frozenset(
+            {name for name in sandbox_static.BOUNDED_CALLS if name not in self.globals}
+            | {name for name, func in self.globals.items() if any(func is h for h in _BOUNDED_HELPERS)})
 
     def evaluate(self, expression, context, external_context=None):
         """Return the value of ``expression`` over the task data ``context``."""
-        code = _compile(expression.strip(), "eval")
-        return self._run(code, {**(external_context or {}), **context})
+        source = expression.strip()
+        plan = _plan(source, "eval", self._calls)
+        scope = {**(external_context or {}), **context}
+        if plan.bounded and sandbox_static.small_inputs(scope, plan.reads):
+            return self._run(plan.code, scope, traced=False)
+        needed = {name: scope[name] for name in plan.names if name in scope}
+        return self._in_sandbox_process("eval", source, needed, {}, plan.names)
 
     def execute(self, script, context, external_context=None):
         """Run ``script`` with the task data ``context`` as its variables, updating it in place."""
         external_context = external_context or {}
+        self._refuse_hidden(context, external_context)
+        plan = _plan(script, "exec", self._calls)
+        scope = {**external_context, **context} if external_context else context
+        if plan.bounded and sandbox_static.small_inputs(scope, plan.reads):
+            self._execute_here(plan.code, context, external_context, traced=False)
+        else:
+            result = self._in_sandbox_process("exec", script, context, external_context, plan.names)
+            context.clear()
+            context.update(result)
+        return True
+
+    def evaluate_in_process(self, expression, context, external_context=None):
+        """:meth:`evaluate` in this process, under the step and time budget only: no memory
+        limit, C-level work not stopped. For the sandbox process itself and for benchmarks."""
+        return self._run(_compile(expression.strip(), "eval"), {**(external_context or {}), **context})
+
+    def execute_in_process(self, script, context, external_context=None):
+        """:meth:`execute` in this process, under the step and time budget only (see
+        :meth:`evaluate_in_process`)."""
+        external_context = external_context or {}
+        self._refuse_hidden(context, external_context)
+        self._execute_here(_compile(script, "exec"), context, external_context, traced=True)
+        return True
+
+    def _refuse_hidden(self, context: dict, external_context: dict) -> None:
         hidden = (set(self.globals) | set(external_context)) & set(context)
         if hidden:
             # Spiff's rule: fail fast rather than let data hide a function scripts call.
             raise ScriptError(f"task data hides engine functions, rename: {', '.join(sorted(hidden))}")
-        code = _compile(script, "exec")
+
+    def _execute_here(self, code: types.CodeType, context: dict, external_context: dict, traced: bool) -> None:
         context.update(external_context)
         try:
-            self._run(code, context)
+            self._run(code, context, traced)
         finally:
             for key in list(context):
                 value = context[key]
                 if (key == "__builtins__" or key in self.globals or key in external_context
                         or callable(value) or isinstance(value, _NOT_DATA)):
                     del context[key]
-        return True
+
+    def _in_sandbox_process(self, mode: str, source: str, data: dict, external_context: dict, names):
+        helpers = {name: self.globals[name] for name in names if name in self.globals}
+        settings = (clock.get_shift(), workdays.extra_holidays())
+        request = (mode, source, data, external_context, helpers, self.max_steps, self.max_seconds, settings)
+        return sandbox_pool.run(request, self.max_seconds)
 
     def _range(self, *args):
         # sum(range(10**12)) loops in C where the tracer cannot see it.
@@ -280,16 +366,22 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             raise ValueError(f"range of more than {self.max_steps} numbers")
         return numbers
 
-    def _run(self, code: types.CodeType, scope: dict):
-        budget = _Budget(self.max_steps, self.max_seconds)
-        scope["__builtins__"] = {**self._builtins, "_check_budget_": budget.check}
+    def _run(self, code: types.CodeType, scope: dict, traced: bool = True):
+        if not traced:  # proved bounded: no tracer to pay for
+            scope["__builtins__"] = self._builtins
+            budget = None
+        else:
+            budget = _Budget(self.max_steps, self.max_seconds)
+            scope["__builtins__"] = {**self._builtins, "_check_budget_": budget.check}
         try:
+            if budget is None:
+                return eval(code, scope)
             with budget:
                 return eval(code, scope)  # eval also runs exec-mode code; both are restricted
         except (KeyboardInterrupt, SystemExit):
             raise  # genuine: scripts cannot name these classes
         except BaseException as err:
-            raise _script_error(err) from err
+            raise _script_error(err, self.memory_mb) from err
 
 
 class SandboxScriptEngine(PythonScriptEngine):

@@ -32,6 +32,9 @@ MOVABLE_HOLIDAYS = {
 }
 
 
+MAX_SCRIPT_DAYS = 2500  # about ten years of working days
+
+
 class _Extra:
     dates: frozenset[date] = frozenset()
 
@@ -49,6 +52,11 @@ def configure(extra_holidays: str | None) -> None:
             except ValueError:
                 raise ValueError(f"SEK_HOLIDAYS: {item.strip()!r} is not a date like 2026-12-31") from None
     _Extra.dates = frozenset(dates)
+
+
+def extra_holidays() -> frozenset[date]:
+    """The holidays :func:`configure` added (given to sandbox processes)."""
+    return _Extra.dates
 
 
 def is_holiday(day: date) -> bool:
@@ -84,9 +92,14 @@ def add_working_days(start: datetime, days: int) -> datetime:
 
 
 def working_days(days: int | float) -> str:
-    """Script helper: the moment ``days`` working days from now, as an ISO 8601 string."""
+    """Script helper: the moment ``days`` working days from now, as an ISO 8601 string.
+
+    At most :data:`MAX_SCRIPT_DAYS`, so that its cost is bounded (it counts day by day).
+    """
     if isinstance(days, bool) or not isinstance(days, int | float) or days != int(days):
         raise ValueError("working_days needs a whole number of days")
+    if days > MAX_SCRIPT_DAYS:
+        raise ValueError(f"working_days counts at most {MAX_SCRIPT_DAYS} days")
     return add_working_days(clock.now(), int(days)).isoformat()
 
 

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import clock, links, workdays
+from engine import clock, links, sandbox_pool, workdays
 from engine.attachments import MB, Limits
 from engine.db import sqlite_url
 from engine.jobs import WorkerSettings
@@ -46,6 +46,8 @@ SETTINGS = (
                                      "duration (P3D) so timers due by then fire; never in production"),
     Setting("SEK_CLOCK_AT", None, "tests only: the engine's clock starts at this moment (ISO 8601 with a UTC "
                                   "offset, 2026-11-02T10:00+03:00), plus SEK_CLOCK_SHIFT; never in production"),
+    Setting("SEK_SCRIPT_MEMORY_MB", "256", "memory one BPMN script or expression may use, in MB (scripts that "
+                                           "are not provably small run in separate sandbox processes)"),
     Setting("SEK_BASE_URL", "http://127.0.0.1:5000", "the address links in mails start with"),
     Setting("SEK_DEFAULT_LOCALE", "tr", "UI language for people who have not chosen one (tr or en)"),
     Setting("SEK_TIMEZONE", "Europe/Istanbul", "time zone that dates and times are shown in"),
@@ -110,12 +112,14 @@ def worker_settings(config: dict) -> WorkerSettings:
 
 
 def apply_engine_settings(config: dict) -> None:
-    """Give the engine the settings it keeps process-wide: holidays, the clock shift, link signing.
+    """Give the engine the settings it keeps process-wide: holidays, the clock shift, script
+    memory, link signing.
 
     :raises ValueError: a setting has a value the engine cannot use
     """
     workdays.configure(config.get("SEK_HOLIDAYS"))
     clock.configure(config.get("SEK_CLOCK_SHIFT"), config.get("SEK_CLOCK_AT"))
+    sandbox_pool.configure(config.get("SEK_SCRIPT_MEMORY_MB"))
     links.configure(secret_key(config), config.get("SEK_BASE_URL") or "http://127.0.0.1:5000")
 
 

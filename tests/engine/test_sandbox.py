@@ -149,8 +149,13 @@ def test_execute_leaves_only_json_data_behind():
     assert json.loads(json.dumps(context)) == context
 
 
+def group_of(user):
+    """A helper: at module level, as helpers are (a sandbox process imports it by name)."""
+    return f"{user}-team"
+
+
 def test_helpers_are_offered_by_name_and_cannot_be_hidden_by_data():
-    env = SandboxEnvironment(helpers={"group_of": lambda user: f"{user}-team"})
+    env = SandboxEnvironment(helpers={"group_of": group_of})
     context = {"user": "ann"}
 
     env.execute("group = group_of(user)", context, {})
