@@ -147,6 +147,19 @@ def test_the_engine_clock_and_holidays_reach_the_sandbox_process():
         workdays.configure(None)
 
 
+def test_a_clock_pinned_in_the_past_reaches_the_sandbox_process():
+    env = SandboxScriptEngine(helpers=workdays.SCRIPT_HELPERS).environment
+    clock.pin(datetime(2026, 11, 5, 10, tzinfo=UTC))   # a Thursday, as tests pin it
+    try:
+        context = {}
+        env.execute("moment = datetime.now(timezone.utc)\nfor _ in range(2):\n    due = working_days(1)",
+                    context, {})
+        assert abs(context["moment"] - clock.now()) < timedelta(seconds=5)
+        assert context["due"][:10] == "2026-11-06"
+    finally:
+        clock.set_shift(timedelta(0))
+
+
 @pytest.mark.parametrize(("script", "message"), [
     ("m = re.match('a', 'a')\nok = bool(m)", "script result is not data: m holds a Match"),
     ("pattern = re.compile('a+')\nok = True", "script result holds something that is not data (re._compile)"),
