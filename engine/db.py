@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -29,8 +30,38 @@ def sqlite_url(data_dir: str | Path) -> str:
     return f"sqlite:///{path}"
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Create an Engine; SQLite gets WAL, foreign keys and write-locking transactions."""
+@dataclass(frozen=True)
+class DbSettings:
+    """Limits SEK sets on its PostgreSQL sessions, in seconds (0: no limit).
+
+    ``idle_in_transaction`` is what frees the locks of a process that stopped mid-transaction
+    (frozen, paused, stuck outside the database): PostgreSQL ends its session, its transaction
+    is rolled back, and when it wakes up its next statement fails, so nothing it did is kept.
+    A job it held is then taken by another worker, once. It must exceed the longest wait for
+    something outside the database inside one transaction (an SMTP answer: 30 s).
+    """
+
+    connect_timeout: float = 5.0
+    statement_timeout: float = 60.0
+    lock_timeout: float = 10.0
+    idle_in_transaction: float = 45.0
+
+
+def _pg_connect_args(settings: DbSettings, connect_args: dict) -> dict:
+    limits = {"statement_timeout": settings.statement_timeout, "lock_timeout": settings.lock_timeout,
+              "idle_in_transaction_session_timeout": settings.idle_in_transaction}
+    # Startup options: set with the connection itself, no extra round trip per checkout.
+    options = " ".join(f"-c {name}={int(seconds * 1000)}" for name, seconds in limits.items())
+    args = dict(connect_args)
+    args["options"] = f"{args['options']} {options}" if args.get("options") else options
+    if settings.connect_timeout:
+        args.setdefault("connect_timeout", max(2, round(settings.connect_timeout)))  # libpq's minimum is 2
+    return args
+
+
+def make_engine(url: str, settings: DbSettings | None = None, **kwargs) -> Engine:
+    """Create an Engine; SQLite gets WAL, foreign keys and write-locking transactions,
+    PostgreSQL the session limits of ``settings`` (:class:`DbSettings`)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -41,6 +72,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql"):
+        kwargs["connect_args"] = _pg_connect_args(settings or DbSettings(), kwargs.get("connect_args") or {})
     return create_engine(url, **kwargs)
 
 

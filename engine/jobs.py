@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, mail, notices, runtime, services
+from . import audit, health, mail, notices, runtime, services
 from .errors import ConflictError, NotFoundError, WorkflowError
 from .mail import MailSettings
 from .models import (
@@ -72,6 +72,11 @@ def execute(session: Session, job: Job, settings: WorkerSettings) -> bool:
         with session.begin_nested():
             _HANDLERS[job.kind](session, job, settings)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is lost
+        if health.is_unavailable(exc):
+            # The connection, and the transaction holding the job, are gone (an outage, or the
+            # database ended a session that sat idle too long): nothing can be recorded, and
+            # nothing this run did is kept. The job is still pending, for the next worker.
+            raise
         _record_failure(session, job, exc, settings)
         return False
     if job.state == JobState.PENDING and job.due_at > utcnow():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, forms, runtime, textinput
 from .errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
@@ -70,16 +71,37 @@ def _check_open(task: HumanTask) -> None:
         raise ConflictError(f"task {task.id} is no longer open (it is {task.state})")
 
 
+def _task_for_change(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
+    # The task and its instance's revision come from ONE statement, so they are one snapshot:
+    # a claim committed before it shows in the task, one committed after it has bumped the
+    # revision and makes this command's own bump fail (ConflictError). Reading the task first
+    # and the revision in a later statement let two claimers both find the task free.
+    # populate_existing: a task the request already loaded may be stale. The caller keeps the
+    # instance (the session holds it weakly): loaded again later, it would carry a newer revision.
+    row = session.execute(
+        select(HumanTask, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.id == task_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"no task {task_id}")
+    return row[0], row[1]
+
+
 def claim_task(session: Session, task_id: int, user: User) -> HumanTask:
-    """Take an unclaimed task of one of the user's groups."""
-    task = get_task(session, task_id)
+    """Take an unclaimed task of one of the user's groups.
+
+    :raises ConflictError: claimed by someone else, no longer open, or changed meanwhile
+    """
+    task, instance = _task_for_change(session, task_id)
     _check_member(task, user)
     _check_open(task)
     if task.assignee == user.username:
         return task
     if task.assignee is not None:
         raise ConflictError(f"task {task.id} is already claimed by {task.assignee}")
-    _touch_instance(session, task)
+    _touch_instance(session, task, instance)
     task.assignee, task.state = user.username, TaskState.CLAIMED
     audit.record(session, "task.claimed", actor=user.username, instance_id=task.instance_id,
                  data={"task_id": task.id, "bpmn_id": task.bpmn_id})
@@ -88,14 +110,14 @@ def claim_task(session: Session, task_id: int, user: User) -> HumanTask:
 
 def unclaim_task(session: Session, task_id: int, user: User) -> HumanTask:
     """Give a claimed task back to its group (the assignee, or an admin)."""
-    task = get_task(session, task_id)
+    task, instance = _task_for_change(session, task_id)
     _check_member(task, user)
     _check_open(task)
     if task.assignee is None:
         return task
     if task.assignee != user.username and not user.has_role("admin"):
         raise PermissionDeniedError(f"task {task.id} is claimed by {task.assignee}")
-    _touch_instance(session, task)
+    _touch_instance(session, task, instance)
     before = task.assignee
     task.assignee, task.state = None, TaskState.READY
     audit.record(session, "task.unclaimed", actor=user.username, instance_id=task.instance_id,
@@ -111,7 +133,7 @@ def reassign_task(session: Session, task_id: int, assignee: str, actor: User) ->
     """
     if not actor.active or not actor.has_role("admin"):
         raise PermissionDeniedError("only admins can reassign tasks")
-    task = get_task(session, task_id)
+    task, instance = _task_for_change(session, task_id)
     _check_open(task)
     target = session.scalar(select(User).where(User.username == assignee))
     if target is None or not target.active or task.group_name not in target.group_slugs:
@@ -119,7 +141,7 @@ def reassign_task(session: Session, task_id: int, assignee: str, actor: User) ->
             Problem("assignee", f"{assignee!r} is not an active member of group {task.group_name}")])
     if task.assignee == target.username:
         return task
-    _touch_instance(session, task)
+    _touch_instance(session, task, instance)
     before = task.assignee
     task.assignee, task.state = target.username, TaskState.CLAIMED
     audit.record(session, "task.reassigned", actor=actor.username, instance_id=task.instance_id,
@@ -133,11 +155,16 @@ def group_members(session: Session, group: str) -> list[str]:
     return sorted(session.scalars(query))
 
 
-def _touch_instance(session: Session, task: HumanTask) -> None:
-    # Bump the instance revision so that claims race like every other write.
-    instance = task_instance(session, task)
+def _touch_instance(session: Session, task: HumanTask, instance: ProcessInstance) -> None:
+    # Bump the instance revision (UPDATE ... WHERE revision = :rev, the lock every write of
+    # the instance takes), so that claims race like completions: one wins, the others conflict.
+    task_id = task.id
     instance.updated_at = utcnow()
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(f"task {task_id} was claimed or changed by someone else meanwhile; "
+                            "reload and try again") from exc
 
 
 def task_instance(session: Session, task: HumanTask) -> ProcessInstance:
@@ -156,13 +183,13 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
         refused (:mod:`.textinput`)
     """
     data = data or {}
-    task = get_task(session, task_id)
+    task, instance = _task_for_change(session, task_id)
     _check_member(task, user)
     _check_open(task)
     if task.assignee not in (None, user.username) and not user.has_role("admin"):
         raise PermissionDeniedError(f"task {task.id} is claimed by {task.assignee}")
     textinput.check(data)
-    active = runtime.load_instance(session, task.instance_id)
+    active = runtime.load_instance(session, instance.id)  # the instance read with the task
     if task.form_file:
         forms.validate_form_data(active.definition.forms[task.form_file], data)
     elif not isinstance(data, dict):

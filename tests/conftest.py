@@ -119,3 +119,45 @@ def deploy_files(db, *paths: Path, note: str = ""):
 @pytest.fixture
 def deploy(db):
     return lambda *paths, note="": deploy_files(db, *paths, note=note)
+
+
+class PostgresOutage:
+    """A throw-away PostgreSQL database that a test can take away and give back: ``down()``
+    refuses new connections and ends every open one (as a restart or a network cut would),
+    ``up()`` lets connections in again."""
+
+    def __init__(self, admin, name: str, database: Database):
+        self.admin, self.name, self.database = admin, name, database
+        self.url = database.url
+
+    def down(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false'))
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": self.name})
+
+    def up(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true'))
+
+
+@pytest.fixture
+def pg_outage():
+    """A migrated PostgreSQL database of its own (others' tests must not lose theirs), see
+    :class:`PostgresOutage`."""
+    if not PG_URL:
+        pytest.skip("a database outage is simulated on PostgreSQL (TEST_DATABASE_URL)")
+    name = f"sek_outage_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    outage = PostgresOutage(admin, name, Database(url, engine, make_session_factory(engine)))
+    yield outage
+    outage.up()
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -19,7 +19,7 @@ from engine import audit, definitions, runtime, tasks, users, validation, worker
 from engine.db import make_engine, make_session_factory, transaction
 from engine.errors import EngineError, ValidationError
 
-from .config import apply_engine_settings, load_config, worker_settings
+from .config import apply_engine_settings, db_settings, load_config, worker_settings
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys; a larger number would fail inside the database driver
 DATA_HELP = "a JSON object; @FILE reads it from a file, - from standard input (for large data)"
@@ -35,7 +35,7 @@ class Context:
         except ValueError as exc:
             raise EngineError(str(exc)) from None
         processes.install()
-        self.engine = make_engine(config["DATABASE_URL"])
+        self.engine = make_engine(config["DATABASE_URL"], db_settings(config))
         self.factory = make_session_factory(self.engine)
 
     def ensure_schema(self) -> None:
@@ -412,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         ctx = Context(load_config())
+        if args.func is cmd_worker and not args.once:
+            worker.wait_for_database(ctx.engine, worker_settings(ctx.config))  # not exit: wait for it
         if args.func is not cmd_db_upgrade:
             ctx.ensure_schema()
         return args.func(ctx, args) or 0

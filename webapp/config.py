@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine import clock, links, sandbox_pool, workdays
 from engine.attachments import MB, Limits
-from engine.db import sqlite_url
+from engine.db import DbSettings, sqlite_url
 from engine.jobs import WorkerSettings
 from engine.mail import MailSettings
 
@@ -36,6 +36,13 @@ SETTINGS = (
     Setting("SMTP_PASSWORD", None, "SMTP login password"),
     Setting("SMTP_STARTTLS", "false", "true: upgrade the SMTP connection with STARTTLS"),
     Setting("MAIL_FROM", "sek@localhost", "sender address of outgoing mail"),
+    Setting("SEK_DB_CONNECT_TIMEOUT_SECONDS", "5", "PostgreSQL: how long to wait for a connection before "
+                                                   "answering 503 (the worker waits and retries)"),
+    Setting("SEK_DB_STATEMENT_TIMEOUT_SECONDS", "60", "PostgreSQL: longest statement; 0: no limit"),
+    Setting("SEK_DB_LOCK_TIMEOUT_SECONDS", "10", "PostgreSQL: longest wait for a row or table lock; 0: no limit"),
+    Setting("SEK_DB_IDLE_IN_TRANSACTION_SECONDS", "45", "PostgreSQL: a transaction idle this long is ended and "
+                                                        "its locks freed (a frozen worker's job goes to another "
+                                                        "worker); keep it above the SMTP timeout (30 s); 0: never"),
     Setting("SEK_JOB_BACKOFF_SECONDS", "30", "first retry delay of a failed job; doubles per attempt"),
     Setting("SEK_WORKER_POLL_SECONDS", "1", "how often an idle worker looks for due jobs"),
     Setting("SEK_DIGEST_HOUR", "8", "hour of the day (SEK_TIMEZONE) the daily digest of unclaimed tasks is mailed"),
@@ -91,6 +98,17 @@ def secret_key(config: dict) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def db_settings(config) -> DbSettings:
+    """The limits SEK sets on its PostgreSQL sessions (``SEK_DB_*``)."""
+    def seconds(name: str) -> float:
+        return float(config.get(name) or 0)
+
+    return DbSettings(connect_timeout=seconds("SEK_DB_CONNECT_TIMEOUT_SECONDS"),
+                      statement_timeout=seconds("SEK_DB_STATEMENT_TIMEOUT_SECONDS"),
+                      lock_timeout=seconds("SEK_DB_LOCK_TIMEOUT_SECONDS"),
+                      idle_in_transaction=seconds("SEK_DB_IDLE_IN_TRANSACTION_SECONDS"))
 
 
 def worker_settings(config: dict) -> WorkerSettings:

@@ -10,13 +10,15 @@ from flask_wtf import CSRFProtect
 from engine.db import make_engine
 from engine.models import Base
 
+from .config import db_settings
+
 
 class _Database(SQLAlchemy):
     """Flask-SQLAlchemy on the engine's ``Base``, with engines made by ``engine.db``.
 
     The engine's own factory gives SQLite its WAL mode, foreign keys and write-locking
-    transactions, and maps ``postgresql://`` to psycopg 3, exactly as the CLI and the
-    worker get them.
+    transactions, maps ``postgresql://`` to psycopg 3 and sets the ``SEK_DB_*`` session
+    limits, exactly as the CLI and the worker get them.
     """
 
     def _make_engine(self, bind_key, options, app):
@@ -25,7 +27,7 @@ class _Database(SQLAlchemy):
         options.pop("connect_args", None)
         if not isinstance(url, str):
             url = url.render_as_string(hide_password=False)
-        return make_engine(url, **options)
+        return make_engine(url, db_settings(app.config), **options)
 
 
 db = _Database(model_class=Base)

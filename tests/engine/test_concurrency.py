@@ -1,4 +1,7 @@
-"""Races on PostgreSQL: many requests completing one task, many workers on one queue."""
+"""Races on PostgreSQL: many requests completing or claiming one task, many workers on one queue.
+
+The claim races run on SQLite too, where BEGIN IMMEDIATE serializes them.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from sqlalchemy import func, select
 
 from engine import audit, jobs, runtime, tasks, users
 from engine.db import make_engine, make_session_factory, transaction
-from engine.errors import ConflictError
+from engine.errors import ConflictError, PermissionDeniedError
 from engine.jobs import WorkerSettings
 from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, JobState, ProcessInstance, utcnow
 from engine.worker import run_due_jobs
@@ -205,3 +208,124 @@ def test_completing_a_task_while_the_worker_fires_its_boundary_timer(pg, deploy,
         assert audit.verify(session).ok
     if worker_first:  # a claimed job is never taken away: the user loses every time
         assert set(user_results.values()) == {ConflictError}
+
+
+# -- claims --------------------------------------------------------------------------------
+
+CLAIMERS = 8
+CLAIMED_TASKS = 20
+
+
+@pytest.fixture
+def claim_factory(db):
+    """Sessions for the claimers: on PostgreSQL a pool with a connection for each of them."""
+    if db.dialect != "postgresql":
+        yield db.factory
+        return
+    engine = make_engine(db.url, pool_size=CLAIMERS + 2, max_overflow=0)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _claim_events(session, instance_ids) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.instance_id.in_(instance_ids),
+        AuditEvent.action.in_(("task.claimed", "task.unclaimed", "task.reassigned"))).order_by(AuditEvent.id)))
+
+
+def _race_on_task(db, factory, count: int, task_id: int, act) -> list:
+    """``count`` threads, each in its own session and transaction, call ``act(session, index)``
+    on one task. On PostgreSQL every racer has read the task, still open, before any of them
+    acts (the window that let two claimers win); SQLite serializes whole transactions
+    (BEGIN IMMEDIATE), so there they only start together."""
+    def race(index, barrier):
+        if db.dialect != "postgresql":
+            barrier.wait()
+        with transaction(factory) as session:
+            if db.dialect == "postgresql":
+                assert tasks.get_task(session, task_id).state in ("ready", "claimed")
+                barrier.wait()
+            return act(session, index)
+
+    return _run_threads(count, race)
+
+
+def test_eight_members_claim_each_of_twenty_tasks_one_winner_each(db, deploy, make_user, claim_factory):
+    names = [f"uye{i}" for i in range(CLAIMERS)]
+    for name in names:
+        make_user(name, groups=("helpdesk",), password=None)
+    deploy(JOBS / "boundary_interrupt.bpmn")
+    with db.tx() as session:
+        ids = [runtime.start_instance(session, "boundary_interrupt", data={"limit": "PT1H"}).id
+               for _ in range(CLAIMED_TASKS)]
+    with db.tx() as session:
+        task_ids = [_open_task(session, i).id for i in ids]
+
+    winners = {}
+    for task_id in task_ids:
+        def claim(session, index, task_id=task_id):
+            tasks.claim_task(session, task_id, users.acting_user(session, names[index]))
+            return names[index]
+
+        results = _race_on_task(db, claim_factory, CLAIMERS, task_id, claim)
+        told_yes = [value for kind, value in results if kind == "ok"]
+        refused = [kind for kind, _ in results if kind != "ok"]
+        # what each user was told: exactly one "it is yours", everyone else a conflict (409 / a message)
+        assert len(told_yes) == 1, (task_id, results)
+        assert refused == [ConflictError] * (CLAIMERS - 1), results
+        winners[task_id] = told_yes[0]
+
+    with db.tx() as session:
+        for task_id in task_ids:
+            row = session.get(HumanTask, task_id)
+            assert (row.state, row.assignee) == ("claimed", winners[task_id])
+        events = _claim_events(session, ids)
+        assert sorted((e.data["task_id"], e.action, e.actor) for e in events) == sorted(
+            (task_id, "task.claimed", winners[task_id]) for task_id in task_ids)
+        assert audit.verify(session).ok
+
+
+def test_unclaim_reassign_and_claims_racing_leave_a_history_that_adds_up(db, deploy, make_user, claim_factory):
+    """The assignee gives the task back, an admin reassigns it and others claim it, all at once:
+    whatever wins, every recorded change starts from the state the one before it left."""
+    make_user("ayse", groups=("helpdesk",), password=None)
+    make_user("veli", groups=("helpdesk",), password=None)
+    make_user("yonetici", groups=("helpdesk",), roles=("staff", "admin"), password=None)
+    claimers = [make_user(f"uye{i}", groups=("helpdesk",), password=None) for i in range(CLAIMERS - 2)]
+    deploy(JOBS / "boundary_interrupt.bpmn")
+    rounds = 6
+    with db.tx() as session:
+        ids = [runtime.start_instance(session, "boundary_interrupt", data={"limit": "PT1H"}).id
+               for _ in range(rounds)]
+    with db.tx() as session:
+        task_ids = [_open_task(session, i).id for i in ids]
+        for task_id in task_ids:
+            tasks.claim_task(session, task_id, users.acting_user(session, "ayse"))
+
+    for task_id in task_ids:
+        def act(session, index, task_id=task_id):
+            if index == 0:
+                return tasks.unclaim_task(session, task_id, users.acting_user(session, "ayse")).assignee
+            if index == 1:
+                return tasks.reassign_task(session, task_id, "veli", users.acting_user(session, "yonetici")).assignee
+            return tasks.claim_task(session, task_id, users.acting_user(session, claimers[index - 2])).assignee
+
+        results = _race_on_task(db, claim_factory, CLAIMERS, task_id, act)
+        # refused because someone else got there first, or (ayse) because it is no longer hers
+        assert {kind for kind, _ in results} <= {"ok", ConflictError, PermissionDeniedError}, results
+
+    with db.tx() as session:
+        for task_id in task_ids:
+            history = [e for e in _claim_events(session, ids) if e.data["task_id"] == task_id]
+            assignee = None
+            for event in history:
+                if event.action == "task.claimed":
+                    assert assignee is None, [(e.action, e.actor, e.data) for e in history]
+                    assignee = event.actor
+                else:
+                    assert event.data["before"] == assignee, [(e.action, e.actor, e.data) for e in history]
+                    assignee = event.data.get("after")
+            row = session.get(HumanTask, task_id)
+            assert row.assignee == assignee
+            assert row.state == ("claimed" if assignee else "ready")
+        assert audit.verify(session).ok
