@@ -47,6 +47,7 @@ def _user(db, username):
 
 
 def _path(response) -> str:
+    assert "Location" in response.headers, f"not redirected: {response.status_code}"
     location = urlsplit(response.headers["Location"])
     assert location.netloc in ("", "localhost"), response.headers["Location"]
     return location.path
