@@ -230,6 +230,17 @@ def test_a_copy_of_the_cookie_taken_before_sign_out_no_longer_signs_in(app, clie
     assert _sign_ins(db, "ayse") == 0                                   # ended on the server
 
 
+def test_signing_in_again_ends_the_sign_in_the_browser_had(app, client, auth, make_user, db):
+    make_user("ayse")
+    make_user("mehmet")
+    auth.login("ayse")
+    copied = _cookie(client)
+    assert client.post("/login", data={"username": "mehmet", "password": "parola123",
+                                       "csrf_token": auth.csrf("/inbox")}).status_code == 302
+    assert _path(_replay(app, copied).get("/inbox")) == "/login"
+    assert _sign_ins(db, "ayse") == 0 and _sign_ins(db, "mehmet") == 1
+
+
 def test_signing_out_leaves_the_other_browsers_signed_in(app, client, auth, make_user, db):
     make_user("ayse")
     auth.login("ayse")

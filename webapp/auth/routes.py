@@ -56,7 +56,11 @@ def login():
                     status = 401
                 else:
                     throttle.clear_sign_in_failures(db_session, username, address)
-                    # A fresh session against fixation, keeping the language chosen on the way in.
+                    # A fresh session against fixation, keeping the language chosen on the way in;
+                    # a sign-in this browser still had ends (a copy of its cookie must not outlive it).
+                    previous = session.get(SIGN_IN_KEY)
+                    if isinstance(previous, str):
+                        user_sessions.end(db_session, previous)
                     lang = session.get("lang")
                     session.clear()
                     if lang in users.LOCALES:
