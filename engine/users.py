@@ -5,16 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit
 from .errors import NotFoundError, PermissionDeniedError, Problem, ValidationError
-from .models import ROLES, ApiToken, Group, LoginFailure, User, utcnow
+from .models import ROLES, ApiToken, Group, User, utcnow
 
 LOCALES = ("tr", "en")
 # werkzeug's default (scrypt). Tests lower the cost; production never changes it.
@@ -197,31 +196,3 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     return user
 
-
-def login_blocked(session: Session, keys, *, limit: int, window: timedelta) -> bool:
-    """Whether any of ``keys`` has ``limit`` or more failures within ``window``."""
-    since = utcnow() - window
-    for key, key_limit in _limits(keys, limit):
-        count = session.scalar(select(func.count()).select_from(LoginFailure)
-                               .where(LoginFailure.key == key, LoginFailure.created_at >= since))
-        if count >= key_limit:
-            return True
-    return False
-
-
-def _limits(keys, limit: int):
-    # An address is shared by many people (a campus NAT): it gets more tries than a name.
-    for key in keys:
-        yield key, limit * 5 if key.startswith("ip:") else limit
-
-
-def record_login_failure(session: Session, keys, *, window: timedelta) -> None:
-    """Count a failed sign-in against every key; old failures are dropped."""
-    session.execute(delete(LoginFailure).where(LoginFailure.created_at < utcnow() - window))
-    for key in keys:
-        session.add(LoginFailure(key=key))
-    session.flush()
-
-
-def clear_login_failures(session: Session, key: str) -> None:
-    session.execute(delete(LoginFailure).where(LoginFailure.key == key))

@@ -14,6 +14,7 @@ from engine.users import LOCALES
 from .config import apply_engine_settings, load_config, max_content_length, secret_key, truthy
 from .db import mark_page_views_read_only
 from .extensions import babel, csrf, db, login_manager
+from .same_origin import check_same_origin
 
 
 def build_app(config: dict | None = None) -> Flask:
@@ -94,13 +95,16 @@ def _select_locale() -> str:
 
 
 def _protect() -> None:
-    """CSRF on every state-changing request, except API calls carrying a Bearer token
-    (a token is not sent by the browser on its own, so it cannot be forged across sites)."""
+    """CSRF on every state-changing request: the request must come from one of SEK's own
+    pages (:mod:`webapp.same_origin`) and carry the form's token; except API calls carrying
+    a Bearer token (a token is not sent by the browser on its own, so it cannot be forged
+    across sites)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     if request.path.startswith("/api/") and (
             request.headers.get("Authorization", "").startswith("Bearer ") or not current_user.is_authenticated):
         return  # a token call, or no one signed in: the API answers 401 without touching anything
+    check_same_origin()
     csrf.protect()
 
 

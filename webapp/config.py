@@ -59,15 +59,19 @@ SETTINGS = (
     Setting("SEK_DEFAULT_LOCALE", "tr", "UI language for people who have not chosen one (tr or en)"),
     Setting("SEK_TIMEZONE", "Europe/Istanbul", "time zone that dates and times are shown in"),
     Setting("SEK_SECURE_COOKIES", "false", "true: session cookies only over HTTPS (set it behind TLS)"),
-    Setting("SEK_SESSION_HOURS", "12", "how long a sign-in lasts"),
-    Setting("SEK_LOGIN_MAX_FAILURES", "5", "failed sign-ins per username (x5 per address) before a pause"),
+    Setting("SEK_SESSION_HOURS", "12", "how long a sign-in lasts at most, counted from signing in (signing "
+                                       "out ends it at once, on the server)"),
+    Setting("SEK_LOGIN_MAX_FAILURES", "5", "failed sign-ins for one username from one address before that "
+                                           "address pauses; failures from many addresses only slow sign-ins down"),
     Setting("SEK_LOGIN_WINDOW_MINUTES", "15", "the window failed sign-ins are counted in, and the pause"),
-    Setting("SEK_PROXY_HOPS", "0", "reverse proxies in front of the app that set X-Forwarded-For/-Proto "
-                                   "(1 behind one nginx); rate limits then count the client's address"),
+    Setting("SEK_PROXY_HOPS", "0", "reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host "
+                                   "(1 behind one nginx); rate limits then count the client's address and the "
+                                   "Origin check sees the client's scheme and host (README: Behind a reverse proxy)"),
     Setting("SEK_UPLOAD_FILE_MB", "10", "largest attachment a requester may send, in MB"),
     Setting("SEK_UPLOAD_REQUEST_MB", "10", "largest total of one submission's attachments, in MB (the web "
                                            "server refuses bodies 2 MB larger)"),
-    Setting("SEK_PORTAL_SUBMITS_PER_IP", "10", "portal requests accepted per hour from one address"),
+    Setting("SEK_PORTAL_SUBMITS_PER_IP", "10", "portal requests accepted per hour from one address for one "
+                                               "e-mail address (a campus behind one NAT shares an address)"),
     Setting("SEK_PORTAL_SUBMITS_PER_EMAIL", "5", "portal requests accepted per hour for one e-mail address"),
     Setting("SEK_TRACK_MAX_FAILURES", "10", "failed tracking look-ups per address before a pause"),
     Setting("SEK_TRACK_WINDOW_MINUTES", "15", "the window failed tracking look-ups are counted in, and the pause"),

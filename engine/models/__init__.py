@@ -19,12 +19,13 @@ from .request import (
     ServiceRating,
 )
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
-from .user import ROLES, ApiToken, Group, LoginFailure, User
+from .user import ROLES, ApiToken, Group, User
+from .user_session import UserSession
 
 __all__ = [
     "ApiToken", "Attachment", "AuditChain", "AuthorKind", "CannedAnswer", "OrgUnit", "RateEvent",
     "RequestContact", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
-    "InstanceStatus", "Job", "LoginFailure", "JobKind", "JobState", "MailMessage", "MailState",
+    "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
-    "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "TaskState", "User", "utcnow",
+    "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "TaskState", "User", "UserSession", "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -81,17 +81,3 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-
-class LoginFailure(Base):
-    """A failed sign-in, by username and by client address, for rate limiting.
-
-    Kept in the database (not in process memory) so that every web process of a
-    scaled-out installation counts the same failures.
-    """
-
-    __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_key_at", "key", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200))   # "user:<name>" or "ip:<address>"
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -109,23 +109,6 @@ def test_instance_visibility_follows_the_groups_that_touched_it(db, deploy, peop
                                                                              instance_id))
 
 
-def test_login_failures_block_a_name_and_clear_on_success(db, people):
-    window = timedelta(minutes=15)
-    keys = ["user:ayse", "ip:10.0.0.1"]
-    with db.tx() as session:
-        for _ in range(4):
-            users.record_login_failure(session, keys, window=window)
-        assert not users.login_blocked(session, keys, limit=5, window=window)
-        users.record_login_failure(session, keys, window=window)
-        assert users.login_blocked(session, keys, limit=5, window=window)
-        assert not users.login_blocked(session, ["user:mehmet", "ip:10.0.0.1"], limit=5, window=window)
-        users.clear_login_failures(session, "user:ayse")
-        assert not users.login_blocked(session, ["user:ayse"], limit=5, window=window)
-        assert users.authenticate(session, "ayse", "parola123").username == "ayse"
-        assert users.authenticate(session, "ayse", "yanlis") is None
-        assert users.authenticate(session, "nobody", "parola123") is None
-
-
 def test_deactivation_bumps_the_session_epoch_and_kills_tokens(db, people):
     with db.tx() as session:
         token = users.create_token(session, "ayse")

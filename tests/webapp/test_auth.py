@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
-from engine.models import HumanTask, LoginFailure, User
+from engine import clock, users
+from engine.models import AuditEvent, HumanTask, RateEvent, User, UserSession
 from webapp import create_app
 from webapp.config import SETTINGS
 from webapp.extensions import db as flask_db
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def _task_id(db, instance_id, bpmn_id="triage"):
@@ -27,7 +32,13 @@ def _task_state(db, task_id):
 
 def _failures(db, key):
     with db.tx() as session:
-        return session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.key == key))
+        return session.scalar(select(func.count()).select_from(RateEvent).where(RateEvent.key == f"login:{key}"))
+
+
+def _sign_ins(db, username):
+    with db.tx() as session:
+        return session.scalar(select(func.count()).select_from(UserSession).join(User, User.id == UserSession.user_id)
+                              .where(User.username == username))
 
 
 def _user(db, username):
@@ -36,6 +47,7 @@ def _user(db, username):
 
 
 def _path(response) -> str:
+    assert "Location" in response.headers, f"not redirected: {response.status_code}"
     location = urlsplit(response.headers["Location"])
     assert location.netloc in ("", "localhost"), response.headers["Location"]
     return location.path
@@ -63,12 +75,12 @@ def test_right_password_signs_in_to_the_inbox_and_clears_failures(client, auth, 
     page = client.get("/inbox")
     assert page.status_code == 200
     assert '<span class="navbar-text me-3" data-testid="current-user">ayse</span>' in page.get_data(as_text=True)
-    assert _failures(db, "user:ayse") == 0
+    assert _failures(db, "pair:ayse|127.0.0.1") == 0      # this address proved itself
+    assert _failures(db, "user:ayse") == 1                # guesses for the name still count
+    assert _sign_ins(db, "ayse") == 1
 
 
 def test_a_deactivated_account_cannot_sign_in(client, auth, make_user, db):
-    from engine import users
-
     make_user("ayse")
     with db.tx() as session:
         users.set_active(session, "ayse", False, actor="admin")
@@ -129,6 +141,165 @@ def test_failures_count_across_processes(app, client, auth, make_user, db):
         with other_app.app_context():
             flask_db.engine.dispose()
     assert _failures(db, "user:ayse") == 5
+
+
+def _login_from(app, address, username="ayse", password="parola123"):
+    """A sign-in from a browser at ``address`` (a new browser each time)."""
+    browser = app.test_client()
+    token = CSRF.search(browser.get("/login", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)).group(1)
+    response = browser.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                            environ_base={"REMOTE_ADDR": address})
+    return response, browser
+
+
+@pytest.fixture
+def clock_ahead():
+    """``clock_ahead(delta)`` moves the engine's clock ``delta`` past the real time (reset after the test)."""
+    yield clock.set_shift
+    clock.set_shift(timedelta(0))
+
+
+def test_failures_from_one_address_pause_that_address_only(app, make_user, db):
+    """Anyone can type a colleague's name: 20 wrong passwords from one address must not lock them out."""
+    make_user("ayse")
+    answers = [_login_from(app, "10.0.0.1", password="yanlis-parola")[0] for _ in range(20)]
+    assert [r.status_code for r in answers] == [401] * 5 + [429] * 15
+    told = answers[-1].get_data(as_text=True)
+    assert "Bu hesaba sizin adresinizden çok fazla başarısız giriş denemesi yapıldı" in told
+    assert re.search(r"Lütfen 1[45] dakika bekleyip", told) and 'data-testid="login-error"' in told
+    assert int(answers[-1].headers["Retry-After"]) > 14 * 60
+    # The right password from that address waits too; from another address it signs in.
+    assert _login_from(app, "10.0.0.1")[0].status_code == 429
+    response, browser = _login_from(app, "10.0.0.2")
+    assert response.status_code == 302 and _path(response) == "/inbox"
+    assert browser.get("/inbox").status_code == 200
+    # Only the tries that checked a password were counted.
+    assert _failures(db, "pair:ayse|10.0.0.1") == 5 and _failures(db, "user:ayse") == 5
+
+
+def test_failures_from_many_addresses_slow_down_but_never_lock(app, make_user, db, clock_ahead):
+    make_user("ayse")
+    for n in range(10):
+        assert _login_from(app, f"10.0.1.{n}", password="yanlis-parola")[0].status_code == 401
+    # An address that failed must wait a little before its next try (the name is under attack) ...
+    again = _login_from(app, "10.0.1.0")[0]
+    assert again.status_code == 429
+    seconds = int(again.headers["Retry-After"])       # 4 s after the last failure (10 failures: 2 s doubled)
+    assert 1 <= seconds <= 4
+    assert f"Lütfen {seconds} saniye bekleyip yeniden deneyin" in again.get_data(as_text=True)
+    # ... a new address never waits ...
+    assert _login_from(app, "10.0.2.1")[0].status_code == 302
+    # ... and the address that waited gets in once the few seconds have passed.
+    clock_ahead(timedelta(seconds=5))
+    assert _login_from(app, "10.0.1.0")[0].status_code == 302
+
+
+def test_a_pause_ends_after_the_window(app, make_user, db, clock_ahead):
+    make_user("ayse")
+    for _ in range(5):
+        _login_from(app, "10.0.0.1", password="yanlis-parola")
+    assert _login_from(app, "10.0.0.1")[0].status_code == 429
+    clock_ahead(timedelta(minutes=15, seconds=1))
+    assert _login_from(app, "10.0.0.1")[0].status_code == 302
+
+
+# --- sessions ends on sign-out ---------------------------------------------------------
+
+def _cookie(client) -> str:
+    return client.get_cookie("sek_session").value
+
+
+def _replay(app, cookie: str):
+    """Another browser sending a copy of a session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("sek_session", cookie)
+    return thief
+
+
+def test_a_copy_of_the_cookie_taken_before_sign_out_no_longer_signs_in(app, client, auth, make_user, db):
+    make_user("ayse")
+    auth.login("ayse")
+    copied = _cookie(client)
+    assert _replay(app, copied).get("/inbox").status_code == 200      # the copy works while signed in
+    assert _sign_ins(db, "ayse") == 1
+
+    assert _path(auth.logout()) == "/login"
+    thief = _replay(app, copied)
+    assert _path(thief.get("/inbox")) == "/login"
+    api = thief.get("/api/v1/tasks")
+    assert api.status_code == 401 and api.get_json()["error"]["code"] == "unauthorized"
+    assert _sign_ins(db, "ayse") == 0                                   # ended on the server
+
+
+def test_signing_in_again_ends_the_sign_in_the_browser_had(app, client, auth, make_user, db):
+    make_user("ayse")
+    make_user("mehmet")
+    auth.login("ayse")
+    copied = _cookie(client)
+    assert client.post("/login", data={"username": "mehmet", "password": "parola123",
+                                       "csrf_token": auth.csrf("/inbox")}).status_code == 302
+    assert _path(_replay(app, copied).get("/inbox")) == "/login"
+    assert _sign_ins(db, "ayse") == 0 and _sign_ins(db, "mehmet") == 1
+
+
+def test_signing_out_leaves_the_other_browsers_signed_in(app, client, auth, make_user, db):
+    make_user("ayse")
+    auth.login("ayse")
+    laptop = type(auth)(app.test_client())
+    laptop.login("ayse")
+    assert _sign_ins(db, "ayse") == 2
+
+    auth.logout()
+    assert _path(client.get("/inbox")) == "/login"
+    assert laptop.client.get("/inbox").status_code == 200
+    assert _sign_ins(db, "ayse") == 1
+
+
+def test_sign_out_everywhere_ends_every_browser_but_not_the_api_token(app, client, auth, make_user, db):
+    make_user("ayse")
+    with db.tx() as session:
+        token = users.create_token(session, "ayse", actor="root")
+    auth.login("ayse")
+    laptop = type(auth)(app.test_client())
+    laptop.login("ayse")
+    copied = _cookie(laptop.client)
+    page = client.get("/account").get_data(as_text=True)
+    assert 'data-testid="sessions-count">Şu anda oturumunuzun açık olduğu tarayıcılar: 2<' in page
+    assert "Tüm oturumlarımı kapat" in page
+
+    response = client.post("/account/sessions/end", data={"csrf_token": auth.csrf("/account")})
+    assert _path(response) == "/login"
+    assert "Tüm tarayıcılardaki oturumlarınız kapatıldı." in client.get("/login").get_data(as_text=True)
+    for browser in (client, laptop.client, _replay(app, copied)):
+        assert _path(browser.get("/inbox")) == "/login"
+    assert _sign_ins(db, "ayse") == 0
+    # API tokens are a separate credential (deactivating the account ends them).
+    assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with db.tx() as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "user.signed_out_everywhere"))
+        assert (event.actor, event.data["username"], event.data["sessions"]) == ("ayse", "ayse", 2)
+    # Signing in again works as before.
+    assert auth.login("ayse").status_code == 302 and client.get("/inbox").status_code == 200
+
+
+def test_sign_out_everywhere_needs_the_csrf_token(client, auth, make_user, db):
+    make_user("ayse")
+    auth.login("ayse")
+    assert client.post("/account/sessions/end").status_code == 400
+    assert client.get("/inbox").status_code == 200
+    assert _sign_ins(db, "ayse") == 1
+
+
+def test_a_sign_in_lasts_at_most_the_session_hours(client, auth, make_user, db, clock_ahead):
+    make_user("ayse")
+    auth.login("ayse")
+    clock_ahead(timedelta(hours=11, minutes=59))
+    assert client.get("/inbox").status_code == 200
+    clock_ahead(timedelta(hours=12, seconds=1))
+    assert _path(client.get("/inbox")) == "/login"
+    # the expired sign-in is dropped when someone signs in next
+    type(auth)(client.application.test_client()).login("ayse")
+    assert _sign_ins(db, "ayse") == 1
 
 
 # --- CSRF ------------------------------------------------------------------------

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
-from sqlalchemy.orm import selectinload
 
-from engine import users
+from engine import user_sessions, users
 from engine.errors import PermissionDeniedError
 from engine.models import User
 
 from ..db import command
 from ..extensions import db
+
+# The key, in the signed session cookie, of the sign-in's random key (engine.user_sessions).
+SIGN_IN_KEY = "sign_in"
 
 
 def init_login(manager: LoginManager) -> None:
@@ -28,14 +30,13 @@ def init_login(manager: LoginManager) -> None:
 
 
 def _load_session_user(identity: str) -> User | None:
-    """A session stays valid only while the user is active and its epoch is current."""
+    """A session is valid while its sign-in is recorded on the server (not signed out, not
+    expired), the user is active and its epoch is current: one query per request."""
     user_id, _, epoch = identity.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
+    key = session.get(SIGN_IN_KEY)
+    if not user_id.isdigit() or not epoch.isdigit() or not isinstance(key, str):
         return None
-    user = db.session.get(User, int(user_id), options=[selectinload(User.groups)])
-    if user is None or not user.active or (user.session_epoch or 0) != int(epoch):
-        return None
-    return user
+    return user_sessions.signed_in_user(db.session, int(user_id), int(epoch), key)
 
 
 def _load_token_user(req) -> User | None:

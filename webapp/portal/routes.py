@@ -79,17 +79,16 @@ def new_request(key: str):
 
 
 def _rate_keys(email: str) -> list[tuple[str, int]]:
+    # Per address *and* e-mail: a whole campus behind one NAT shares an address, but
+    # not an e-mail; one e-mail is also limited from everywhere.
     config = current_app.config
-    return [(throttle.key("submit", "ip", request.remote_addr or ""), int(config["SEK_PORTAL_SUBMITS_PER_IP"] or 10)),
+    pair = f"{request.remote_addr or ''}|{email}"
+    return [(throttle.key("submit", "ip-email", pair), int(config["SEK_PORTAL_SUBMITS_PER_IP"] or 10)),
             (throttle.key("submit", "email", email), int(config["SEK_PORTAL_SUBMITS_PER_EMAIL"] or 5))]
 
 
 def _rate_limited(email: str) -> str | None:
-    ip_limit, email_limit = _rate_keys(email)
-    if throttle.exceeded(db.session, [ip_limit], WINDOW):
-        return _("Too many requests were sent from your connection in the last hour. Please try again later; "
-                 "what you typed is kept below.")
-    if email and throttle.exceeded(db.session, [email_limit], WINDOW):
+    if email and throttle.exceeded(db.session, _rate_keys(email), WINDOW):
         return _("Too many requests were sent for this e-mail address in the last hour. Please try again "
                  "later; what you typed is kept below.")
     return None
