@@ -14,6 +14,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
+from ..converters import MAX_ID
 from .schemas import ErrorSchema
 
 TITLE = "SEK API"
@@ -32,8 +33,8 @@ ERRORS = {
     409: "someone else changed it first, or it is no longer open",
     422: "invalid input; `fields` says what is wrong where",
 }
-# Flask URL converters -> OpenAPI parameter schemas
-CONVERTERS = {"int": {"type": "integer"}, "float": {"type": "number"}}
+# Flask URL converters -> OpenAPI parameter schemas (``int`` is the app's IdConverter)
+CONVERTERS = {"int": {"type": "integer", "minimum": 0, "maximum": MAX_ID}, "float": {"type": "number"}}
 RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 
