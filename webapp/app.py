@@ -12,6 +12,7 @@ import processes
 from engine.users import LOCALES
 
 from .config import apply_engine_settings, load_config, max_content_length, secret_key, truthy
+from .converters import IdConverter
 from .db import mark_page_views_read_only
 from .extensions import babel, csrf, db, login_manager
 from .same_origin import check_same_origin
@@ -22,6 +23,7 @@ def build_app(config: dict | None = None) -> Flask:
     apply_engine_settings(config)
     processes.install()
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(config)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=config["DATABASE_URL"],

@@ -14,6 +14,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
+from ..converters import MAX_ID
 from .schemas import ErrorSchema
 
 TITLE = "SEK API"
@@ -30,10 +31,12 @@ ERRORS = {
     403: "the caller may not do this",
     404: "no such thing",
     409: "someone else changed it first, or it is no longer open",
-    422: "invalid input; `fields` says what is wrong where",
+    422: "invalid input, `fields` says what is wrong where (`invalid`); or the process failed on the data "
+         "given (`process_error`), and nothing was saved",
 }
-# Flask URL converters -> OpenAPI parameter schemas
-CONVERTERS = {"int": {"type": "integer"}, "float": {"type": "number"}}
+# Flask URL converters -> OpenAPI parameter schemas (``int`` is the app's IdConverter)
+CONVERTERS = {"int": {"type": "integer", "minimum": 0, "maximum": MAX_ID}, "float": {"type": "number"}}
+ANY_OBJECT = {"type": "object"}  # the body of an answer without a schema of its own
 RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 
@@ -103,9 +106,8 @@ def _operation(endpoint: str, meta: dict) -> dict:
         op["requestBody"] = {"required": True,
                              "content": {"multipart/form-data": {"schema": meta["multipart"]}}}
     for status, (description, schema) in meta["responses"].items():
-        answer: dict = {"description": description}
-        if schema is not None:
-            answer["content"] = {"application/json": {"schema": schema}}
+        answer: dict = {"description": description,
+                        "content": {"application/json": {"schema": schema if schema is not None else ANY_OBJECT}}}
         op["responses"][str(status)] = answer
     for status in meta["errors"]:
         op["responses"][str(status)] = {"description": ERRORS[status],

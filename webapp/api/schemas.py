@@ -8,9 +8,10 @@ code.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, post_dump, validate
+from marshmallow import Schema, fields, post_dump, post_load, validate
 
 from engine.audit import ACTOR_DIGEST_KEY, SALT_KEY
+from engine.models import InstanceStatus, TaskState
 from engine.tasks import STATE_FILTERS
 
 from .. import personal_data
@@ -20,6 +21,11 @@ def _doc(text: str, **extra) -> dict:
     return {"description": text, **extra}
 
 
+# In answers these only document the values (the enum); dumping does not validate.
+INSTANCE_STATUS = validate.OneOf([status.value for status in InstanceStatus])
+TASK_STATE = validate.OneOf([state.value for state in TaskState])
+
+
 # --- requests -------------------------------------------------------------------------
 
 
@@ -27,7 +33,9 @@ class DataBodySchema(Schema):
     """``{"data": {...}}``: the body of starting an instance and of completing a task."""
 
     data = fields.Dict(keys=fields.String(), load_default=dict,
-                       metadata=_doc("process or form data; a JSON object"))
+                       metadata=_doc("process or form data, a JSON object; its fields are checked against "
+                                     "the process's start form or the task's form, and a 422 names the "
+                                     "form fields that are wrong"))
 
 
 class TaskQuerySchema(Schema):
@@ -36,9 +44,15 @@ class TaskQuerySchema(Schema):
     state = fields.String(load_default="ready", validate=validate.OneOf(sorted(STATE_FILTERS)),
                           metadata=_doc("which tasks: ready (unclaimed), claimed, open, completed, "
                                         "cancelled or all"))
-    group = fields.String(load_default=None, metadata=_doc("only this group's tasks"))
+    group = fields.String(metadata=_doc("only this group's tasks"))
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000),
                            metadata=_doc("at most this many tasks"))
+
+    @post_load
+    def _no_group(self, query, **_kwargs):
+        # A query string cannot carry null, so an absent filter is not documented as one.
+        query.setdefault("group", None)
+        return query
 
 
 class ReportQuerySchema(Schema):
@@ -46,8 +60,13 @@ class ReportQuerySchema(Schema):
 
     year = fields.Integer(required=True, strict=False, validate=validate.Range(min=2000, max=2100),
                           metadata=_doc("the calendar year, e.g. 2023"))
-    month = fields.Integer(load_default=None, validate=validate.Range(min=1, max=12),
+    month = fields.Integer(validate=validate.Range(min=1, max=12),
                            metadata=_doc("1-12: only this month of the year"))
+
+    @post_load
+    def _whole_year(self, query, **_kwargs):
+        query.setdefault("month", None)
+        return query
 
 
 class DeployFormSchema(Schema):
@@ -56,7 +75,9 @@ class DeployFormSchema(Schema):
     files = fields.List(
         fields.Raw(metadata={"type": "string", "format": "binary"}),
         required=True, validate=validate.Length(min=1, error="send one or more BPMN, DMN or JSON files"),
-        metadata=_doc("BPMN, DMN and JSON form files; every file a process references must be sent"),
+        metadata=_doc("BPMN, DMN and JSON form files; every file a process references must be sent, each "
+                      "under its own file name. Their content is validated as a whole: a 422 names the "
+                      "problems by file name or file:element_id"),
     )
     note = fields.String(load_default="", validate=validate.Length(max=2000),
                          metadata=_doc("why this version was deployed"))
@@ -69,47 +90,53 @@ class ProcessSchema(Schema):
     """One process of the catalog, and whether (in which version) it is deployed."""
 
     key = fields.String(required=True, metadata=_doc("the BPMN process id"))
-    sek_code = fields.String(allow_none=True, metadata=_doc("SEK 08-04-xx code; null outside the catalog"))
-    title = fields.String(metadata=_doc("Turkish title"))
-    title_en = fields.String(metadata=_doc("English title"))
-    version = fields.Integer(allow_none=True, metadata=_doc("latest deployed version; null if not deployed"))
-    executable = fields.Boolean(metadata=_doc("true when a version is deployed, so instances can start"))
-    group = fields.String(allow_none=True, metadata=_doc("the owning team's group slug; null outside the catalog"))
-    portal = fields.Boolean(metadata=_doc("requesters may start it from the public portal"))
-    running = fields.Integer(metadata=_doc("instances running, waiting or in error"))
-    completed = fields.Integer(metadata=_doc("instances completed"))
+    sek_code = fields.String(required=True, allow_none=True,
+                             metadata=_doc("SEK 08-04-xx code; null outside the catalog"))
+    title = fields.String(required=True, metadata=_doc("Turkish title"))
+    title_en = fields.String(required=True, metadata=_doc("English title"))
+    version = fields.Integer(required=True, allow_none=True,
+                             metadata=_doc("latest deployed version; null if not deployed"))
+    executable = fields.Boolean(required=True,
+                                metadata=_doc("true when a version is deployed, so instances can start"))
+    group = fields.String(required=True, allow_none=True,
+                          metadata=_doc("the owning team's group slug; null outside the catalog"))
+    portal = fields.Boolean(required=True, metadata=_doc("requesters may start it from the public portal"))
+    running = fields.Integer(required=True, metadata=_doc("instances running, waiting or in error"))
+    completed = fields.Integer(required=True, metadata=_doc("instances completed"))
 
 
 class StartedSchema(Schema):
-    id = fields.Integer()
-    tracking_code = fields.String(metadata=_doc("what the requester follows the request by"))
-    status = fields.String(metadata=_doc("running, waiting, completed, error or cancelled"))
+    id = fields.Integer(required=True)
+    tracking_code = fields.String(required=True, metadata=_doc("what the requester follows the request by"))
+    status = fields.String(required=True, validate=INSTANCE_STATUS)
 
 
 class TaskSchema(Schema):
     """A user task; the shape of ``engine.tasks.task_dict`` and ``sek tasks --json``."""
 
-    id = fields.Integer()
-    instance_id = fields.Integer()
-    bpmn_id = fields.String(metadata=_doc("the user task's id in the BPMN diagram"))
-    name = fields.String()
-    group = fields.String(metadata=_doc("the group whose members see the task"))
-    assignee = fields.String(allow_none=True, metadata=_doc("who claimed it; null if unclaimed"))
-    state = fields.String(metadata=_doc("ready, claimed, completed or cancelled"))
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+    bpmn_id = fields.String(required=True, metadata=_doc("the user task's id in the BPMN diagram"))
+    name = fields.String(required=True)
+    group = fields.String(required=True, metadata=_doc("the group whose members see the task"))
+    assignee = fields.String(required=True, allow_none=True,
+                             metadata=_doc("who claimed it; null if unclaimed"))
+    state = fields.String(required=True, validate=TASK_STATE)
 
 
 class InstanceSchema(Schema):
-    id = fields.Integer()
-    process_key = fields.String()
-    version = fields.Integer(metadata=_doc("the definition version the instance runs on"))
-    status = fields.String(metadata=_doc("running, waiting, completed, error or cancelled"))
-    tracking_code = fields.String()
-    started_by = fields.String(allow_none=True, metadata=_doc("a username, or a requester as requester:a***@domain"))
-    created_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
-    data = fields.Dict(metadata=_doc("the process data as it stands, without engine-internal keys; "
-                                     "the requester's e-mail and phone masked"))
-    open_tasks = fields.List(fields.Nested(TaskSchema))
+    id = fields.Integer(required=True)
+    process_key = fields.String(required=True)
+    version = fields.Integer(required=True, metadata=_doc("the definition version the instance runs on"))
+    status = fields.String(required=True, validate=INSTANCE_STATUS)
+    tracking_code = fields.String(required=True)
+    started_by = fields.String(required=True, allow_none=True,
+                               metadata=_doc("a username, or a requester as requester:a***@domain"))
+    created_at = fields.DateTime(required=True)
+    completed_at = fields.DateTime(required=True, allow_none=True)
+    data = fields.Dict(required=True, metadata=_doc("the process data as it stands, without engine-internal keys; "
+                                                    "the requester's e-mail and phone masked"))
+    open_tasks = fields.List(fields.Nested(TaskSchema), required=True)
 
     @post_dump(pass_original=True)
     def _requester_masked(self, answer: dict, instance: dict, **_kwargs) -> dict:
@@ -122,12 +149,14 @@ class InstanceSchema(Schema):
 class EventSchema(Schema):
     """One audit event of an instance's timeline."""
 
-    seq = fields.Integer(metadata=_doc("position in the instance's hash chain"))
-    action = fields.String(metadata=_doc("instance.started, task.claimed, task.completed, ..."))
-    actor = fields.String(allow_none=True, metadata=_doc("a username, a requester as requester:a***@domain, "
-                                                         "or null for the engine"))
-    at = fields.DateTime(attribute="created_at")
-    data = fields.Dict(metadata=_doc("what was submitted or changed; the requester's e-mail and phone masked"))
+    seq = fields.Integer(required=True, metadata=_doc("position in the instance's hash chain"))
+    action = fields.String(required=True,
+                           metadata=_doc("instance.started, task.claimed, task.completed, ..."))
+    actor = fields.String(required=True, allow_none=True,
+                          metadata=_doc("a username, a requester as requester:a***@domain, or null for the engine"))
+    at = fields.DateTime(required=True, attribute="created_at")
+    data = fields.Dict(required=True,
+                       metadata=_doc("what was submitted or changed; the requester's e-mail and phone masked"))
 
     @post_dump(pass_original=True)
     def _requester_masked(self, answer: dict, event, **_kwargs) -> dict:
@@ -142,49 +171,59 @@ class EventSchema(Schema):
 class DeployedSchema(Schema):
     """One process version a deployment produced or found unchanged."""
 
-    key = fields.String()
-    version = fields.Integer()
-    created = fields.Boolean(metadata=_doc("false when identical content was already deployed"))
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    created = fields.Boolean(required=True,
+                             metadata=_doc("false when identical content was already deployed"))
 
 
 class PercentilesSchema(Schema):
-    median = fields.Float(allow_none=True, metadata=_doc("hours; null when no request of the period has one"))
-    p90 = fields.Float(allow_none=True, metadata=_doc("90th percentile, hours"))
+    median = fields.Float(required=True, allow_none=True,
+                          metadata=_doc("hours; null when no request of the period has one"))
+    p90 = fields.Float(required=True, allow_none=True, metadata=_doc("90th percentile, hours"))
 
 
 class SatisfactionSchema(Schema):
-    mean = fields.Float(allow_none=True, metadata=_doc("mean rating 1-5; null without ratings"))
-    count = fields.Integer(metadata=_doc("ratings given"))
+    mean = fields.Float(required=True, allow_none=True,
+                        metadata=_doc("mean rating 1-5; null without ratings"))
+    count = fields.Integer(required=True, metadata=_doc("ratings given"))
 
 
 class CallsSchema(Schema):
-    answered = fields.Integer(metadata=_doc("calls answered (solved, sent to a unit, or out of remit)"))
-    lost = fields.Integer(metadata=_doc("calls lost in the queue or dropped, called back or not"))
-    called_back = fields.Integer(metadata=_doc("lost calls whose caller was reached on the call-back"))
+    answered = fields.Integer(required=True,
+                              metadata=_doc("calls answered (solved, sent to a unit, or out of remit)"))
+    lost = fields.Integer(required=True,
+                          metadata=_doc("calls lost in the queue or dropped, called back or not"))
+    called_back = fields.Integer(required=True,
+                                 metadata=_doc("lost calls whose caller was reached on the call-back"))
 
 
 class ReportSummarySchema(Schema):
     """The figures of the requests received in a year or month (see engine.reports)."""
 
-    received = fields.Integer()
-    resolved = fields.Integer(metadata=_doc("of those received, resolved (answered or completed)"))
-    open = fields.Integer(metadata=_doc("of those received, neither resolved nor cancelled"))
-    by_category = fields.Dict(keys=fields.String(), values=fields.Integer(),
+    received = fields.Integer(required=True)
+    resolved = fields.Integer(required=True,
+                              metadata=_doc("of those received, resolved (answered or completed)"))
+    open = fields.Integer(required=True, metadata=_doc("of those received, neither resolved nor cancelled"))
+    by_category = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(),
                               metadata=_doc("user_support requests by category, biggest first"))
-    by_team = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata=_doc("by the group that worked it"))
-    by_process = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata=_doc("by process key"))
-    first_answer_hours = fields.Nested(PercentilesSchema)
-    resolution_hours = fields.Nested(PercentilesSchema)
-    sla_met_ratio = fields.Float(allow_none=True,
+    by_team = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(),
+                          metadata=_doc("by the group that worked it"))
+    by_process = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(),
+                             metadata=_doc("by process key"))
+    first_answer_hours = fields.Nested(PercentilesSchema, required=True)
+    resolution_hours = fields.Nested(PercentilesSchema, required=True)
+    sla_met_ratio = fields.Float(required=True, allow_none=True,
                                  metadata=_doc("0-1: first resolution by the due date, of those with both"))
-    reopened = fields.Integer(metadata=_doc("requests reopened at least once"))
-    satisfaction = fields.Nested(SatisfactionSchema)
-    calls = fields.Nested(CallsSchema)
+    reopened = fields.Integer(required=True, metadata=_doc("requests reopened at least once"))
+    satisfaction = fields.Nested(SatisfactionSchema, required=True)
+    calls = fields.Nested(CallsSchema, required=True)
 
 
 class ErrorBodySchema(Schema):
-    code = fields.String(metadata=_doc("unauthorized, forbidden, not_found, conflict, invalid, csrf, ..."))
-    message = fields.String()
+    code = fields.String(required=True,
+                         metadata=_doc("unauthorized, forbidden, not_found, conflict, invalid, csrf, ..."))
+    message = fields.String(required=True)
     fields_ = fields.Dict(
         data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
         metadata=_doc("messages by field name (`_schema`: the body as a whole), "
@@ -195,4 +234,4 @@ class ErrorBodySchema(Schema):
 class ErrorSchema(Schema):
     """Every refusal: ``{"error": {"code", "message", "fields"}}``."""
 
-    error = fields.Nested(ErrorBodySchema)
+    error = fields.Nested(ErrorBodySchema, required=True)
