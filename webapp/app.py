@@ -9,6 +9,8 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import processes
+from engine import textinput
+from engine.errors import ValidationError
 from engine.users import LOCALES
 
 from .config import apply_engine_settings, load_config, max_content_length, secret_key, truthy
@@ -76,6 +78,7 @@ def build_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     app.before_request(mark_page_views_read_only)
     app.before_request(_protect)
+    app.before_request(_check_query_text)
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
                       portal_bp, canned_bp, attachments_bp, account_bp, audit_bp, personal_data_bp, versions_bp,
@@ -108,6 +111,15 @@ def _protect() -> None:
         return  # a token call, or no one signed in: the API answers 401 without touching anything
     check_same_origin()
     csrf.protect()
+
+
+def _check_query_text() -> None:
+    """The engine's text rule holds for query strings as for bodies: no control characters,
+    no broken Unicode, bounded sizes (a NUL in a search would reach PostgreSQL as a 500)."""
+    found = [problem for name, values in request.args.lists()
+             for text in (name, *values) for problem in textinput.text_problems(text, name)]
+    if found:
+        raise ValidationError("the query string was refused", found)
 
 
 def _security_headers(response):

@@ -85,3 +85,21 @@ def test_verifying_an_instance_that_does_not_exist_is_not_found(client, auth, db
     assert 'data-testid="verify-ok"' in client.get("/audit/verify?instance=7").get_data(as_text=True)
     for missing in ("99999999", "99999999999999999999"):
         assert client.get(f"/audit/verify?instance={missing}").status_code == 404
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/tasks?group=a%00b",
+    "/api/v1/tasks?state=ready&group=%1b[2J",
+    "/inbox?group=a%00b",
+    "/audit?requester=a%00b",
+])
+def test_a_query_with_a_control_character_is_refused_naming_the_parameter(client, auth, db, people, path):
+    """The text rule of every body (engine.textinput) holds for query strings too: PostgreSQL
+    cannot compare text holding NUL, which was a 500 on /api/v1/tasks?group=a%00b."""
+    auth.login("root")
+
+    response = client.get(path)
+
+    assert response.status_code == 422
+    if path.startswith("/api/"):
+        assert list(response.get_json()["error"]["fields"]) == ["group"]
