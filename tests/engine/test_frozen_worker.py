@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from engine import audit, runtime, services
 from engine.models import AuditEvent, Job, JobState, MailMessage
+from tests.polling import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -79,14 +80,6 @@ def workers(pg, tmp_path):
         log.close()
 
 
-def _wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 def _starts(marks: Path) -> list[int]:
@@ -101,7 +94,7 @@ def test_a_frozen_workers_job_is_run_by_another_worker_once(pg, deploy, workers)
         job_id = session.scalar(select(Job.id).where(Job.instance_id == instance_id, Job.kind == "service"))
 
     first = workers("first")
-    _wait_for(lambda: _starts(workers.marks), 30, "the first worker starting the job")
+    wait_for(lambda: _starts(workers.marks), 30, "the first worker starting the job")
     first.send_signal(signal.SIGSTOP)   # mid-job: its transaction holds the job's row lock
     frozen_at = time.monotonic()
     second = workers("second")
@@ -112,13 +105,13 @@ def test_a_frozen_workers_job_is_run_by_another_worker_once(pg, deploy, workers)
             return job.state == JobState.DONE and session.scalar(select(AuditEvent).where(
                 AuditEvent.instance_id == instance_id, AuditEvent.action == "service.completed"))
 
-    event = _wait_for(done_by, IDLE_SECONDS + 30, "another worker running the frozen worker's job")
+    event = wait_for(done_by, IDLE_SECONDS + 30, "another worker running the frozen worker's job")
     taken_over_after = time.monotonic() - frozen_at
     assert event.data["result"]["by"] == second.pid
     assert taken_over_after < IDLE_SECONDS + 10, taken_over_after
 
     first.send_signal(signal.SIGCONT)   # it wakes up and finishes what it was doing ...
-    _wait_for(lambda: "not finished, it stays pending" in workers.log("first"), 15,
+    wait_for(lambda: "not finished, it stays pending" in workers.log("first"), 15,
               "the woken worker noticing its lost session")
     time.sleep(1)   # ... and runs a few more passes
     assert first.poll() is None, workers.log("first")   # alive, not crashed

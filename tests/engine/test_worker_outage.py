@@ -16,20 +16,13 @@ from sqlalchemy import func, select
 import processes
 from engine import definitions, runtime, services, validation
 from engine.models import AuditEvent, HumanTask, Job, JobKind, JobState
+from tests.polling import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 JOBS = Path(__file__).resolve().parent.parent / "data" / "jobs"
 
 
-def _wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 def _count(db, query) -> int:
@@ -54,13 +47,13 @@ def test_worker_waits_out_outages_and_then_runs_the_timer_due_meanwhile(pg_outag
         worker = subprocess.Popen([str(Path(sys.executable).parent / "sek"), "worker"], env=env,
                                   stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_for(lambda: "database unavailable" in log_path.read_text() or worker.poll() is not None, 30,
+        wait_for(lambda: "database unavailable" in log_path.read_text() or worker.poll() is not None, 30,
                   "the worker trying the database")
         time.sleep(1)
         assert worker.poll() is None, log_path.read_text()
         pg_outage.up()
         periodic = select(func.count()).select_from(Job).where(Job.kind.in_((JobKind.DIGEST, JobKind.OVERDUE)))
-        _wait_for(lambda: _count(db, periodic) == 2, 30, "the worker starting its work once the database is back")
+        wait_for(lambda: _count(db, periodic) == 2, 30, "the worker starting its work once the database is back")
 
         # 2. the database goes away while the worker runs, and a timer comes due meanwhile
         with db.tx() as session:
@@ -71,7 +64,7 @@ def test_worker_waits_out_outages_and_then_runs_the_timer_due_meanwhile(pg_outag
         fired = select(func.count()).select_from(AuditEvent).where(
             AuditEvent.instance_id == instance_id, AuditEvent.action == "timer.fired")
         pg_outage.up()
-        _wait_for(lambda: _count(db, fired) == 1, 60, "the timer due during the outage firing after it")
+        wait_for(lambda: _count(db, fired) == 1, 60, "the timer due during the outage firing after it")
         time.sleep(1)
         assert worker.poll() is None, log_path.read_text()
     finally:
