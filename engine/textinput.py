@@ -30,8 +30,10 @@ from .errors import Problem, ValidationError
 TEXT_MAX = 20_000
 # A field name: longer than any a form declares, short enough to show in an error.
 NAME_MAX = 200
-# Names and text of one payload together (the largest form holds a few long texts).
-DATA_MAX = 100_000
+# Names and text of one payload together: above a form's few long texts, since data given from a
+# file (`sek start --data @FILE`, a seat list of a lab) may be longer than a command line holds
+# (128 KiB), and still a bound on what one command stores and hashes.
+DATA_MAX = 500_000
 # Nesting of objects and lists (forms nest two or three levels).
 DEPTH_MAX = 20
 # Enough to show what is wrong; a payload with thousands of bad values gets no longer answer.

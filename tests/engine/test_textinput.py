@@ -52,7 +52,7 @@ def test_paths_name_nested_fields_and_bad_field_names():
 
 
 def test_a_whole_payload_and_its_nesting_are_bounded():
-    many = {f"f{n}": "x" * 10_000 for n in range(11)}
+    many = {f"f{n}": "x" * textinput.TEXT_MAX for n in range(textinput.DATA_MAX // textinput.TEXT_MAX + 1)}
     assert _codes(many) == [("", "data_size")]
     deep: list = []
     for _ in range(textinput.DEPTH_MAX + 5):
