@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_dump, post_load, validate
 
+from engine import textinput
 from engine.audit import ACTOR_DIGEST_KEY, SALT_KEY
 from engine.models import InstanceStatus, TaskState
 from engine.tasks import STATE_FILTERS
@@ -37,6 +38,9 @@ class DataBodySchema(Schema):
                                      "the process's start form or the task's form, and a 422 names the "
                                      "form fields that are wrong"))
 
+# Text a query parameter may hold: no control characters but tab and line breaks (engine.textinput).
+QUERY_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+
 
 class TaskQuerySchema(Schema):
     """The filters of ``GET /tasks``."""
@@ -44,7 +48,9 @@ class TaskQuerySchema(Schema):
     state = fields.String(load_default="ready", validate=validate.OneOf(sorted(STATE_FILTERS)),
                           metadata=_doc("which tasks: ready (unclaimed), claimed, open, completed, "
                                         "cancelled or all"))
-    group = fields.String(metadata=_doc("only this group's tasks"))
+    # Every query string passes the engine's text rule (webapp/app.py): the document says so.
+    group = fields.String(metadata=_doc("only this group's tasks", pattern=QUERY_TEXT,
+                                        maxLength=textinput.TEXT_MAX))
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000),
                            metadata=_doc("at most this many tasks"))
 
