@@ -53,6 +53,8 @@ def received(session: Session, instance: ProcessInstance, data: dict | None) -> 
         instance_id=instance.id, process_key=instance.process_key, status=instance.status,
         received_at=instance.created_at or utcnow(), reopened=0,
     )
+    if isinstance(data.get("subject"), str):
+        fact.subject = data["subject"][:300]
     if instance.process_key == USER_SUPPORT and isinstance(data.get("category"), str):
         fact.category = data["category"][:200]
     if instance.process_key == CALL_RECORD:

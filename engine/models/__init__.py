@@ -3,7 +3,7 @@
 from .audit import AuditChain, AuditEvent
 from .base import Base, utcnow
 from .definition import DefinitionFile, ProcessDefinition
-from .fact import RequestFact
+from .fact import PRIORITIES, RequestFact
 from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, ProcessInstance
 from .job import Job, JobKind, JobState
 from .link import ReplyLink
@@ -27,5 +27,5 @@ __all__ = [
     "RequestContact", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
     "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
-    "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "TaskState", "User", "UserSession", "utcnow",
+    "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "TaskState", "User", "UserSession", "utcnow",
 ]

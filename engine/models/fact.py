@@ -14,6 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
 
+PRIORITIES = ("low", "normal", "high", "urgent")   # in rising order
+
 
 class RequestFact(Base):
     """One process instance, as the reports count it."""
@@ -41,3 +43,10 @@ class RequestFact(Base):
     reopened: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[int | None] = mapped_column(Integer)            # 1-5
     call_outcome: Mapped[str | None] = mapped_column(String(20))   # call_record: answered/lost/called_back
+    # What staff see of the request in lists (the inbox, search): its subject and priority.
+    subject: Mapped[str | None] = mapped_column(String(300))
+    priority: Mapped[str] = mapped_column(String(10), default="normal", server_default="normal")
+    # This request is a duplicate of that one (a campus outage makes dozens): one answer
+    # to the main request reaches every linked requester.
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="SET NULL"), index=True)
