@@ -12,10 +12,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from engine import clock, conversation, forms, runtime, users
 from engine.errors import ValidationError
-from engine.models import InstanceStatus, utcnow
+from engine.models import AuditEvent, InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
 from processes import portal
 
@@ -188,6 +189,25 @@ def test_the_unit_head_is_reminded_after_two_working_days_and_can_still_decide(d
     assert db.human_tasks(instance_id)[-1] == ("set_up_vpn", "network", "ready")
     assert db.actions(instance_id) == [
         "instance.started", "timer.fired", "service.completed", "task.claimed", "task.completed"]
+
+
+def test_a_request_naming_no_unit_goes_to_every_unit_head_who_is_reminded(db, clock_at):
+    """Started by the API or the CLI without a unit: the fallback group decides, the history says why."""
+    with db.tx() as session:
+        users.add_user(session, "birim", groups=("unitheads",), email="birim@example.edu.tr")
+    instance_id = _start(db, unit=None)
+
+    assert db.human_tasks(instance_id) == [("approve_request", "unitheads", "ready")]
+    assert db.actions(instance_id) == ["instance.started", "task.unit_head_fallback"]
+    with db.tx() as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "task.unit_head_fallback"))
+        assert {k: event.data[k] for k in ("bpmn_id", "unit", "reason", "group")} == {
+            "bpmn_id": "approve_request", "unit": None, "reason": "no_unit", "group": "unitheads"}
+    [due] = db.timer_dues(instance_id)
+    clock_at(due + timedelta(minutes=1))
+    db.work()
+    [mail] = db.mails(instance_id)
+    assert mail.recipients == "birim@example.edu.tr"          # the group that has the task, not the unit's heads
 
 
 # -- approved: set up, then revoked at the end date ----------------------------------------
