@@ -63,12 +63,13 @@ def _task(db, task_id: int) -> HumanTask:
 
 
 def test_the_request_goes_to_its_units_heads_only(db, heads, client, auth):
-    _instance_id, task_id = _vpn(db, "Mühendislik Fakültesi")
+    instance_id, task_id = _vpn(db, "Mühendislik Fakültesi")
     assert _task(db, task_id).group_name == "unithead-muhendislik"
 
     # The other faculty's head: not in the inbox, nor the API, and cannot act on it.
     auth.login("amir.fen")
     assert f"/tasks/{task_id}" not in client.get("/inbox").get_data(as_text=True)
+    assert client.get(f"/instances/{instance_id}").status_code in (403, 404)
     assert client.get(f"/tasks/{task_id}").status_code in (403, 404)
     assert client.post(f"/tasks/{task_id}/claim", data={"csrf_token": auth.csrf("/inbox")}).status_code in (403, 404)
     fen = _bearer(db, "amir.fen")
