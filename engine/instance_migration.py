@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import definitions, owners, runtime, spiff, sync, versions
+from .assignment import assign
 from .errors import ConflictError, NotFoundError
 from .models import OPEN_TASK_STATES, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 
@@ -207,7 +208,7 @@ def _refresh_open_tasks(session: Session, active) -> None:
             continue   # the save below cancels it
         spec = task.task_spec
         extensions = getattr(spec, "extensions", {}) or {}
-        group = sync.task_group(task)
+        group = assign(session, task).group
         if group != row.group_name and row.state == TaskState.CLAIMED:
             row.state, row.assignee = TaskState.READY, None
         row.bpmn_id, row.name, row.group_name = spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, group

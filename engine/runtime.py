@@ -81,9 +81,11 @@ class ActiveInstance:
     def save(self, session: Session, action: str, *, actor: str | None, data=None) -> None:
         """Write state, derived rows and an audit event (flush, never commit)."""
         status_before, waits_before = self.instance.status, set(self.previous.get("messages", ()))
-        sync.write_state(session, self)
+        notes = sync.write_state(session, self)
         facts.saved(session, self, action, data, status_before, waits_before)
         audit.record(session, action, actor=actor, instance_id=self.instance.id, data=data)
+        for note_action, note in notes:
+            audit.record(session, note_action, actor=None, instance_id=self.instance.id, data=note)
         remember(session, self)
 
     def get_task(self, task_uuid: str):

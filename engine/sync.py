@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import facts, notices, spiff
+from .assignment import assign
 from .errors import ConflictError, WorkflowError
 from .models import (
     OPEN_TASK_STATES,
@@ -106,8 +107,12 @@ def _status(active, ready: dict) -> InstanceStatus:
     return InstanceStatus.WAITING
 
 
-def write_state(session: Session, active) -> None:
-    """Serialize the workflow into the instance row and bring derived rows up to date."""
+def write_state(session: Session, active) -> list[tuple[str, dict]]:
+    """Serialize the workflow into the instance row and bring derived rows up to date.
+
+    :returns: audit events ``(action, data)`` the caller appends after its own event (why a
+        new unit head's task went to every unit head)
+    """
     instance, workflow = active.instance, active.workflow
     previous = active.previous
     ready, services = _open_tasks(workflow)
@@ -130,7 +135,7 @@ def write_state(session: Session, active) -> None:
     # Flush the instance first: a lost optimistic-locking race fails here, before
     # any other row of this command is written.
     session.flush()
-    _sync_human_tasks(session, active, ready)
+    notes = _sync_human_tasks(session, active, ready)
     if timers or previous.get("timers"):
         _sync_jobs(session, instance.id, JobKind.TIMER, {u: {"due": d} for u, d in timers.items()})
     if services or previous.get("services"):
@@ -141,28 +146,36 @@ def write_state(session: Session, active) -> None:
     if messages or previous.get("messages"):
         _sync_subscriptions(session, active, messages)
     session.flush()
+    return notes
 
 
-def _sync_human_tasks(session: Session, active, ready: dict) -> None:
+def _sync_human_tasks(session: Session, active, ready: dict) -> list[tuple[str, dict]]:
     instance = active.instance
     open_rows = session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state.in_(OPEN_TASK_STATES))
     ).all()
     known = {row.task_uuid for row in open_rows}
     now = utcnow()
+    notes = []
     for row in open_rows:
         if row.task_uuid not in ready:
             row.state = TaskState.CANCELLED
             row.completed_at = now
     for uuid, task in ready.items():
         if uuid not in known:
-            row = _new_human_task(instance, task, now)
+            assignment = assign(session, task)
+            row = _new_human_task(instance, task, now, assignment.group)
             session.add(row)
+            if assignment.fallback:
+                notes.append(("task.unit_head_fallback", {
+                    "bpmn_id": row.bpmn_id, "name": row.name, "unit": assignment.unit,
+                    "reason": assignment.fallback, "group": assignment.group}))
             notices.task_created(session, uuid, row.group_name)   # at most one job row
             facts.task_created(session, instance, row.group_name, row.due_at, task.data)
+    return notes
 
 
-def _new_human_task(instance, task, now) -> HumanTask:
+def _new_human_task(instance, task, now, group: str) -> HumanTask:
     spec = task.task_spec
     extensions = getattr(spec, "extensions", {}) or {}
     properties = extensions.get("properties", {}) or {}
@@ -172,7 +185,7 @@ def _new_human_task(instance, task, now) -> HumanTask:
         task_uuid=str(task.id),
         bpmn_id=spec.bpmn_id,
         name=spec.bpmn_name or spec.bpmn_id,
-        group_name=task_group(task),
+        group_name=group,
         state=TaskState.READY,
         form_file=extensions.get("formJsonSchemaFilename"),
         ui_file=extensions.get("formUiSchemaFilename"),
@@ -180,25 +193,6 @@ def _new_human_task(instance, task, now) -> HumanTask:
         due_at=_due_at(task, properties.get("dueIn"), now),
         created_at=now,
     )
-
-
-def task_group(task) -> str:
-    """The group that works a user task: ``candidateGroups`` if set, else the lane."""
-    spec = task.task_spec
-    properties = (getattr(spec, "extensions", {}) or {}).get("properties", {}) or {}
-    expression = properties.get("candidateGroups")
-    if expression:
-        value = _evaluate(task, expression, "candidateGroups")
-        if isinstance(value, list | tuple) and len(value) == 1:
-            value = value[0]
-        if not isinstance(value, str) or not value.strip():
-            raise WorkflowError(
-                f"{spec.bpmn_id}: candidateGroups must give one group name, got {value!r}"
-            )
-        return value.strip()
-    if spec.lane:
-        return spec.lane
-    raise WorkflowError(f"{spec.bpmn_id}: user task has no lane and no candidateGroups")
 
 
 def _due_at(task, expression: str | None, now: datetime) -> datetime | None:

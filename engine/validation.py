@@ -392,7 +392,7 @@ def _check_rules(name: str, root, files: dict[str, bytes], found: _Found, known_
             elif not _in_lane(task, process, lanes):
                 found.add(name, Problem(at_element(name, task),
                                         "user task has no lane and no candidateGroups: nobody would see it"))
-        compile_each(groups, sandbox.check_expression, "candidateGroups expression")
+        compile_each(groups, _check_candidate_groups, "candidateGroups expression")
         _check_forms(name, process, files, found)
         compile_each(_texts(process, ".//bpmn:scriptTask/bpmn:script", 1), sandbox.check_script, "script")
         for task in process.iterfind(".//bpmn:scriptTask", NS):
@@ -418,6 +418,18 @@ def _check_rules(name: str, root, files: dict[str, bytes], found: _Found, known_
                 task = next(operator.iterancestors(f"{{{BPMN_NS}}}serviceTask"))
                 found.add(name, Problem(at_element(name, task),
                                         f"unknown service operator '{operator.get('id')}'"))
+
+
+def _check_candidate_groups(source: str) -> None:
+    """An expression the sandbox runs, or ``unithead:FIELD`` (see :mod:`engine.assignment`)."""
+    from engine import assignment, sandbox
+
+    try:
+        field = assignment.unit_head_field(source)
+    except ValueError as exc:
+        raise ScriptError(str(exc)) from exc
+    if field is None:
+        sandbox.check_expression(source)
 
 
 def _texts(process, path: str, up: int):

@@ -15,7 +15,7 @@ from engine.models import AuthorKind, HumanTask, ProcessInstance, utcnow
 
 from . import install
 from .catalog import BPMN_DIR
-from .portal import ensure_units
+from .portal import ensure_units, list_units, set_unit_head_group
 from .user_support.recategorize import CATEGORIES, recategorize
 
 GROUPS = {
@@ -26,6 +26,8 @@ GROUPS = {
     "callcenter": "Çağrı Merkezi",
     "management": "Daire Başkanlığı",
     "unitheads": "Birim Amirleri",
+    "unithead-muhendislik": "Mühendislik Fakültesi Dekanlığı",
+    "unithead-fen": "Fen Fakültesi Dekanlığı",
     "general": "Genel Süreçler",
     "parttime": "Yarı Zamanlı Çalışan Koordinatörlüğü",
     "workshop": "Atölye Hizmetleri",
@@ -43,6 +45,8 @@ USERS = (
     ("sahip", ["staff", "process_owner"], ["systems"]),
     ("mudur", ["staff"], ["management"]),
     ("birim", ["staff"], ["unitheads"]),
+    ("amir.muhendislik", ["staff"], ["unithead-muhendislik"]),
+    ("amir.fen", ["staff"], ["unithead-fen"]),
     ("denetci", ["auditor"], []),
     ("yonetici", ["manager"], []),
 )
@@ -77,6 +81,10 @@ UNITS = (
     "Öğrenci İşleri Daire Başkanlığı", "Personel Daire Başkanlığı", "Kütüphane ve Dokümantasyon Daire Başkanlığı",
     "Sağlık Kültür ve Spor Daire Başkanlığı", "Yapı İşleri ve Teknik Daire Başkanlığı", "Rektörlük", "Diğer",
 )
+
+# Units with heads of their own: their approvals (a VPN request) go to that group only;
+# the other units' go to every unit head (``unitheads``).
+UNIT_HEADS = {"Mühendislik Fakültesi": "unithead-muhendislik", "Fen Fakültesi": "unithead-fen"}
 
 # Canned answers the help desk starts from: (category, title, text); "" = every request.
 CANNED = (
@@ -142,6 +150,10 @@ def _other_samples() -> list[tuple[str, dict]]:
                          "unit": "Mühendislik Fakültesi", "subject": "Evden laboratuvar sunucusuna erişim",
                          "purpose": "Proje verilerine kampüs dışından erişmek", "target_systems": ["lab-sunucu-1"],
                          "start_date": today.isoformat(), "end_date": later}),
+        ("vpn_request", {"requester": "Doç. Dr. Burak Şen", "requester_email": "burak.sen@example.edu.tr",
+                         "unit": "Fen Fakültesi", "subject": "Evden deney verilerine erişim",
+                         "purpose": "Gözlem verilerini hafta sonu evden işlemek", "target_systems": ["fen-veri-1"],
+                         "start_date": today.isoformat(), "end_date": later}),
         ("server_external_access", {
             "requester": "Murat Koç", "requester_email": "murat.koc@example.edu.tr", "unit": "Kütüphane",
             "subject": "Kütüphane katalog sunucusu dışarıdan erişim", "server": "katalog.example.edu.tr",
@@ -194,6 +206,9 @@ def load_demo(session: Session) -> str:
         users.add_user(session, username, roles=roles, groups=groups, password=DEMO_PASSWORD,
                        email=f"{username}@example.edu.tr", actor="demo")
     ensure_units(session, UNITS, actor="demo")
+    for unit in list_units(session):
+        if unit.name in UNIT_HEADS and unit.head_group is None:
+            set_unit_head_group(session, unit.id, UNIT_HEADS[unit.name], actor="demo")
     if not canned.list_all(session):
         for category, title, body in CANNED:
             canned.save(session, category=category, title=title, body=body, by="demo", allowed_categories=CATEGORIES)

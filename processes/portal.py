@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, textinput
 from engine.errors import NotFoundError, Problem, ValidationError
-from engine.models import OrgUnit, ProcessDefinition
+from engine.models import Group, OrgUnit, ProcessDefinition
 
 from . import catalog
 
@@ -235,6 +235,32 @@ def set_unit_active(session: Session, unit_id: int, active: bool, *, actor: str 
     session.flush()
     audit.record(session, "unit.activated" if active else "unit.deactivated", actor=actor,
                  data={"unit_id": unit.id, "name": unit.name})
+    return unit
+
+
+def set_unit_head_group(session: Session, unit_id: int, slug: str | None, *, actor: str | None) -> OrgUnit:
+    """Make the group ``slug`` the unit's heads (empty: none): the approvals that processes give
+    to the head of the requester's unit (``candidateGroups="unithead:unit"``) go to its members;
+    a unit without one sends them to every unit head (``unitheads``).
+
+    :raises ValidationError: ``slug`` names no existing group (location ``head_group``)
+    :raises NotFoundError: no such unit
+    """
+    unit = get_unit(session, unit_id)
+    slug = (slug or "").strip()
+    group = None
+    if slug:
+        textinput.check(slug, "head_group", max_length=100)
+        group = session.scalar(select(Group).where(Group.slug == slug))
+        if group is None:
+            raise ValidationError("the unit was not saved", [
+                Problem("head_group", f"there is no group {slug!r}", "unknown_group", {"group": slug})])
+    before = unit.head_group.slug if unit.head_group is not None else None
+    if before != (group.slug if group else None):
+        unit.head_group = group
+        session.flush()
+        audit.record(session, "unit.head_group_changed", actor=actor, data={
+            "unit_id": unit.id, "name": unit.name, "before": before, "after": group.slug if group else None})
     return unit
 
 

@@ -29,6 +29,21 @@ LABELS = {
 }
 
 
+# Why a unit head's task went to every unit head (engine.assignment.Fallback).
+FALLBACK_REASONS = {
+    "no_unit": _l("%(task)s went to every unit head (group %(group)s): the request names no unit."),
+    "unknown_unit": _l("%(task)s went to every unit head (group %(group)s): the unit %(unit)s is not in the "
+                       "units list."),
+    "no_head_group": _l("%(task)s went to every unit head (group %(group)s): the unit %(unit)s has no head group."),
+}
+
+
+def _fallback_label(data: dict) -> str:
+    reason = FALLBACK_REASONS.get(data.get("reason"), FALLBACK_REASONS["no_head_group"])
+    return str(reason) % {"task": data.get("name") or data.get("bpmn_id") or "", "group": data.get("group") or "",
+                          "unit": data.get("unit") or ""}
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     label: str
@@ -49,7 +64,9 @@ def describe_events(events: list[AuditEvent], task_names: dict[int, str] | None 
         data = dict(event.data or {})
         detail = data.get("data") if isinstance(data.get("data"), dict) else {}
         label = str(LABELS.get(event.action, event.action))
-        if event.action.startswith("task."):
+        if event.action == "task.unit_head_fallback":
+            label = _fallback_label(data)
+        elif event.action.startswith("task."):
             name = task_names.get(data.get("task_id")) or data.get("bpmn_id")
             label = f"{label}: {name}" if name else label
         if event.action == "instance.cancelled" and data.get("reason"):

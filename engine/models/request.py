@@ -7,9 +7,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
+from .user import Group
 
 
 class RequestContact(Base):
@@ -84,7 +85,12 @@ class ServiceRating(Base):
 
 
 class OrgUnit(Base):
-    """A faculty or unit of the university: the portal's "Biriminiz" list, kept by admins."""
+    """A faculty or unit of the university: the portal's "Biriminiz" list, kept by admins.
+
+    ``head_group`` is the group of the unit's heads: approvals a process gives to "the
+    head of the requester's unit" (``candidateGroups="unithead:unit"``, see
+    :mod:`engine.assignment`) go to its members only.
+    """
 
     __tablename__ = "org_unit"
 
@@ -93,6 +99,9 @@ class OrgUnit(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    head_group_id: Mapped[int | None] = mapped_column(ForeignKey("user_group_def.id", ondelete="SET NULL"))
+
+    head_group: Mapped[Group | None] = relationship()
 
 
 class CannedAnswer(Base):

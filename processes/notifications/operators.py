@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import conversation
+from engine import conversation, mail
 from engine.jobs import ServiceContext
-from engine.models import AuthorKind, HumanTask, TaskState
+from engine.models import OPEN_TASK_STATES, AuthorKind, Group, HumanTask, TaskState, User
+from engine.models.user import user_group
 
 from . import notify_requester
 
@@ -70,4 +71,30 @@ def notify_requester_operator(ctx: ServiceContext, template: str, text: str = ""
     return {"mail_id": mail.id, "template": template, "language": mail.language}
 
 
-OPERATORS = {"notify_requester": notify_requester_operator}
+def mail_task_group_operator(ctx: ServiceContext, task: str, subject: str, body: str) -> dict:
+    """Mail the people who work the instance's open task ``task`` (a BPMN id): its assignee,
+    or the active members of its group when nobody claimed it. The group is the one the
+    engine gave the task (a unit's head group for ``unithead:unit``), so a reminder reaches
+    the same people as the inbox.
+
+    :returns: ``{"group": ..., "mail_id": ...}``; no ``mail_id`` when nobody has an address
+    """
+    row = ctx.session.scalar(select(HumanTask).where(
+        HumanTask.instance_id == ctx.instance_id, HumanTask.bpmn_id == task,
+        HumanTask.state.in_(OPEN_TASK_STATES)).order_by(HumanTask.id.desc()).limit(1))
+    if row is None:
+        return {"group": None}
+    people = select(User.email).where(User.active.is_(True), User.email.is_not(None), User.email != "")
+    if row.assignee:
+        people = people.where(User.username == row.assignee)
+    else:
+        people = (people.join(user_group, user_group.c.user_id == User.id)
+                  .join(Group, Group.id == user_group.c.group_id).where(Group.slug == row.group_name))
+    recipients = list(ctx.session.scalars(people.order_by(User.username)))
+    if not recipients:
+        return {"group": row.group_name}
+    message = mail.queue_mail(ctx.session, recipients, subject, body, instance_id=ctx.instance_id)
+    return {"group": row.group_name, "mail_id": message.id}
+
+
+OPERATORS = {"notify_requester": notify_requester_operator, "mail_task_group": mail_task_group_operator}

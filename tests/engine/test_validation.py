@@ -96,6 +96,8 @@ def test_folder_with_calls_decisions_and_forms_has_no_problems():
         ('"PT1H"', "PT1H +", "ticket.bpmn:triage_timer", "timer expression cannot run in the sandbox"),
         ('value="&quot;helpdesk&quot;"', 'value="help desk"', "ticket.bpmn:triage",
          "candidateGroups expression cannot run in the sandbox"),
+        ('value="&quot;helpdesk&quot;"', 'value="unithead:the unit"', "ticket.bpmn:triage",
+         "'unithead:' must be followed by the name of a data field"),
         ("<spiffworkflow:properties>", "<spiffworkflow:preScript>x = </spiffworkflow:preScript>\n"
          "        <spiffworkflow:properties>", "ticket.bpmn:triage", "preScript cannot run in the sandbox"),
         ('<bpmn:script>answer = "handled by " + kind</bpmn:script>', "", "ticket.bpmn:note",
@@ -108,7 +110,7 @@ def test_folder_with_calls_decisions_and_forms_has_no_problems():
         ('isExecutable="true"', "", "ticket.bpmn:ticket", "process is not executable"),
     ],
     ids=["no-start", "unknown-element", "missing-form", "no-lane", "import", "condition", "timer",
-         "candidate-groups", "pre-script", "empty-script", "not-executable", "executable-missing",
+         "candidate-groups", "unit-head-field", "pre-script", "empty-script", "not-executable", "executable-missing",
          "dangling-flow", "unsupported-element"],
 )
 def test_broken_bpmn_is_reported_at_the_element(old, new, location, phrase):
@@ -117,6 +119,12 @@ def test_broken_bpmn_is_reported_at_the_element(old, new, location, phrase):
     problem = _only(problems)
     assert problem.location == location
     assert phrase in problem.message
+
+
+def test_a_unit_heads_task_names_the_data_field_of_the_unit():
+    files = _changed(_valid_files(), "ticket.bpmn", 'value="&quot;helpdesk&quot;"', 'value="unithead:unit"')
+
+    assert validate_files(files) == []
 
 
 def test_non_executable_diagram_is_fine_when_not_required():

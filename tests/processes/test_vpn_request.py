@@ -12,17 +12,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from engine import clock, conversation, forms, runtime
+from engine import clock, conversation, forms, runtime, users
 from engine.errors import ValidationError
-from engine.models import InstanceStatus, utcnow
+from engine.models import AuditEvent, InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
+from processes import portal
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
 KEY = "vpn_request"
 REQUESTER = "elif.sahin@example.edu.tr"
-UNIT_HEADS = "bidb-unitheads@example.edu.tr"
+KIMYA_HEADS = "unithead-kimya"                 # the head group of the requester's unit
+KIMYA_HEAD_EMAIL = "kimya.baskan@example.edu.tr"
 SETUP = {"vpn_username": "elif.sahin-vpn",
          "setup_notes": "FortiClient ile vpn.example.edu.tr adresine bağlanın; yalnızca BYS sunucusuna erişim açıktır."}
 
@@ -51,7 +54,10 @@ def _request_data(**changes) -> dict:
 @pytest.fixture(autouse=True)
 def _setup(db, deploy, make_user):
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
-    make_user("kimya.baskan", groups=("unitheads",))
+    with db.tx() as session:
+        users.add_user(session, "kimya.baskan", groups=(KIMYA_HEADS,), email=KIMYA_HEAD_EMAIL)
+        unit = portal.add_unit(session, "Kimya Bölümü", actor="admin")
+        portal.set_unit_head_group(session, unit.id, KIMYA_HEADS, actor="admin")
     make_user("ag.uzmani", groups=("network",))
 
 
@@ -130,7 +136,7 @@ def test_a_period_of_exactly_one_year_goes_to_the_unit_head(db):
     instance_id = _start(db, end_date=end.isoformat())
 
     assert db.status(instance_id) == InstanceStatus.RUNNING
-    assert db.human_tasks(instance_id) == [("approve_request", "unitheads", "ready")]
+    assert db.human_tasks(instance_id) == [("approve_request", KIMYA_HEADS, "ready")]
     task = db.task(instance_id, "approve_request")
     assert abs((task.due_at - add_working_days(before, 2)).total_seconds()) < 60
     # the reminder is the only timer while the unit head decides
@@ -151,7 +157,7 @@ def test_the_unit_head_rejects_and_the_requester_gets_the_reason(db):
                 {"approval": "reject", "rejection_reason": "Bu iş için kampüs içinden çalışılabilir."})
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert db.human_tasks(instance_id) == [("approve_request", "unitheads", "completed")]
+    assert db.human_tasks(instance_id) == [("approve_request", KIMYA_HEADS, "completed")]
     assert db.timer_dues(instance_id) == []                 # the reminder went with the task
     [mail] = db.mails(instance_id)
     assert _requester_subject(db, instance_id, mail, "vpn_rejected") == "VPN talebiniz onaylanmadı"
@@ -172,9 +178,9 @@ def test_the_unit_head_is_reminded_after_two_working_days_and_can_still_decide(d
     assert db.work() == 3                                         # the timer, the mail task, the mail
 
     [mail] = db.mails(instance_id)
-    assert (mail.recipients, mail.subject) == (UNIT_HEADS, "Hatırlatma: onay bekleyen VPN talebi (Elif Şahin)")
+    assert (mail.recipients, mail.subject) == (KIMYA_HEAD_EMAIL, "Hatırlatma: onay bekleyen VPN talebi (Elif Şahin)")
     assert "iki iş günüdür" in mail.body and "Evden BYS not girişi" in mail.body
-    assert db.human_tasks(instance_id) == [("approve_request", "unitheads", "ready")]
+    assert db.human_tasks(instance_id) == [("approve_request", KIMYA_HEADS, "ready")]
     assert db.status(instance_id) == InstanceStatus.RUNNING
     clock_at(due + timedelta(days=3))
     assert db.work() == 0                                         # one reminder, not one a day
@@ -185,13 +191,32 @@ def test_the_unit_head_is_reminded_after_two_working_days_and_can_still_decide(d
         "instance.started", "timer.fired", "service.completed", "task.claimed", "task.completed"]
 
 
+def test_a_request_naming_no_unit_goes_to_every_unit_head_who_is_reminded(db, clock_at):
+    """Started by the API or the CLI without a unit: the fallback group decides, the history says why."""
+    with db.tx() as session:
+        users.add_user(session, "birim", groups=("unitheads",), email="birim@example.edu.tr")
+    instance_id = _start(db, unit=None)
+
+    assert db.human_tasks(instance_id) == [("approve_request", "unitheads", "ready")]
+    assert db.actions(instance_id) == ["instance.started", "task.unit_head_fallback"]
+    with db.tx() as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "task.unit_head_fallback"))
+        assert {k: event.data[k] for k in ("bpmn_id", "unit", "reason", "group")} == {
+            "bpmn_id": "approve_request", "unit": None, "reason": "no_unit", "group": "unitheads"}
+    [due] = db.timer_dues(instance_id)
+    clock_at(due + timedelta(minutes=1))
+    db.work()
+    [mail] = db.mails(instance_id)
+    assert mail.recipients == "birim@example.edu.tr"          # the group that has the task, not the unit's heads
+
+
 # -- approved: set up, then revoked at the end date ----------------------------------------
 
 
 def test_approved_access_is_set_up_and_revoked_at_17_on_the_end_date(db, clock_at):
     instance_id = _start(db)
     db.complete(instance_id, "approve_request", "kimya.baskan", {"approval": "approve"})
-    assert db.human_tasks(instance_id) == [("approve_request", "unitheads", "completed"),
+    assert db.human_tasks(instance_id) == [("approve_request", KIMYA_HEADS, "completed"),
                                            ("set_up_vpn", "network", "ready")]
     assert db.refused_fields(instance_id, "set_up_vpn", "ag.uzmani", {"vpn_username": "x"}) == ["setup_notes"]
 
@@ -222,7 +247,7 @@ def test_approved_access_is_set_up_and_revoked_at_17_on_the_end_date(db, clock_a
     instructions, ended = db.mails(instance_id)
     assert _requester_subject(db, instance_id, ended, "vpn_access_ended") == "VPN erişiminiz sona erdi"
     assert "(elif.sahin-vpn) kaldırıldı" in ended.body
-    assert db.human_tasks(instance_id) == [("approve_request", "unitheads", "completed"),
+    assert db.human_tasks(instance_id) == [("approve_request", KIMYA_HEADS, "completed"),
                                            ("set_up_vpn", "network", "completed"),
                                            ("revoke_vpn", "network", "completed")]
     assert db.actions(instance_id) == [

@@ -256,16 +256,18 @@ def test_demo_can_be_loaded_twice(run, db):
     first = succeeded(run("demo"))
     second = succeeded(run("demo"))
 
-    assert "user_support version 1 (deployed)" in first and "15 sample requests started" in first
+    assert "user_support version 1 (deployed)" in first and "16 sample requests started" in first
     assert "user_support version 1 (unchanged)" in second and "0 sample requests started" in second
     with db.tx() as session:
-        assert len(session.scalars(select(ProcessInstance)).all()) == 15  # the sample requests, once
+        assert len(session.scalars(select(ProcessInstance)).all()) == 16  # the sample requests, once
         assert users.get_user(session, "destek").group_slugs == {"helpdesk"}
         # every team's inbox has work: requests wait in network, software and systems, some claimed
         open_groups = {(t.group_name, t.assignee) for t in session.scalars(
             select(HumanTask).where(HumanTask.state.in_(["ready", "claimed"])))}
         assert {("network", None), ("network", "ag"), ("software", None), ("systems", None),
-                ("systems", "sistem"), ("unitheads", None), ("helpdesk", None), ("callcenter", None)} <= open_groups
+                ("systems", "sistem"), ("helpdesk", None), ("callcenter", None),
+                # a VPN request from each unit with heads of its own waits for those heads only
+                ("unithead-muhendislik", None), ("unithead-fen", None)} <= open_groups
         started = {i.process_key for i in session.scalars(select(ProcessInstance))}
         first_sample = session.scalars(select(ProcessInstance).order_by(ProcessInstance.id)).first()
         first_sample_email = SAMPLE_REQUESTS[0]["requester_email"].upper()   # as a requester may type it
@@ -273,7 +275,7 @@ def test_demo_can_be_loaded_twice(run, db):
                            "backup_restore", "software_request", "message_routing", "call_record"}
         # the samples can be followed at /takip like portal requests (the anonymous call cannot)
         assert conversation.find_request(session, first_sample.tracking_code, first_sample_email) is not None
-        assert len(session.scalars(select(RequestContact)).all()) == 14
+        assert len(session.scalars(select(RequestContact)).all()) == 15
         moved = session.scalar(select(AuditEvent).where(AuditEvent.action == "message.delivered"))
         assert (moved.actor, moved.data["payload"]["category"]) == ("destek", "Öğrenci E-posta")
 

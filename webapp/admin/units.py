@@ -6,9 +6,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from engine import textinput
+from engine import users as accounts
 from engine.errors import ValidationError
+from engine.models import Group
+from engine.models.user import user_group
 from processes import portal
 
 from ..auth import require_role
@@ -24,6 +28,7 @@ def _problem_text(code: str, message: str) -> str:
         "maxLength": _("Enter at most %(n)s characters.", n=200),
         "unique": _("A unit with this name already exists."),
         "format": _("Enter a valid e-mail address."),
+        "unknown_group": _("There is no group with this name: add it on the users page first, with its members."),
     }.get(code, message)
 
 
@@ -41,9 +46,19 @@ def _shown(form: dict) -> dict:
     return {name: textinput.cleaned(value) for name, value in form.items()}
 
 
+def _member_counts() -> dict[int, int]:
+    """Group id -> how many members it has (a head group nobody is in approves nothing)."""
+    return dict(db.session.execute(
+        select(Group.id, func.count(user_group.c.user_id)).join(user_group, user_group.c.group_id == Group.id)
+        .group_by(Group.id)).all())
+
+
 def _render(*, form=None, errors=None, editing: int | None = None, edit_form=None, edit_errors=None,
             status: int = 200):
+    groups = accounts.list_groups(db.session)
     return render_template("admin/units.html", units=portal.list_units(db.session),
+                           groups=groups, groups_by_id={group.id: group for group in groups},
+                           members=_member_counts(),
                            form=form or {"name": "", "email": ""}, errors=errors or {}, editing=editing,
                            edit_form=edit_form or {}, edit_errors=edit_errors or {}), status
 
@@ -100,4 +115,22 @@ def set_unit_active(unit_id: int):
         name = unit.name
     flash(_("Unit %(name)s is shown on the portal again.", name=name) if active
           else _("Unit %(name)s is no longer offered on the portal.", name=name), "success")
+    return redirect(url_for("admin.units"))
+
+
+@bp.post("/units/<int:unit_id>/head-group")
+@require_role("admin")
+def set_unit_head_group(unit_id: int):
+    """Which group heads the unit: its members approve the unit's requests (``unithead:unit``)."""
+    slug = request.form.get("head_group", "")
+    try:
+        with command() as session:
+            unit = portal.set_unit_head_group(session, unit_id, slug, actor=current_user.username)
+            name, group = unit.name, unit.head_group.slug if unit.head_group else None
+    except ValidationError as exc:
+        unit = portal.get_unit(db.session, unit_id)
+        return _render(editing=unit_id, edit_errors=_errors(exc), status=422,
+                       edit_form={"name": unit.name, "email": unit.email or "", **_shown({"head_group": slug})})
+    flash(_("The heads of %(name)s are now the group %(group)s.", name=name, group=group) if group
+          else _("%(name)s has no head group: its approvals go to every unit head.", name=name), "success")
     return redirect(url_for("admin.units"))
