@@ -1,9 +1,9 @@
 """WCAG 2.1 AA and the phone, on the pages requesters and staff live in, in Turkish and English.
 
 One browser context a language follows a request from the portal to the team: the portal's
-start page, a process form, the same form refused with its errors, the tracking sign-in and
-tracking page; then a team member signs in: the inbox, the task page (with its form refused,
-so the shared field macro shows its errors) and the request page. On each page axe-core
+start page, a process form, the same form refused with its errors, the sent page, the
+tracking sign-in and tracking page; then a team member signs in: the inbox, the task page
+(its form refused, so the shared field partial shows its errors) and the request page. On each page axe-core
 finds no serious or critical WCAG 2.0/2.1 A+AA violation at 1280 px, and at 390 px the page
 does not scroll sideways and every control is on the screen. A failing test keeps
 screenshots at both widths (tests/browser/conftest.py).
@@ -100,6 +100,7 @@ def test_portal_tracking_inbox_task_and_request_pages_are_accessible(site, open_
     page.get_by_role("button", name=words["send"]).click()
     code = page.get_by_test_id("tracking-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{6,}", code), code
+    check_page(page, "the request-sent page")
     page.goto(site.at("/takip"))
     check_page(page, "the tracking sign-in")
     page.fill("#code", code)
