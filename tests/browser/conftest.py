@@ -2,8 +2,9 @@
 
 One live server and one browser serve the whole folder; every test gets fresh browser
 contexts (no shared cookies) and its own users and requests, so tests do not depend
-on each other's order. A failing test leaves full-page screenshots of its pages in
-``tests/browser/screenshots/``.
+on each other's order. A failing test leaves full-page screenshots of each of its pages,
+at 1280 and 390 px wide, in the git-ignored ``tests/browser/screenshots/``; the failure
+report lists them.
 
 Only Debian's ``chromium`` is used (``make browser`` installs it): Playwright's own
 downloaded browsers are never needed, and the flags below keep Chromium from
@@ -43,6 +44,8 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 PASSWORD = "parola123"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 375, "height": 740}
+# The widths a failing test's pages are photographed at: a desk, and a phone (390 px).
+SCREENSHOT_WIDTHS = (1280, 390)
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -232,12 +235,41 @@ def browser() -> Browser:
         browser.close()
 
 
+# The pages a test opened (open_page), for the screenshots of a failure.
+OPENED_PAGES = pytest.StashKey[list]()
+
+
+def save_screenshots(item) -> list[str]:
+    """Full-page screenshots of every page the test opened, at each of SCREENSHOT_WIDTHS."""
+    saved = []
+    name = re.sub(r"[^\w.-]+", "_", item.name)
+    for number, page in enumerate(item.stash.get(OPENED_PAGES, []), start=1):
+        if page.is_closed():
+            continue
+        suffix = "" if number == 1 else f"-{number}"
+        height = (page.viewport_size or DESKTOP)["height"]
+        for width in SCREENSHOT_WIDTHS:
+            path = SCREENSHOTS / f"{name}{suffix}-{width}px.png"
+            try:
+                page.set_viewport_size({"width": width, "height": height})
+                page.screenshot(path=str(path), full_page=True)
+                saved.append(str(path))
+            except Exception as exc:  # a crashed page must not hide the test's own failure
+                saved.append(f"(page {number} at {width} px: no screenshot: {exc})")
+    return saved
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
-    """Keep each phase's report on the test item, so fixtures can tell a failure at teardown."""
+    """Keep each phase's report on the test item, so fixtures can tell a failure at teardown;
+    when the test (or its setup) fails, photograph its pages while they are still open and
+    name the files in the failure report."""
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
+    if report.failed and report.when in ("setup", "call") and item.stash.get(OPENED_PAGES, None):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        report.sections.append(("screenshots (1280 and 390 px wide)", "\n".join(save_screenshots(item))))
 
 
 @pytest.fixture
@@ -251,9 +283,10 @@ def open_page(request, browser, dialogs):
     """Open a page in a new browser context (own cookies); ``open_page(viewport=PHONE)``.
 
     Dialogs are recorded and dismissed; a test that opened one fails. When the test
-    fails, each page it opened is saved as a full-page screenshot.
+    fails, each page it opened is saved as full-page screenshots (pytest_runtest_makereport).
     """
     contexts, pages = [], []
+    request.node.stash[OPENED_PAGES] = pages
 
     def open_(viewport: dict | None = None, **options) -> Page:
         context = browser.new_context(viewport=viewport or DESKTOP, locale="tr-TR", **options)
@@ -265,16 +298,6 @@ def open_page(request, browser, dialogs):
         return page
 
     yield open_
-    report = getattr(request.node, "report_call", None) or getattr(request.node, "report_setup", None)
-    if report is not None and report.failed:
-        SCREENSHOTS.mkdir(exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.name)
-        for number, page in enumerate(pages, start=1):
-            suffix = "" if number == 1 else f"-{number}"
-            try:
-                page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=True)
-            except Exception as exc:  # a crashed page must not hide the test's own failure
-                print(f"could not save a screenshot of page {number}: {exc}")
     for context in contexts:
         context.close()
     assert not dialogs, f"a page opened a JavaScript dialog: {dialogs}"
