@@ -28,15 +28,21 @@ def catalog_path(process_key: str | None, locale: str) -> Path:
     return folder / "translations" / f"{locale}.po"
 
 
-@cache
-def _catalog(process_key: str | None, locale: str) -> dict[str, str]:
+def catalog_entries(process_key: str | None, locale: str) -> dict[str, str]:
+    """Every entry of one catalog, read from disk now: Turkish source -> translation
+    (``""`` where the translation is still missing). The translation check reads this."""
     path = catalog_path(process_key, locale)
     if not path.is_file():
         return {}
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
-    return {message.id: message.string for message in catalog
-            if message.id and isinstance(message.id, str) and message.string}
+    return {message.id: message.string or "" for message in catalog
+            if message.id and isinstance(message.id, str)}
+
+
+@cache
+def _catalog(process_key: str | None, locale: str) -> dict[str, str]:
+    return {source: translated for source, translated in catalog_entries(process_key, locale).items() if translated}
 
 
 def text(process_key: str | None, source: str, locale: str | None) -> str:
