@@ -225,6 +225,39 @@ def append_missing(key: str | None, locale: str = "en") -> int:
     return len(todo)
 
 
+def prune_obsolete(key: str | None, locale: str = "en") -> int:
+    """Remove the entries :func:`obsolete` names from the catalog of ``key``; returns how many."""
+    from babel.messages.pofile import unescape
+
+    from .i18n import catalog_path
+    stale = set(obsolete(key, locale))
+    path = catalog_path(key, locale)
+    if not stale:
+        return 0
+    blocks = path.read_text(encoding="utf-8").split("\n\n")
+    kept = []
+    for block in blocks:
+        lines = [line for line in block.splitlines() if not line.startswith("#")]
+        source = _msgid(lines, unescape)
+        if source not in stale:
+            kept.append(block)
+    text = "\n\n".join(kept)
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    return len(blocks) - len(kept)
+
+
+def _msgid(lines: list[str], unescape) -> str:
+    parts, inside = [], False
+    for line in lines:
+        if line.startswith("msgid "):
+            inside, line = True, line[6:]
+        elif line.startswith("msgstr"):
+            break
+        if inside:
+            parts.append(unescape(line.strip()))
+    return "".join(parts)
+
+
 _HEADER = """\
 # English of the process content of {title} (msgid: the Turkish source text).
 # Append new entries at the end; `python -m processes.i18n_sources` adds the missing ones.
@@ -235,7 +268,9 @@ msgstr ""
 """
 
 
-if __name__ == "__main__":  # python -m processes.i18n_sources [KEY|shared]...
+if __name__ == "__main__":  # python -m processes.i18n_sources [--prune] [KEY|shared]...
     import sys
-    for name in sys.argv[1:] or [*executable_keys(), "shared"]:
-        print(name, append_missing(None if name == "shared" else name))
+    prune = "--prune" in sys.argv
+    for name in [a for a in sys.argv[1:] if a != "--prune"] or [*executable_keys(), "shared"]:
+        key = None if name == "shared" else name
+        print(name, "added", append_missing(key), "removed", prune_obsolete(key) if prune else 0)
