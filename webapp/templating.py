@@ -52,6 +52,18 @@ def _language() -> str:
     return language
 
 
+def reader_language() -> str:
+    """The reader's language (``tr`` or ``en``): the one process content is shown in."""
+    return _language()
+
+
+def shown_form(process_key: str | None, schema: dict | None, ui_schema: dict | None) -> tuple:
+    """A form's schema and UI schema as the reader sees them (labels, help, enum labels
+    translated); the original schema still validates what is posted."""
+    lang = _language()
+    return i18n.translate_schema(process_key, schema, lang), i18n.translate_ui(process_key, ui_schema, lang)
+
+
 def process_title(key: str) -> str:
     """A process's catalog title in the UI language, or its key when it is not in the catalog."""
     try:

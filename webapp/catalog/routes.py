@@ -16,6 +16,7 @@ from ..auth import require_role
 from ..db import command
 from ..extensions import db
 from ..inbox.forms import attach_problems, build_fields, check_submission, has_errors, read_submission
+from ..templating import shown_form
 from . import bp
 from .uploads import diagram_page, may_document
 
@@ -94,7 +95,8 @@ def _record_requester(session, instance_id: int, data: dict) -> None:
 def start_form(key: str):
     entry = _entry_or_404(key)
     schema, ui = _start_fields(key)
-    return render_template("catalog/start.html", entry=entry, fields=build_fields(schema, ui), errors=[])
+    return render_template("catalog/start.html", entry=entry, fields=build_fields(*shown_form(key, schema, ui)),
+                           errors=[])
 
 
 @bp.post("/<key>/start")
@@ -102,7 +104,7 @@ def start_form(key: str):
 def start(key: str):
     entry = _entry_or_404(key)
     schema, ui = _start_fields(key)
-    fields = build_fields(schema, ui)
+    fields = build_fields(*shown_form(key, schema, ui))
     data = read_submission(fields, schema, request.form)
     general = check_submission(fields, schema, data)
     if not has_errors(fields, general):
