@@ -87,6 +87,15 @@ def test_the_api_names_tasks_in_the_language_asked_for(client, auth, approval):
     assert by_header[0]["name"] == "Unit head approval" and turkish[0]["name"] == "Birim amiri onayı"
 
 
+def test_the_process_page_diagram_is_drawn_in_the_readers_language_the_download_is_the_source(
+        client, auth, approval):
+    auth.login("yonetici")
+    _english(client)
+    shown = client.get("/processes/vpn_request/diagram.bpmn?shown=en").get_data(as_text=True)
+    source = client.get("/processes/vpn_request/diagram.bpmn").get_data(as_text=True)
+    assert 'name="Unit head approval"' in shown and 'name="Birim amiri onayı"' in source
+
+
 def test_the_tracking_page_names_the_category_in_the_requesters_language(db, client, deploy):
     deploy(*sorted(BPMN.glob("user_support.*")))
     with db.tx() as session:
