@@ -11,7 +11,11 @@ process with these functions, so "what must have its English" is said once:
 - the JSON Schema forms a BPMN names, with their UI schemas: titles, descriptions,
   enum labels (the values themselves when the form gives no labels), ``ui:title``,
   ``ui:help``, ``ui:placeholder``, ``ui:description`` and button texts;
-- texts a process declares in Python (:data:`PYTHON_TEXTS`).
+- texts a process declares in Python (:data:`PYTHON_TEXTS`, and what
+  :func:`python_texts` finds in the modules of ``processes/``: the labels of
+  ``STAFF_DATA``, module constants named ``*_TEXT``, the messages of form rules'
+  ``problem(key, field, "...")`` and every ``text(key, "...", locale)`` whose source is a
+  literal or a module constant).
 
 Lane names are group slugs (``network``), not words, and ``documentation`` elements
 are the process owners' English notes; neither is extracted.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -34,6 +39,8 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 # spiffworkflow:property names whose value is text a reader sees (requester-facing
 # statuses and outcomes: another step of issue 13 declares them on waiting steps).
 TEXT_PROPERTIES = ("requesterStatus", "requesterOutcome", "statusForRequester", "outcomeForRequester")
+# spiffworkflow:property names whose value lists "key: Label; key: Label" (labels shown).
+LABEL_PROPERTIES = ("requesterShows",)
 # Keys of a JSON Schema whose string values are shown, and those of a UI schema field.
 _SCHEMA_TEXT_KEYS = ("title", "description")
 _UI_TEXT_KEYS = ("ui:title", "ui:help", "ui:placeholder", "ui:description")
@@ -79,6 +86,11 @@ def bpmn_texts(path: Path) -> Iterator[str]:
             value = _clean(element.get("value"))
             if value:
                 yield value
+        elif namespace == SPIFF_NS and local == "property" and element.get("name") in LABEL_PROPERTIES:
+            for part in (element.get("value") or "").split(";"):
+                label = _clean(part.partition(":")[2])
+                if label:
+                    yield label
 
 
 def dmn_texts(path: Path) -> Iterator[str]:
@@ -163,6 +175,64 @@ def _requester_texts() -> Iterator[str]:
 
 
 PYTHON_TEXTS = {None: (("processes/requester.py", _requester_texts),)}
+PROCESSES_DIR = Path(__file__).resolve().parent
+
+
+@cache
+def python_texts() -> list[tuple[str | None, str, str]]:
+    """The texts the modules of ``processes/`` declare, as ``(process key, file, text)``;
+    the key is ``None`` when a shared module names no process (the text must then have
+    its English in some catalog). A module in ``processes/<key>/`` speaks for ``key``."""
+    found = []
+    for path in sorted(PROCESSES_DIR.rglob("*.py")):
+        relative = path.relative_to(PROCESSES_DIR)
+        own = relative.parts[0] if len(relative.parts) > 1 else None
+        file = f"processes/{relative.as_posix()}"
+        for key, source in _module_texts(path):
+            found.append((key or own, file, source))
+    return found
+
+
+def _module_texts(path: Path) -> Iterator[tuple[str | None, str]]:
+    import ast
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    constants: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, value = node.targets[0].id, node.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                constants[name] = value.value
+                if name.endswith("_TEXT") and value.value.strip():   # a declared text, by convention
+                    yield None, value.value.strip()
+            elif name == "STAFF_DATA" and isinstance(value, ast.Dict):
+                for label in value.values:
+                    if isinstance(label, ast.Constant) and isinstance(label.value, str) and label.value.strip():
+                        yield None, label.value.strip()
+
+    def resolved(node) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            return constants.get(node.id)
+        return None
+
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        if func == "problem" and len(node.args) >= 3:
+            key, source = resolved(node.args[0]), resolved(node.args[2])
+        elif func == "text" and len(node.args) >= 2:
+            key, source = resolved(node.args[0]), resolved(node.args[1])
+        else:
+            continue
+        if source and source.strip():
+            yield key, source.strip()
+
+
+def unattributed_texts() -> list[tuple[str, str]]:
+    """``(file, text)`` of the Python texts no process claims (see :func:`python_texts`)."""
+    return [(file, source) for key, file, source in python_texts() if key is None]
 
 
 def process_sources(key: str | None) -> list[tuple[str, str]]:
@@ -179,6 +249,8 @@ def process_sources(key: str | None) -> list[tuple[str, str]]:
                 pairs += [(f"bpmn/{name}", t) for t in form_texts(name)]
     for file, texts in PYTHON_TEXTS.get(key, ()):
         pairs += [(file, t) for t in texts()]
+    if key is not None:
+        pairs += [(file, t) for owner, file, t in python_texts() if owner == key]
     seen: set[str] = set()
     unique = []
     for file, text in pairs:
@@ -193,13 +265,19 @@ def missing(key: str | None, locale: str = "en") -> list[tuple[str, str]]:
     (an entry absent, or present with an empty ``msgstr``)."""
     from .i18n import catalog_entries
     done = {source for source, translated in catalog_entries(key, locale).items() if translated}
-    return [(file, text) for file, text in process_sources(key) if text not in done]
+    todo = [(file, text) for file, text in process_sources(key) if text not in done]
+    if key is None:   # a shared module's text: its English may be in any catalog
+        anywhere = {source for k in [*executable_keys(), None]
+                    for source, translated in catalog_entries(k, locale).items() if translated}
+        todo += [(file, text) for file, text in unattributed_texts() if text not in anywhere]
+    return todo
 
 
 def obsolete(key: str | None, locale: str = "en") -> list[str]:
     """Entries of the catalog of ``key`` that no file of the process shows any more."""
     from .i18n import catalog_entries
     shown = {text for _file, text in process_sources(key)}
+    shown |= {text for _file, text in unattributed_texts()}
     return [source for source in catalog_entries(key, locale) if source not in shown]
 
 
