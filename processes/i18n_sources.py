@@ -336,6 +336,48 @@ def _msgid(lines: list[str], unescape) -> str:
     return "".join(parts)
 
 
+def merge_catalogs(ours: str, theirs: str) -> str:
+    """Two versions of one catalog as one: ``ours`` as it is, then every entry of ``theirs``
+    whose Turkish ``ours`` lacks (or has without English), appended. What a merge of
+    branches that each added entries to the same catalog needs (``--resolve``)."""
+    import io
+
+    from babel.messages.pofile import read_po
+    mine = {m.id: m.string for m in read_po(io.BytesIO(ours.encode("utf-8"))) if m.id}
+    added = []
+    for message in read_po(io.BytesIO(theirs.encode("utf-8"))):
+        if not message.id or not isinstance(message.id, str) or not message.string:
+            continue
+        if mine.get(message.id):
+            continue
+        if message.id in mine:   # ours has the entry without English: fill it in place
+            ours = ours.replace(po_entry(_location(ours, message.id), message.id), po_entry(
+                _location(ours, message.id), message.id, message.string), 1)
+            continue
+        where = message.locations[0][0] if message.locations else "merged"
+        added.append(po_entry(where, message.id, message.string))
+    return ours.rstrip("\n") + "\n" + "".join(added)
+
+
+def _location(text: str, source: str) -> str:
+    from babel.messages.pofile import normalize
+    marker = f"\nmsgid {normalize(source, width=0)}\n"
+    before = text[:text.find(marker)] if marker in text else ""
+    last = before.rsplit("\n", 1)[-1]
+    return last[3:] if last.startswith("#: ") else "merged"
+
+
+def resolve_conflicts(paths: list[str]) -> None:
+    """Resolve git's add/add conflicts of catalogs: ours, then what theirs adds."""
+    import subprocess
+    for path in paths:
+        ours = subprocess.run(["git", "show", f":2:{path}"], capture_output=True, text=True, check=True).stdout
+        theirs = subprocess.run(["git", "show", f":3:{path}"], capture_output=True, text=True, check=True).stdout
+        Path(path).write_text(merge_catalogs(ours, theirs), encoding="utf-8")
+        subprocess.run(["git", "add", path], check=True)
+        print("resolved", path)
+
+
 _HEADER = """\
 # English of the process content of {title} (msgid: the Turkish source text).
 # Append new entries at the end; `python -m processes.i18n_sources` adds the missing ones.
@@ -346,8 +388,11 @@ msgstr ""
 """
 
 
-if __name__ == "__main__":  # python -m processes.i18n_sources [--prune] [KEY|shared]...
+if __name__ == "__main__":  # python -m processes.i18n_sources [--prune] [KEY|shared]... | --resolve PATH...
     import sys
+    if sys.argv[1:2] == ["--resolve"]:
+        resolve_conflicts(sys.argv[2:])
+        sys.exit(0)
     prune = "--prune" in sys.argv
     for name in [a for a in sys.argv[1:] if a != "--prune"] or [*executable_keys(), "shared"]:
         key = None if name == "shared" else name
