@@ -1,7 +1,9 @@
 """Canned answers: ready texts staff start a reply from, kept by the help desk.
 
 An answer belongs to a help-desk category ("Personel E-posta"), to a process key
-("vpn_request") or, with an empty category, to every request. Which categories exist is
+("vpn_request") or, with an empty category, to every request. Its text is Turkish, with
+an optional English text beside it (``body_en``) for requesters who chose English: staff
+are offered the text in the requester's language (:meth:`CannedAnswer.body_in`). Which categories exist is
 domain knowledge, so the caller passes the allowed ones in.
 """
 
@@ -48,16 +50,18 @@ def get(session: Session, answer_id: int) -> CannedAnswer:
 
 
 def save(session: Session, *, category: str, title: str, body: str, by: str, allowed_categories,
-         answer_id: int | None = None) -> CannedAnswer:
+         answer_id: int | None = None, body_en: str = "") -> CannedAnswer:
     """Add a canned answer, or change one when ``answer_id`` is given.
 
     :param allowed_categories: the categories and process keys an answer may belong to
         (the empty category, for every request, is always allowed)
     :param by: the username, named in the audit history
-    :raises ValidationError: per field (``category``, ``title``, ``body``)
+    :param body_en: the English text (optional; empty: English readers get the Turkish one)
+    :raises ValidationError: per field (``category``, ``title``, ``body``, ``body_en``)
     :raises NotFoundError: ``answer_id`` does not exist
     """
     category, title, body = (category or "").strip(), (title or "").strip(), (body or "").strip()
+    body_en = (body_en or "").strip()
     problems = []
     if category and category not in set(allowed_categories):
         problems.append(Problem("category", "unknown category", "enum"))
@@ -67,15 +71,19 @@ def save(session: Session, *, category: str, title: str, body: str, by: str, all
     if not body:
         problems.append(Problem("body", "write the answer", "required"))
     problems += textinput.text_problems(body, "body", max_length=BODY_MAX)
+    problems += textinput.text_problems(body_en, "body_en", max_length=BODY_MAX)
     if problems:
         raise ValidationError("canned answer refused", problems)
     answer = get(session, answer_id) if answer_id is not None else CannedAnswer()
-    before = None if answer_id is None else {"category": answer.category, "title": answer.title, "body": answer.body}
+    before = None if answer_id is None else {"category": answer.category, "title": answer.title, "body": answer.body,
+                                             "body_en": answer.body_en}
     answer.category, answer.title, answer.body, answer.updated_by = category, title, body, by
+    answer.body_en = body_en or None
     session.add(answer)
     session.flush()
     audit.record(session, "canned.saved", actor=by, data={
-        "id": answer.id, "before": before, "after": {"category": category, "title": title, "body": body}})
+        "id": answer.id, "before": before,
+        "after": {"category": category, "title": title, "body": body, "body_en": body_en or None}})
     return answer
 
 

@@ -88,6 +88,8 @@ def build_app(config: dict | None = None) -> Flask:
 
 
 def _select_locale() -> str:
+    if request.path.startswith("/api/") and request.args.get("lang") in LOCALES:
+        return request.args["lang"]   # an API caller asks for one request's language
     user = current_user
     if getattr(user, "is_authenticated", False) and user.locale in LOCALES:
         return user.locale

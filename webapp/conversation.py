@@ -52,6 +52,7 @@ class Panel:
     canned: list = field(default_factory=list)
     answer_target: bool = False   # the task form has an "answer" textarea canned texts may go to
     draft: Draft = Draft()
+    language: str = "tr"          # the requester's language: canned texts are offered in it
 
 
 def panel(instance: ProcessInstance, action: str, *, data: dict | None = None, answer_target: bool = False,
@@ -70,7 +71,8 @@ def panel(instance: ProcessInstance, action: str, *, data: dict | None = None, a
         messages=conversation.messages_of(session, instance.id, public_only=False),
         files=attachments.list_for(session, instance.id),
         canned=canned.list_for(session, category if isinstance(category, str) else None, instance.process_key),
-        answer_target=answer_target, draft=draft or Draft())
+        answer_target=answer_target, draft=draft or Draft(),
+        language=getattr(contact, "locale", None) or "tr")
 
 
 def post_message(instance: ProcessInstance) -> Draft | None:

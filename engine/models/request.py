@@ -106,7 +106,8 @@ class OrgUnit(Base):
 
 class CannedAnswer(Base):
     """A ready answer staff can start from; ``category`` is a help-desk category or a
-    process key, empty for every request."""
+    process key, empty for every request. ``body`` is Turkish; ``body_en``, when written,
+    is what a requester who chose English gets (:meth:`body_in`)."""
 
     __tablename__ = "canned_answer"
 
@@ -114,8 +115,13 @@ class CannedAnswer(Base):
     category: Mapped[str] = mapped_column(String(200), default="", index=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str | None] = mapped_column(Text)
     updated_by: Mapped[str | None] = mapped_column(String(150))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def body_in(self, locale: str | None) -> str:
+        """The text for a requester reading ``locale``: the English one if written, else the Turkish."""
+        return self.body_en if locale == "en" and self.body_en else self.body
 
 
 class RateEvent(Base):

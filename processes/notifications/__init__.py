@@ -17,6 +17,7 @@ from engine.errors import EngineError
 from engine.mail import queue_mail
 from engine.models import MailMessage, ProcessInstance
 
+from .. import i18n
 from .render import language_of, render
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def queue_template(session: Session, to: str | list[str], template: str, languag
     return queue_mail(session, to, subject, body, instance_id=instance_id, template=template, language=language)
 
 
-def _about(session: Session, instance: ProcessInstance, context: dict) -> str:
+def _about(session: Session, instance: ProcessInstance, context: dict, language: str = "tr") -> str:
+    """Which request a mail is about, the category and process name in the reader's language."""
     category = str(context.get("category") or "").strip()
     subject = str(context.get("subject") or "").strip()
     if not category and not subject:
@@ -44,6 +46,7 @@ def _about(session: Session, instance: ProcessInstance, context: dict) -> str:
         category, subject = str(data.get("category") or "").strip(), str(data.get("subject") or "").strip()
     if not category and not subject and instance.definition is not None:
         category = instance.definition.name or ""
+    category = i18n.text(instance.process_key, category, language_of(language))
     text = (f" ({category})" if category else "") + (f": {subject}" if subject else "")
     return text if len(text) <= ABOUT_MAX else text[:ABOUT_MAX - 1] + "…"
 
@@ -77,7 +80,8 @@ def notify_requester(session: Session, instance_id: int, template: str, **contex
     instance = session.get(ProcessInstance, instance_id)
     code = instance.tracking_code
     values = {**context, "name": context.get("name") or contact.name or "",
-              "code": code, "url": tracking_link(code, contact.email), "about": _about(session, instance, context)}
+              "code": code, "url": tracking_link(code, contact.email),
+              "about": _about(session, instance, context, contact.locale)}
     return queue_template(session, contact.email, template, contact.locale, instance_id=instance_id, **values)
 
 
@@ -94,7 +98,8 @@ def mail_open_requests(session: Session, email: str, locale: str) -> MailMessage
     for instance in requests:
         contact = conversation.contact_of(session, instance.id)
         items.append({"code": instance.tracking_code, "url": tracking_link(instance.tracking_code, contact.email),
-                      "title": instance.definition.name if instance.definition is not None else "",
+                      "title": i18n.text(instance.process_key, instance.definition.name or "", language_of(locale))
+                      if instance.definition is not None else "",
                       "created": instance.created_at.strftime("%d.%m.%Y")})
     return queue_template(session, requests and conversation.contact_of(session, requests[0].id).email,
                           "open_requests", locale, requests=items)

@@ -18,7 +18,9 @@ from engine import links, notices
 from engine.models import OPEN_TASK_STATES, AuditEvent, Group, HumanTask, ProcessInstance, TaskState, User
 from engine.models.user import user_group
 
+from .. import i18n
 from . import queue_template
+from .render import language_of
 
 
 def _members(session: Session, group: str, modes: tuple[str, ...]) -> list[User]:
@@ -39,13 +41,16 @@ def _caused_by(session: Session, task: HumanTask) -> str | None:
                           .order_by(AuditEvent.id).limit(1))
 
 
-def task_view(session: Session, task: HumanTask, timezone: str, now=None) -> dict:
-    """What a staff mail shows of a task."""
+def task_view(session: Session, task: HumanTask, timezone: str, now=None, language: str | None = "tr") -> dict:
+    """What a staff mail shows of a task, its names in the reader's ``language``."""
     instance = session.get(ProcessInstance, task.instance_id)
     due = task.due_at.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M") if task.due_at else None
-    return {"name": task.name, "group": task.group_name, "assignee": task.assignee, "due": due,
+    language = language_of(language)
+    process = (instance.definition.name if instance and instance.definition else "") or task.process_key
+    return {"name": i18n.text(task.process_key, task.name, language), "group": task.group_name,
+            "assignee": task.assignee, "due": due,
             "overdue": bool(now and task.due_at and task.due_at <= now),
-            "process": (instance.definition.name if instance and instance.definition else "") or task.process_key,
+            "process": i18n.text(task.process_key, process, language),
             "code": instance.tracking_code if instance else "", "url": f"{links.base_url()}/tasks/{task.id}"}
 
 
@@ -64,10 +69,9 @@ def on_task_new(session: Session, notice: notices.Notice) -> None:
     if task is None or task.state != TaskState.READY:
         return   # claimed, done or gone already: nothing worth a mail
     actor = _caused_by(session, task)
-    view = task_view(session, task, notice.timezone)
     for user in _members(session, task.group_name, (notices.IMMEDIATE,)):
         if user.username != actor:
-            _mail(session, user, "task_new", task=view)
+            _mail(session, user, "task_new", task=task_view(session, task, notice.timezone, language=user.locale))
 
 
 def on_digest(session: Session, notice: notices.Notice) -> None:
@@ -84,7 +88,8 @@ def on_digest(session: Session, notice: notices.Notice) -> None:
                                 .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
                                 .limit(200)).all()
         if tasks:
-            _mail(session, user, "digest", tasks=[task_view(session, t, notice.timezone, notice.now) for t in tasks])
+            _mail(session, user, "digest", tasks=[task_view(session, t, notice.timezone, notice.now, user.locale)
+                                                  for t in tasks])
 
 
 def on_overdue(session: Session, notice: notices.Notice) -> None:
@@ -94,7 +99,6 @@ def on_overdue(session: Session, notice: notices.Notice) -> None:
         HumanTask.state.in_(OPEN_TASK_STATES), HumanTask.due_at > notice.since,
         HumanTask.due_at <= notice.now).order_by(HumanTask.due_at, HumanTask.id)).all()
     for task in tasks:
-        view = task_view(session, task, notice.timezone, notice.now)
         if task.assignee:
             readers = session.scalars(select(User).where(
                 User.username == task.assignee, User.active.is_(True), User.notify_mode != notices.OFF,
@@ -102,7 +106,7 @@ def on_overdue(session: Session, notice: notices.Notice) -> None:
         else:
             readers = _members(session, task.group_name, (notices.IMMEDIATE,))
         for user in readers:
-            _mail(session, user, "overdue", task=view)
+            _mail(session, user, "overdue", task=task_view(session, task, notice.timezone, notice.now, user.locale))
 
 
 def install() -> None:

@@ -112,9 +112,27 @@ def test_every_requester_mail_has_the_code_and_a_working_link_in_their_language(
         assert ("Sayın Elif Demir," if locale == "tr" else "Dear Elif Demir,") in body
     assert "Metin answer" in seen[2][4] and "Kütüphane" in seen[7][4]
     assert seen[0][3] == (f"[{code}] Talebiniz alındı (Personel E-posta): E-posta kotam doldu" if locale == "tr"
-                          else f"[{code}] We received your request (Personel E-posta): E-posta kotam doldu")
+                          else f"[{code}] We received your request (Staff e-mail): E-posta kotam doldu")
 
     _opens(web, LINK.search(seen[0][4]).group(0), code, "E-posta kotam doldu")
+
+
+def test_staff_mails_name_the_task_and_process_in_the_readers_language(site):
+    """Selin reads English: her new-task mail names the task and the process in English."""
+    db = site
+    from engine import notices
+    from engine.models import MailMessage
+
+    with db.tx() as session:
+        users.get_user(session, "selin.sistem").locale = "en"
+        notices.set_notify_mode(session, "selin.sistem", "immediate", actor="admin")
+    _submit(db)
+    db.work()
+    with db.tx() as session:
+        [mail] = session.scalars(select(MailMessage).where(MailMessage.template == "task_new"))
+        subject, body, language = mail.subject, mail.body, mail.language
+    assert language == "en" and "Resolve the request" in subject
+    assert "User Support (SEK 08-04-27)" in body and "Talebi çöz" not in body
 
 
 def test_a_forged_link_opens_nothing(site, web):
@@ -215,10 +233,10 @@ def test_a_journey_every_mail_reaches_smtp_with_its_language_code_and_link(site,
     to_requester = [(e, m) for e, m in zip(received, mails, strict=True) if e.rcpt_tos == [REQUESTER]]
     to_staff = [(e, m) for e, m in zip(received, mails, strict=True) if e.rcpt_tos != [REQUESTER]]
     assert [m["Subject"].strip() for _, m in to_requester] == [
-        f"[{code}] We received your request (Personel E-posta): E-posta kotam doldu",
-        f"[{code}] A question about your request (Personel E-posta): E-posta kotam doldu",
-        f"[{code}] Your request has been answered (Personel E-posta): E-posta kotam doldu",
-        f"[{code}] Your request has been reopened (Personel E-posta): E-posta kotam doldu"]
+        f"[{code}] We received your request (Staff e-mail): E-posta kotam doldu",
+        f"[{code}] A question about your request (Staff e-mail): E-posta kotam doldu",
+        f"[{code}] Your request has been answered (Staff e-mail): E-posta kotam doldu",
+        f"[{code}] Your request has been reopened (Staff e-mail): E-posta kotam doldu"]
     for envelope, mail in to_requester:
         body = mail.get_content()
         assert envelope.mail_from == "destek@ktu.edu.tr" and mail["Content-Language"] == "en"

@@ -121,3 +121,35 @@ def test_the_task_page_offers_the_canned_answers_of_the_request(client, auth, ma
     assert 'id="field-answer"' in page
     assert '/static/canned.js' in page and "<script>" not in page
     assert "Şifre sıfırlama" not in page and "VPN profili" not in page
+
+
+def test_a_requester_who_chose_english_is_offered_the_english_text(client, auth, make_user, db, deploy):
+    """A canned answer may carry an English text; staff are offered the requester's language."""
+    from engine import conversation
+
+    make_user("destek", groups=("helpdesk",))
+    make_user("ag", groups=("network",))
+    deploy(BPMN / "user_support.bpmn", BPMN / "user_support.routing.dmn", *sorted(BPMN.glob("user_support.*.json")))
+    auth.login("destek")
+    response = client.post("/canned/new", data={
+        "csrf_token": auth.csrf("/canned/new"), "category": "Kablosuz Ağ (eduroam)", "title": "eduroam kurulumu",
+        "body": "eduroam CAT aracını indirin.", "body_en": "Download the eduroam CAT tool."})
+    assert response.status_code == 302
+    with db.tx() as session:
+        answer = session.scalar(select(CannedAnswer))
+        assert (answer.body, answer.body_en) == ("eduroam CAT aracını indirin.", "Download the eduroam CAT tool.")
+        ids = []
+        for email, locale in (("elif@ogr.example.edu.tr", "tr"), ("john@exchange.example.edu", "en")):
+            instance = runtime.start_instance(session, "user_support", actor="portal", data={
+                "category": "Kablosuz Ağ (eduroam)", "subject": "eduroam", "requester": "Rana Er",
+                "requester_email": email})
+            conversation.record_contact(session, instance.id, name="R", email=email, locale=locale)
+            ids.append(session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance.id)))
+    auth.logout()
+    auth.login("ag")
+    offered = {}
+    for task_id in ids:
+        client.post(f"/tasks/{task_id}/claim", data={"csrf_token": auth.csrf(f"/tasks/{task_id}")})
+        page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+        offered[task_id] = re.findall(r'data-body="([^"]*)"', page)
+    assert offered == {ids[0]: ["eduroam CAT aracını indirin."], ids[1]: ["Download the eduroam CAT tool."]}

@@ -48,9 +48,21 @@ def test_a_manager_or_admin_sees_the_year(client, auth, calls, username):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'data-figure="received">3<' in html and 'data-figure="answered">2<' in html
-    assert 'data-figure="lost">1<' in html and 'data-figure="lost_rate">33.3 %<' in html
+    assert 'data-figure="lost">1<' in html and 'data-figure="lost_rate">%33,3<' in html   # Turkish: %33,3
     assert "chart.umd.min.js" in html and "reports.js" in html and "<script>" not in html
     assert 'data-chart="{&#34;' in html                      # the chart's JSON, escaped into the attribute
+
+
+def test_figures_and_names_are_in_the_readers_language(client, auth, calls):
+    """Turkish (the default) writes %33,3 and Ocak; English 33.3% and January."""
+    auth.login("mudur")
+    html = client.get(f"/reports?year={YEAR}").get_data(as_text=True)
+    assert 'data-figure="lost_rate">%33,3<' in html and "<td>Ocak</td>" in html
+    assert "Çağrı ve İletişim Merkezi" in html           # the team's name, not its slug
+    client.post("/lang", data={"lang": "en", "csrf_token": auth.csrf("/inbox")})
+    html = client.get(f"/reports?year={YEAR}").get_data(as_text=True)
+    assert 'data-figure="lost_rate">33.3%<' in html and "<td>January</td>" in html
+    assert "Call and Contact Centre" in html and "Call Centre Call Record" in html
 
 
 def test_the_printable_month(client, auth, calls):

@@ -22,6 +22,7 @@ from ..auth import require_role
 from ..db import command
 from ..errors import json_error
 from ..extensions import db
+from ..templating import ptext
 from . import bp
 from .openapi import build_document, operation
 from .schemas import (
@@ -120,7 +121,7 @@ def start(key: str):
 def instance(instance_id: int):
     session = db.session
     row = instances.get_visible(session, current_user, instance_id)
-    open_tasks = [tasks.task_dict(t) for t in instances.tasks_of(session, instance_id)
+    open_tasks = [_task_json(t) for t in instances.tasks_of(session, instance_id)
                   if t.state in OPEN_TASK_STATES]
     return jsonify(InstanceSchema().dump({
         "id": row.id, "process_key": row.process_key, "version": instances.version_of(session, row),
@@ -150,7 +151,7 @@ def task_list():
     query = TaskQuerySchema().load(request.args, unknown=EXCLUDE)
     rows = tasks.list_tasks(db.session, state=query["state"], group=query["group"], user=current_user,
                             limit=query["limit"])
-    return jsonify([tasks.task_dict(t) for t in rows])
+    return jsonify([_task_json(t) for t in rows])
 
 
 @bp.post("/tasks/<int:task_id>/claim")
@@ -159,7 +160,7 @@ def task_list():
            responses={200: ("the task, now claimed by the caller", TaskSchema)}, errors=(400, 403, 404, 409))
 def claim(task_id: int):
     with command() as session:
-        answer = tasks.task_dict(tasks.claim_task(session, task_id, current_user))
+        answer = _task_json(tasks.claim_task(session, task_id, current_user))
     return jsonify(answer)
 
 
@@ -169,7 +170,7 @@ def claim(task_id: int):
            responses={200: ("the task, unclaimed", TaskSchema)}, errors=(400, 403, 404, 409))
 def unclaim(task_id: int):
     with command() as session:
-        answer = tasks.task_dict(tasks.unclaim_task(session, task_id, current_user))
+        answer = _task_json(tasks.unclaim_task(session, task_id, current_user))
     return jsonify(answer)
 
 
@@ -181,7 +182,7 @@ def unclaim(task_id: int):
 def complete(task_id: int):
     body = _json_body(DataBodySchema)
     with command() as session:
-        answer = tasks.task_dict(tasks.complete_task(session, task_id, current_user, body["data"]))
+        answer = _task_json(tasks.complete_task(session, task_id, current_user, body["data"]))
     return jsonify(answer)
 
 
@@ -244,3 +245,9 @@ def openapi_document():
     if document is None:
         document = current_app.extensions["sek_openapi"] = build_document(current_app, bp.name)
     return jsonify(document)
+
+
+def _task_json(task) -> dict:
+    """A task's stable JSON shape, its name in the caller's language (``?lang=``,
+    Accept-Language or the account's language; Turkish by default)."""
+    return {**tasks.task_dict(task), "name": ptext(task.name, task.process_key)}

@@ -123,7 +123,9 @@ class TaskSchema(Schema):
     id = fields.Integer(required=True)
     instance_id = fields.Integer(required=True)
     bpmn_id = fields.String(required=True, metadata=_doc("the user task's id in the BPMN diagram"))
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata=_doc(
+        "the task's name in the caller's language: `?lang=tr|en` on any request, else the "
+        "account's chosen language, else Accept-Language; Turkish by default"))
     group = fields.String(required=True, metadata=_doc("the group whose members see the task"))
     assignee = fields.String(required=True, allow_none=True,
                              metadata=_doc("who claimed it; null if unclaimed"))

@@ -79,7 +79,7 @@ def _form(answer_id: int | None, form: dict, errors=None, status=200):
 @login_required
 def new():
     _check_editor()
-    return _form(None, {"category": request.args.get("category", ""), "title": "", "body": ""})
+    return _form(None, {"category": request.args.get("category", ""), "title": "", "body": "", "body_en": ""})
 
 
 @bp.get("/<int:answer_id>")
@@ -87,7 +87,8 @@ def new():
 def edit(answer_id: int):
     _check_editor()
     answer = canned.get(db.session, answer_id)
-    return _form(answer_id, {"category": answer.category, "title": answer.title, "body": answer.body})
+    return _form(answer_id, {"category": answer.category, "title": answer.title, "body": answer.body,
+                             "body_en": answer.body_en or ""})
 
 
 @bp.post("/new", endpoint="create")
@@ -95,7 +96,7 @@ def edit(answer_id: int):
 @login_required
 def save(answer_id: int | None = None):
     _check_editor()
-    form = {name: request.form.get(name, "") for name in ("category", "title", "body")}
+    form = {name: request.form.get(name, "") for name in ("category", "title", "body", "body_en")}
     try:
         with command() as session:
             canned.save(session, **form, by=current_user.username, allowed_categories=_allowed(),

@@ -9,13 +9,14 @@ from flask_login import current_user, login_required
 from engine import conversation, definitions, documentation, runtime
 from engine.errors import NotFoundError, ValidationError
 from engine.models import AuthorKind
-from processes import catalog
+from processes import catalog, i18n
 from processes.notifications import notify_requester
 
 from ..auth import require_role
 from ..db import command
 from ..extensions import db
 from ..inbox.forms import attach_problems, build_fields, check_submission, has_errors, read_submission
+from ..templating import reader_language, shown_form
 from . import bp
 from .uploads import diagram_page, may_document
 
@@ -49,7 +50,8 @@ def show(key: str):
 @bp.get("/<key>/diagram.bpmn")
 @login_required
 def diagram(key: str):
-    """The BPMN of the latest deployed version, or the drawing in the catalog when none runs yet."""
+    """The BPMN of the latest deployed version, or the drawing in the catalog when none runs yet.
+    With ``?shown=1`` (the diagram on the process's page), its names in the reader's language."""
     entry = _entry_or_404(key)
     try:
         content = definitions.definition_file(db.session, key, entry.bpmn_file)
@@ -57,8 +59,10 @@ def diagram(key: str):
         if not entry.bpmn_path.is_file():
             abort(404)
         content = entry.bpmn_path.read_bytes()
+    if request.args.get("shown"):
+        content = i18n.translate_bpmn(key, content, reader_language(), entry.bpmn_file)
     return Response(content, mimetype="application/xml", headers={
-        "Content-Disposition": f'attachment; filename="{entry.bpmn_file}"'})
+        "Content-Disposition": f'attachment; filename="{entry.bpmn_file}"', "Vary": "Cookie"})
 
 
 def _can_start() -> bool:
@@ -94,7 +98,8 @@ def _record_requester(session, instance_id: int, data: dict) -> None:
 def start_form(key: str):
     entry = _entry_or_404(key)
     schema, ui = _start_fields(key)
-    return render_template("catalog/start.html", entry=entry, fields=build_fields(schema, ui), errors=[])
+    return render_template("catalog/start.html", entry=entry, fields=build_fields(*shown_form(key, schema, ui)),
+                           errors=[])
 
 
 @bp.post("/<key>/start")
@@ -102,7 +107,7 @@ def start_form(key: str):
 def start(key: str):
     entry = _entry_or_404(key)
     schema, ui = _start_fields(key)
-    fields = build_fields(schema, ui)
+    fields = build_fields(*shown_form(key, schema, ui))
     data = read_submission(fields, schema, request.form)
     general = check_submission(fields, schema, data)
     if not has_errors(fields, general):

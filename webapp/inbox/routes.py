@@ -14,6 +14,7 @@ from engine.models import OPEN_TASK_STATES, HumanTask
 from .. import conversation
 from ..db import command
 from ..extensions import db
+from ..templating import ptext, shown_form
 from ..timeline import describe_events
 from ..urls import safe_next
 from . import bp
@@ -69,7 +70,7 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
     is_open = task.state in OPEN_TASK_STATES
     context = instances.task_data(session, task) if is_open else {}
     if fields is None and form.schema:
-        fields = build_fields(form.schema, form.ui_schema, context)
+        fields = build_fields(*shown_form(task.process_key, form.schema, form.ui_schema), context)
     instance = tasks.task_instance(session, task)
     shown = {k: v for k, v in context.items() if k not in {f.name for f in fields or []}}
     can_act = is_open and task.assignee in (None, current_user.username)
@@ -79,7 +80,7 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
         "inbox/task.html", task=task, instance=instance, fields=fields or [], schema=form.schema,
         context=shown, is_open=is_open, general_errors=list(general_errors), notice=notice,
         events=describe_events(instances.events_of(session, task.instance_id),
-                               {t.id: t.name for t in instances.tasks_of(session, task.instance_id)}),
+                               {t.id: ptext(t.name, t.process_key) for t in instances.tasks_of(session, task.instance_id)}),
         version=instances.version_of(session, instance),
         can_act=can_act, conv=conv,
         members=tasks.group_members(session, task.group_name) if is_open and current_user.has_role("admin")
@@ -155,12 +156,12 @@ def complete(task_id: int):
     form = instances.task_form(db.session, task)
     fields, data = [], {}
     if form.schema:
-        fields = build_fields(form.schema, form.ui_schema)
+        fields = build_fields(*shown_form(task.process_key, form.schema, form.ui_schema))
         data = read_submission(fields, form.schema, request.form)
         general = check_submission(fields, form.schema, data)
         if has_errors(fields, general):
             return _render_task(task, fields, [_("Please correct the marked fields."), *general], status=422)
-    name = task.name
+    name = ptext(task.name, task.process_key)
     try:
         with command() as session:
             tasks.complete_task(session, task_id, current_user, data)

@@ -9,12 +9,14 @@ from flask_login import current_user, login_required
 from engine import diagram_state, instances
 from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
 from engine.models import OPEN_TASK_STATES, InstanceStatus
+from processes import i18n
 from processes.user_support.recategorize import CATEGORIES, recategorize
 
 from .. import conversation
 from ..catalog.uploads import diagram_page
 from ..db import command
 from ..extensions import db
+from ..templating import ptext, reader_language
 from ..timeline import describe_events
 from . import bp
 
@@ -49,7 +51,8 @@ def _render_show(instance, draft=None, status=200):
     return diagram_page(render_template(
         "instances/show.html", instance=instance, version=instances.version_of(session, instance),
         data=data, tasks=task_rows,
-        events=describe_events(instances.events_of(session, instance.id), {t.id: t.name for t in task_rows}),
+        events=describe_events(instances.events_of(session, instance.id),
+                               {t.id: ptext(t.name, t.process_key) for t in task_rows}),
         categories=CATEGORIES if _can_recategorize(instance, task_rows) else (),
         conv=conversation.panel(instance, url_for("instances.message", instance_id=instance.id), data=data,
                                 draft=draft),
@@ -67,11 +70,13 @@ def diagram_marks(instance_id: int):
 @bp.get("/<int:instance_id>/diagram.bpmn")
 @login_required
 def diagram_bpmn(instance_id: int):
-    """The BPMN of the instance's own version (not the latest one)."""
+    """The BPMN of the instance's own version (not the latest one), its names in the reader's
+    language (the viewer draws what it is given)."""
     instance = instances.get_visible(db.session, current_user, instance_id)
     name, content = diagram_state.process_bpmn(db.session, instance.definition_id, instance.process_key)
+    content = i18n.translate_bpmn(instance.process_key, content, reader_language(), name)
     return Response(content, mimetype="application/xml",
-                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+                    headers={"Content-Disposition": f'inline; filename="{name}"', "Vary": "Cookie"})
 
 
 @bp.post("/<int:instance_id>/messages")

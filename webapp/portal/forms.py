@@ -20,6 +20,7 @@ from processes import identity
 from processes.portal import Choice, list_units
 
 from ..inbox.forms import Field, attach_problems, build_fields, check_submission, read_submission
+from ..templating import shown_form
 from . import captcha
 
 NATIONAL_ID = "national_id"
@@ -90,7 +91,7 @@ def build_form(session, choice: Choice) -> PortalForm:
     order = ui["ui:order"]
     ui["ui:order"] = [*order[:order.index("requester_email") + 1], NATIONAL_ID,
                       *order[order.index("requester_email") + 1:]]
-    return PortalForm(choice, schema, build_fields(shown, ui, values))
+    return PortalForm(choice, schema, build_fields(*shown_form(choice.key, shown, ui), values))
 
 
 def read_form(form: PortalForm, posted: MultiDict) -> tuple[dict, str]:

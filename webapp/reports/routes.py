@@ -18,7 +18,7 @@ from engine.workdays import ZONE
 
 from ..auth import require_role
 from ..extensions import db
-from ..templating import process_title
+from ..templating import category_title, month_name, process_title, team_title
 from . import bp
 
 ROLE = "manager"
@@ -64,17 +64,17 @@ WHOLE = {"beginAtZero": True, "ticks": {"precision": 0}}   # counts: no 0.2 step
 
 def _charts(year_figures: dict, months: list[dict]) -> dict:
     """What reports.js draws: Chart.js configurations, handed over in data-* attributes."""
-    labels = [str(m["month"]) for m in months]
+    labels = [month_name(m["month"]) for m in months]
     return {
         "monthly": {"type": "bar", "options": {"scales": {"y": WHOLE}}, "data": {"labels": labels, "datasets": [
             {"label": _("Received"), "data": [m["received"] for m in months]},
             {"label": _("Resolved"), "data": [m["resolved"] for m in months]},
         ]}},
         "category": {"type": "bar", "options": {"indexAxis": "y", "scales": {"x": WHOLE}}, "data": {
-            "labels": list(year_figures["by_category"]),
+            "labels": [category_title(name) for name in year_figures["by_category"]],
             "datasets": [{"label": _("Requests"), "data": list(year_figures["by_category"].values())}]}},
         "team": {"type": "bar", "options": {"scales": {"y": WHOLE}}, "data": {
-            "labels": list(year_figures["by_team"]),
+            "labels": [team_title(name) for name in year_figures["by_team"]],
             "datasets": [{"label": _("Requests"), "data": list(year_figures["by_team"].values())}]}},
     }
 
