@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 
 from engine.models import AuditEvent
 
+from .templating import ptext
+
 LABELS = {
     "instance.started": _l("Request started"),
     "instance.cancelled": _l("Request cancelled"),
@@ -38,10 +40,10 @@ FALLBACK_REASONS = {
 }
 
 
-def _fallback_label(data: dict) -> str:
+def _fallback_label(data: dict, process_key: str | None) -> str:
     reason = FALLBACK_REASONS.get(data.get("reason"), FALLBACK_REASONS["no_head_group"])
-    return str(reason) % {"task": data.get("name") or data.get("bpmn_id") or "", "group": data.get("group") or "",
-                          "unit": data.get("unit") or ""}
+    task = ptext(data.get("name"), process_key) if data.get("name") else data.get("bpmn_id") or ""
+    return str(reason) % {"task": task, "group": data.get("group") or "", "unit": data.get("unit") or ""}
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,12 @@ class TimelineEntry:
     detail: dict
 
 
-def describe_events(events: list[AuditEvent], task_names: dict[int, str] | None = None) -> list[TimelineEntry]:
+def describe_events(events: list[AuditEvent], task_names: dict[int, str] | None = None,
+                    process_key: str | None = None) -> list[TimelineEntry]:
     """Each event with a label in the user's language and the data it carried.
 
-    :param task_names: task id -> task name, to name the task an event is about
+    :param task_names: task id -> task name (in the reader's language), to name the task an event is about
+    :param process_key: the events' process, whose catalog words the names events carry themselves
     """
     task_names = task_names or {}
     entries = []
@@ -65,7 +69,7 @@ def describe_events(events: list[AuditEvent], task_names: dict[int, str] | None 
         detail = data.get("data") if isinstance(data.get("data"), dict) else {}
         label = str(LABELS.get(event.action, event.action))
         if event.action == "task.unit_head_fallback":
-            label = _fallback_label(data)
+            label = _fallback_label(data, process_key)
         elif event.action.startswith("task."):
             name = task_names.get(data.get("task_id")) or data.get("bpmn_id")
             label = f"{label}: {name}" if name else label

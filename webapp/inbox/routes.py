@@ -80,7 +80,8 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
         "inbox/task.html", task=task, instance=instance, fields=fields or [], schema=form.schema,
         context=shown, is_open=is_open, general_errors=list(general_errors), notice=notice,
         events=describe_events(instances.events_of(session, task.instance_id),
-                               {t.id: ptext(t.name, t.process_key) for t in instances.tasks_of(session, task.instance_id)}),
+                               {t.id: ptext(t.name, t.process_key) for t in instances.tasks_of(session, task.instance_id)},
+                               task.process_key),
         version=instances.version_of(session, instance),
         can_act=can_act, conv=conv,
         members=tasks.group_members(session, task.group_name) if is_open and current_user.has_role("admin")
