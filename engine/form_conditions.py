@@ -47,6 +47,7 @@ class Condition:
     title: str = ""
     test: dict | None = None
     negate: bool = False
+    required: tuple[str, ...] = ()   # those of ``fields`` required in this case
 
     def holds(self, data: dict) -> bool:
         """Whether this case applies to ``data``."""
@@ -119,24 +120,54 @@ def _if_conditions(node: dict, properties: dict) -> list[Condition]:
     if simple is not None:
         control, values = simple
         if then is not None:
-            found.append(Condition(EQUALS, control, values, _names(then), _title(then)))
+            found.append(Condition(EQUALS, control, values, _names(then), _title(then), required=_req(then)))
         if other is not None:
             every = options_of(properties.get(control) or {})
             if every is not None:   # "else" as the other options: a choice left empty brings in nothing
                 rest = tuple(v for v in every if not any(same_value(v, w) for w in values))
-                found.append(Condition(EQUALS, control, rest, _names(other), _title(other)))
+                found.append(Condition(EQUALS, control, rest, _names(other), _title(other), required=_req(other)))
             else:
-                found.append(Condition(EQUALS, control, values, _names(other), _title(other), negate=True))
+                found.append(Condition(EQUALS, control, values, _names(other), _title(other), negate=True,
+                                       required=_req(other)))
         return found
     if then is not None:
-        found.append(Condition(SCHEMA, None, (), _names(then), _title(then), test=node["if"]))
+        found.append(Condition(SCHEMA, None, (), _names(then), _title(then), test=node["if"], required=_req(then)))
     if other is not None:
-        found.append(Condition(SCHEMA, None, (), _names(other), _title(other), test=node["if"], negate=True))
+        found.append(Condition(SCHEMA, None, (), _names(other), _title(other), test=node["if"], negate=True,
+                                   required=_req(other)))
+    return found
+
+
+def _req(branch) -> tuple[str, ...]:
+    if not isinstance(branch, dict):
+        return ()
+    return tuple(n for n in branch.get("required") or [] if isinstance(n, str))
+
+
+def branch_properties(schema: dict) -> dict[str, dict]:
+    """The property schemas the form's branches declare (``then``, ``else``, ``oneOf``
+    branches), merged per field: what a page needs to draw a field the top level only names."""
+    found: dict[str, dict] = {}
+    nodes = [schema, *(i for i in schema.get("allOf") or [] if isinstance(i, dict))]
+    branches = [n.get(k) for n in nodes for k in ("then", "else")]
+    if discriminator(schema.get("oneOf")) is not None:
+        branches += schema["oneOf"]
+    for branch in branches:
+        if isinstance(branch, dict):
+            for name, prop in (branch.get("properties") or {}).items():
+                if isinstance(prop, dict) and "const" not in prop:   # a discriminator is the choice itself
+                    found[name] = {**found.get(name, {}), **prop}
     return found
 
 
 def _title(branch) -> str:
     return str(branch.get("title") or "") if isinstance(branch, dict) else ""
+
+
+def choice_options(schema: dict, control: str) -> list[tuple[object, str]]:
+    """The options of a ``oneOf`` discriminator as (value, branch title)."""
+    return [(b["properties"][control]["const"], _title(b)) for b in schema.get("oneOf") or []
+            if isinstance(b, dict) and control in (b.get("properties") or {})]
 
 
 def discriminator(branches) -> str | None:
@@ -160,7 +191,7 @@ def _one_of_conditions(schema: dict) -> list[Condition]:
     if control is None:
         return []
     return [Condition(EQUALS, control, (b["properties"][control]["const"],),
-                      tuple(n for n in _names(b) if n != control), _title(b)) for b in branches]
+                      tuple(n for n in _names(b) if n != control), _title(b), required=_req(b)) for b in branches]
 
 
 @cache
@@ -189,11 +220,12 @@ def _collect(schema: dict) -> list[Condition]:
             found += _if_conditions(item, properties)
     for control, needed in (schema.get("dependentRequired") or {}).items():
         if isinstance(needed, list):
-            found.append(Condition(FILLED, control, (), tuple(n for n in needed if isinstance(n, str))))
+            names = tuple(n for n in needed if isinstance(n, str))
+            found.append(Condition(FILLED, control, (), names, required=names))
     required = set(schema.get("required") or [])
     # a field the form always requires is never conditional, nor is a condition's own control
     return [Condition(c.kind, c.control, c.values, tuple(f for f in c.fields if f not in required
-                                                        and f != c.control), c.title, c.test, c.negate)
+                                                        and f != c.control), c.title, c.test, c.negate, c.required)
             for c in found]
 
 
