@@ -5,7 +5,8 @@ fields) and its task schemas. A key with a ``title`` there is shown under that t
 the reader's language (:func:`processes.i18n.text`); an option under its label
 (``enumNames``, or ``oneOf`` ``const`` + ``title``); a date, a time or a duration as such,
 for the page to format. A process package may declare more keys its scripts set
-(``STAFF_DATA = {"key": "Başlık"}`` in ``processes/<key>/__init__.py``). Everything else
+(``STAFF_DATA = {"key": "Başlık"}`` in ``processes/<key>/__init__.py``; ``"a.b"`` is key
+``b`` of the object ``a``). Everything else
 (``due_at``, ``lead_email``, ``previous_team``, a recategorization's record...) is the
 process's own bookkeeping and never shown.
 """
@@ -59,6 +60,11 @@ def fields_of(process_key: str, schemas: Iterable[dict | None]) -> dict[str, dic
         if not isinstance(schema, dict):
             continue
         properties = {**form_conditions.branch_properties(schema), **(schema.get("properties") or {})}
+        control = form_conditions.discriminator(schema.get("oneOf"))
+        if isinstance(properties.get(control), dict) and form_conditions.options_of(properties[control]) is None:
+            # a choice between oneOf branches: its options are the branches' titles
+            options = form_conditions.choice_options(schema, control)
+            properties[control] = {**properties[control], "oneOf": [{"const": v, "title": t} for v, t in options]}
         for key, prop in properties.items():
             if isinstance(prop, dict) and prop.get("title") and key not in found:
                 found[key] = prop
@@ -73,12 +79,22 @@ def rows(process_key: str, schemas: Iterable[dict | None], data: dict, locale: s
     skipped = set(skip)
     result = []
     for key, prop in fields_of(process_key, schemas).items():
-        if key in skipped or key not in data or data[key] in (None, "", [], {}):
+        value = _lookup(data, key)
+        if key in skipped or value in (None, "", [], {}):
             continue
-        row = _row(process_key, key, prop, data[key], locale)
+        row = _row(process_key, key, prop, value, locale)
         if row is not None:
             result.append(row)
     return result
+
+
+def _lookup(data: dict, key: str):
+    value = data
+    for part in key.split(".") if key not in data else (key,):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def _labels(process_key: str, prop: dict, locale: str | None) -> dict:
