@@ -94,3 +94,18 @@ def test_panel_values_read_in_the_page_language(app):
         assert shown(Row("on", "Gün", date(2026, 12, 7), "date")) == "7 Aralık 2026"
         assert shown(Row("for", "Süre", timedelta(days=3), "duration")) == "3 gün"
         assert shown(Row("ok", "Tamam", True, "bool")) == "Evet"
+
+
+def test_if_then_else_sections_say_when_they_apply(app):
+    import json
+
+    from webapp.inbox.forms import build_fields
+    schema = json.loads((BPMN / "yurtnet_registration.register.schema.json").read_text(encoding="utf-8"))
+    ui = json.loads((BPMN / "yurtnet_registration.register.ui.json").read_text(encoding="utf-8"))
+    with app.test_request_context(headers={"Accept-Language": "tr"}):
+        fields = {f.name: f for f in build_fields(schema, ui)}
+    assert fields["registered"].section is None and fields["registered"].required
+    assert fields["network_note"].section.heading == "“Evet, kaydedildi” seçildiğinde"
+    assert json.loads(fields["network_note"].section.when) == [
+        {"field": "registered", "values": ["true"], "negate": False}]
+    assert fields["reason"].section.heading == "“Hayır, kaydedilemedi” seçildiğinde" and fields["reason"].required
