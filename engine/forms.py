@@ -103,7 +103,8 @@ def _report_branch(error, path: list[str], instance: dict, problems: list[Proble
     if not chosen:
         _add(problems, Problem(where, "not one of the options", "enum"))
         return True
+    before = len(problems)
     for sub in error.context or ():
         if sub.relative_schema_path and sub.relative_schema_path[0] == chosen[0]:
             _report(sub, problems)
-    return True
+    return len(problems) > before   # else (more than one branch fits): reported as it is

@@ -109,3 +109,15 @@ def test_if_then_else_sections_say_when_they_apply(app):
     assert json.loads(fields["network_note"].section.when) == [
         {"field": "registered", "values": ["true"], "negate": False}]
     assert fields["reason"].section.heading == "“Hayır, kaydedilemedi” seçildiğinde" and fields["reason"].required
+
+
+def test_a_case_the_page_cannot_tell_is_always_shown_under_its_title(app):
+    from webapp.inbox.forms import build_fields
+    schema = {"type": "object", "properties": {"amount": {"type": "number", "title": "Tutar"},
+                                               "approver": {"type": "string", "title": "Onaylayan"}},
+              "if": {"properties": {"amount": {"minimum": 1000}}, "required": ["amount"]},
+              "then": {"title": "Tutar 1000 ve üstündeyse", "required": ["approver"]}}
+    with app.test_request_context():
+        [amount, approver] = build_fields(schema)
+    assert amount.section is None
+    assert (approver.section.heading, approver.section.when) == ("Tutar 1000 ve üstündeyse", "[]")

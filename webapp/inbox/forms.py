@@ -159,17 +159,17 @@ def build_fields(schema: dict, ui_schema: dict | None = None, values: dict | Non
 
 def _grouped(fields: list[Field], conditions) -> list[Field]:
     """Give each conditional field its section, and put a section's fields together."""
-    cases: dict[str, list] = {}
-    for condition in conditions:
+    cases: dict[str, list[int]] = {}
+    for index, condition in enumerate(conditions):
         for name in condition.fields:
-            cases.setdefault(name, []).append(condition)
+            cases.setdefault(name, []).append(index)
     by_name = {f.name: f for f in fields}
     made: dict[tuple, Section] = {}
     for item in fields:
         if item.name in cases:
-            key = tuple(cases[item.name])
+            key = tuple(cases[item.name])   # the same cases, the same section
             if key not in made:
-                made[key] = _section(len(made) + 1, key, by_name)
+                made[key] = _section(len(made) + 1, [conditions[i] for i in key], by_name)
             item.section = made[key]
     ordered, placed = [], set()
     for item in fields:
@@ -181,7 +181,7 @@ def _grouped(fields: list[Field], conditions) -> list[Field]:
     return ordered
 
 
-def _section(number: int, cases: tuple, by_name: dict[str, Field]) -> Section:
+def _section(number: int, cases: list, by_name: dict[str, Field]) -> Section:
     whens, words = [], []
     merged: dict[tuple, list] = {}
     for case in cases:
