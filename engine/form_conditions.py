@@ -253,6 +253,19 @@ def inactive_fields(schema: dict | None, data: dict) -> set[str]:
         current = kept
 
 
+def undecided_fields(schema: dict | None, data: dict) -> set[str]:
+    """The inactive fields whose choice was not made at all (every deciding field is empty):
+    their values are still checked, though not required; those of a case not chosen are not."""
+    inactive = inactive_fields(schema, data)
+    if not inactive:
+        return set()
+    decided = set()
+    for condition in conditions(schema):
+        if condition.kind != EQUALS or condition.control in data:
+            decided.update(name for name in condition.fields if name in inactive)
+    return inactive - decided
+
+
 def prune(schema: dict | None, data: dict) -> dict:
     """``data`` without the values of the fields that do not matter (see :func:`inactive_fields`)."""
     if not isinstance(data, dict):

@@ -40,7 +40,7 @@ def validate_form_data(schema: dict, data: dict) -> None:
     """Check ``data`` against ``schema``; every problem is reported under its field.
 
     Fields that the form's choices leave out (:func:`engine.form_conditions.inactive_fields`)
-    are neither checked nor required.
+    are never required, and not checked once another case is chosen.
 
     :raises ValidationError: with one problem per field (dotted path; ``""`` for the
         whole form)
@@ -48,7 +48,9 @@ def validate_form_data(schema: dict, data: dict) -> None:
     if not isinstance(data, dict):
         raise ValidationError("form data must be a JSON object", [Problem("", "expected an object")])
     inactive = form_conditions.inactive_fields(schema, data)
-    data = {k: v for k, v in data.items() if k not in inactive}
+    # what a case not chosen holds is not looked at; values typed before any choice still are
+    unchosen = inactive - form_conditions.undecided_fields(schema, data)
+    data = {k: v for k, v in data.items() if k not in unchosen}
     validator_class = validator_for(schema)
     validator = validator_class(schema, format_checker=_FORMATS)
     problems: list[Problem] = []

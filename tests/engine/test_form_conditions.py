@@ -88,3 +88,9 @@ def test_a_field_decided_by_a_hidden_field_is_hidden_too():
     assert form_conditions.conditional_fields(nested) == {"sub", "detail"}
     assert forms.prepare(nested, {"kind": "b", "sub": "x", "detail": "d"}) == {"kind": "b"}
     assert _problems(nested, {"kind": "a", "sub": "x"}) == {("detail", "required")}
+
+
+def test_values_typed_before_any_choice_are_still_checked_but_not_required():
+    # the CLI and the API name every field at fault, even before the choice is made
+    assert _problems(IF_THEN, {"ip": "bu bir ip notu değil, çok uzun"}) == {
+        ("registered", "required"), ("ip", "maxLength")}

@@ -365,11 +365,11 @@ def check_submission(fields: list[Field], schema: dict, data: dict) -> list[str]
 
     :returns: the problems that belong to no field; see :func:`has_errors`
     """
-    inactive = form_conditions.inactive_fields(schema, data)
+    unchosen = form_conditions.inactive_fields(schema, data) - form_conditions.undecided_fields(schema, data)
     for item in fields:
-        if item.name in inactive:
+        if item.name in unchosen:
             item.errors = []   # what a case not chosen holds does not matter, readable or not
-    data = {k: v for k, v in data.items() if k not in inactive}
+    data = {k: v for k, v in data.items() if k not in unchosen}
     problems = textinput.problems(data)
     try:
         validate_form_data(schema, data)
