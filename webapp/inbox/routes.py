@@ -81,6 +81,7 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
     return render_template(
         "inbox/task.html", task=task, instance=instance, fields=fields or [], schema=form.schema,
         rows=rows, request_subject=_text(context.get("subject")), request_message=_text(context.get("message")),
+        data=context,   # the task's process data, for partials such as inbox/_triage.html
         is_open=is_open, general_errors=list(general_errors), notice=notice,
         events=describe_events(instances.events_of(session, task.instance_id),
                                {t.id: t.name for t in instances.tasks_of(session, task.instance_id)}),
