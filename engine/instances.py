@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import definitions, runtime
+from . import definitions, runtime, start_forms
 from .errors import NotFoundError, PermissionDeniedError
 from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, User
 
@@ -145,3 +146,14 @@ def task_form(session: Session, task: HumanTask) -> TaskForm:
     return TaskForm(forms.get(task.form_file) if task.form_file else None,
                     forms.get(task.ui_file) if task.ui_file else None)
 
+
+
+def process_forms(session: Session, instance: ProcessInstance) -> list[dict]:
+    """The JSON Schema forms of the instance's version: its complete start schema first
+    (:mod:`engine.start_forms`), then every task form, by file name."""
+    loaded = definitions.load_by_id(session, instance.definition_id)
+    start, _ui = start_forms.complete(instance.process_key, copy.deepcopy(loaded.start_form),
+                                      copy.deepcopy(loaded.start_ui))
+    others = [schema for _name, schema in sorted(loaded.forms.items())
+              if isinstance(schema, dict) and "properties" in schema and schema is not loaded.start_form]
+    return [schema for schema in (start, *others) if schema]

@@ -180,7 +180,8 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
     :raises PermissionDeniedError: not the user's group, or claimed by someone else
     :raises ConflictError: no longer open, or someone else got there first
     :raises ValidationError: ``data`` does not satisfy the task's form, or its text is
-        refused (:mod:`.textinput`)
+        refused (:mod:`.textinput`); values of fields the form's choices leave out are
+        dropped (:func:`engine.forms.prepare`)
     """
     data = data or {}
     task, instance = _task_for_change(session, task_id)
@@ -191,7 +192,8 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
     textinput.check(data)
     active = runtime.load_instance(session, instance.id)  # the instance read with the task
     if task.form_file:
-        forms.validate_form_data(active.definition.forms[task.form_file], data)
+        # the fields the chosen action leaves out are neither required nor stored
+        data = forms.prepare(active.definition.forms[task.form_file], data)
     elif not isinstance(data, dict):
         raise ValidationError("task data must be a JSON object", [])
     spiff_task = active.get_task(task.task_uuid)

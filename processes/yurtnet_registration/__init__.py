@@ -1,1 +1,4 @@
 """yurtnet_registration: the process's Python (forms helpers and service operators)."""
+
+# what staff read in the data panel beside the forms' fields (processes/data_panel.py)
+STAFF_DATA = {"mac_check.mac": "Denetlenmiş MAC adresi"}

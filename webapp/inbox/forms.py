@@ -5,6 +5,10 @@ Widgets follow the react-jsonschema-form UI schema that spiff-arena's forms use:
 hidden), ``ui:help``, ``ui:placeholder``, ``ui:title``. Checking is the engine's:
 the same JSON Schema validates on the server; this module only converts text
 inputs to JSON types and words the engine's problems for people.
+
+The form's conditionals (:mod:`engine.form_conditions`) become sections: the fields
+one case needs, together, under a heading that says when they apply
+(``_fields.html``); ``static/form_sections.js`` shows each section only with its case.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from engine import textinput
+from engine import form_conditions, textinput
 from engine.errors import Problem, ValidationError
 from engine.forms import validate_form_data
 
@@ -35,10 +39,22 @@ class Field:
     value: object = ""           # str for text inputs, list[str] for checkboxes, bool for checkbox
     errors: list[str] = field(default_factory=list)
     max_length: int | None = None
+    section: Section | None = None   # the case this field belongs to; None: always asked
 
     @property
     def input_id(self) -> str:
         return f"field-{self.name}"
+
+
+@dataclass(frozen=True)
+class Section:
+    """Fields that matter in one case: ``when`` is what ``form_sections.js`` checks (a JSON
+    list of ``{"field", "values", "negate"}`` or ``{"field", "filled"}``; empty: always shown),
+    ``heading`` says the case in words."""
+
+    key: str
+    heading: str
+    when: str
 
 
 def _options(prop: dict, items: dict | None = None) -> list[tuple[str, str]] | None:
@@ -94,14 +110,33 @@ def _kind(prop: dict, ui: dict) -> str:
     return "json"
 
 
+def _properties(schema: dict) -> dict:
+    """The top-level properties, with the fields only the form's branches declare, and a
+    ``oneOf`` discriminator's options taken from its branches' titles."""
+    properties = dict(schema.get("properties") or {})
+    for name, prop in form_conditions.branch_properties(schema).items():
+        properties[name] = {**prop, **(properties.get(name) or {})}
+    control = form_conditions.discriminator(schema.get("oneOf"))
+    if control is not None:
+        prop = properties.get(control) if isinstance(properties.get(control), dict) else {}
+        if form_conditions.options_of(prop) is None:
+            properties[control] = {**prop, "oneOf": [{"const": value, "title": title or _as_text(value)}
+                                                     for value, title in form_conditions.choice_options(schema,
+                                                                                                        control)]}
+    return properties
+
+
 def build_fields(schema: dict, ui_schema: dict | None = None, values: dict | None = None) -> list[Field]:
-    """The fields of a form, in ``ui:order`` (then schema order), filled with ``values``."""
+    """The fields of a form, in ``ui:order`` (then schema order), filled with ``values``;
+    the fields of one case together, at the place of the first of them."""
     ui_schema = ui_schema or {}
     values = values or {}
-    properties = schema.get("properties") or {}
+    properties = _properties(schema)
     required = set(schema.get("required") or [])
     order = [name for name in ui_schema.get("ui:order", []) if name in properties]
     order += [name for name in properties if name not in order]
+    conditions = form_conditions.conditions(schema)
+    branch_required = {name for c in conditions for name in c.required}
     fields = []
     for name in order:
         prop = properties[name] if isinstance(properties[name], dict) else {}
@@ -111,7 +146,7 @@ def build_fields(schema: dict, ui_schema: dict | None = None, values: dict | Non
             name=name,
             label=str(ui.get("ui:title") or prop.get("title") or name),
             kind=kind,
-            required=name in required,
+            required=name in required or name in branch_required,
             help=str(ui.get("ui:help") or prop.get("description") or ""),
             placeholder=str(ui.get("ui:placeholder") or ""),
             options=_options(prop, prop.get("items") if kind == "checkboxes" else None) or [],
@@ -119,7 +154,62 @@ def build_fields(schema: dict, ui_schema: dict | None = None, values: dict | Non
         )
         item.value = _initial(kind, values.get(name, prop.get("default")))
         fields.append(item)
-    return fields
+    return _grouped(fields, conditions)
+
+
+def _grouped(fields: list[Field], conditions) -> list[Field]:
+    """Give each conditional field its section, and put a section's fields together."""
+    cases: dict[str, list[int]] = {}
+    for index, condition in enumerate(conditions):
+        for name in condition.fields:
+            cases.setdefault(name, []).append(index)
+    by_name = {f.name: f for f in fields}
+    made: dict[tuple, Section] = {}
+    for item in fields:
+        if item.name in cases:
+            key = tuple(cases[item.name])   # the same cases, the same section
+            if key not in made:
+                made[key] = _section(len(made) + 1, [conditions[i] for i in key], by_name)
+            item.section = made[key]
+    ordered, placed = [], set()
+    for item in fields:
+        if item.name in placed:
+            continue
+        run = [f for f in fields if f.section is item.section] if item.section is not None else [item]
+        ordered += run
+        placed.update(f.name for f in run)
+    return ordered
+
+
+def _section(number: int, cases: list, by_name: dict[str, Field]) -> Section:
+    whens, words = [], []
+    merged: dict[tuple, list] = {}
+    for case in cases:
+        if case.kind == form_conditions.EQUALS:
+            bucket = merged.setdefault((case.control, case.negate), [])
+            bucket.extend(v for v in case.values if v not in bucket)
+        elif case.kind == form_conditions.FILLED:
+            whens.append({"field": case.control, "filled": True})
+            control = by_name.get(case.control)
+            label = control.label if control else case.control
+            words.append(_("when “%(field)s” is ticked", field=label) if control and control.kind == "checkbox"
+                         else _("when “%(field)s” is filled in", field=label))
+        else:
+            words.append(case.title or _("only in some cases"))
+            whens.append({"always": True})
+    for (control_name, negate), values in merged.items():
+        whens.append({"field": control_name, "values": [_as_text(v) for v in values], "negate": negate})
+        control = by_name.get(control_name)
+        titles = dict(control.options) if control else {}
+        choices = _(" or ").join(f"“{titles.get(_as_text(v), _as_text(v))}”" for v in values)
+        words.append(_("when %(choices)s is not chosen", choices=choices) if negate
+                     else _("when %(choices)s is chosen", choices=choices))
+    key = "-".join(["section", *(str(part) for w in whens for part in (w.get("field", ""), *w.get("values", ())))])
+    if any(w.get("always") for w in whens):
+        whens = []   # a case the page cannot tell: always shown
+    heading = _(" or ").join(words)
+    return Section(key if whens else f"section-{number}", heading[:1].upper() + heading[1:],
+                   json.dumps(whens, ensure_ascii=False))
 
 
 def _initial(kind: str, value):
@@ -275,6 +365,11 @@ def check_submission(fields: list[Field], schema: dict, data: dict) -> list[str]
 
     :returns: the problems that belong to no field; see :func:`has_errors`
     """
+    unchosen = form_conditions.inactive_fields(schema, data) - form_conditions.undecided_fields(schema, data)
+    for item in fields:
+        if item.name in unchosen:
+            item.errors = []   # what a case not chosen holds does not matter, readable or not
+    data = {k: v for k, v in data.items() if k not in unchosen}
     problems = textinput.problems(data)
     try:
         validate_form_data(schema, data)

@@ -6,12 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import inbox, instances, tasks
+from engine import form_conditions, inbox, instances, tasks
 from engine.errors import ConflictError, PermissionDeniedError, ScriptError, ValidationError, WorkflowError
 from engine.inbox import InboxFilter
 from engine.models import OPEN_TASK_STATES, HumanTask
 
-from .. import conversation
+from .. import conversation, data_panel
 from ..db import command
 from ..extensions import db
 from ..templating import ptext, shown_form
@@ -19,6 +19,8 @@ from ..timeline import describe_events
 from ..urls import safe_next
 from . import bp
 from .forms import attach_problems, build_fields, check_submission, has_errors, read_submission
+
+bp.add_app_template_filter(data_panel.shown, "panel_value")
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -72,13 +74,16 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
     if fields is None and form.schema:
         fields = build_fields(*shown_form(task.process_key, form.schema, form.ui_schema), context)
     instance = tasks.task_instance(session, task)
-    shown = {k: v for k, v in context.items() if k not in {f.name for f in fields or []}}
+    rows = data_panel.rows(instance, instances.process_forms(session, instance), context,
+                           skip={f.name for f in fields or []})
     can_act = is_open and task.assignee in (None, current_user.username)
     conv = conversation.panel(instance, url_for("inbox.task_message", task_id=task.id), data=context,
                               answer_target=can_act and _answer_target(fields), draft=draft)
     return render_template(
         "inbox/task.html", task=task, instance=instance, fields=fields or [], schema=form.schema,
-        context=shown, is_open=is_open, general_errors=list(general_errors), notice=notice,
+        rows=rows, request_subject=_text(context.get("subject")), request_message=_text(context.get("message")),
+        data=context,   # the task's process data, for partials such as inbox/_triage.html
+        is_open=is_open, general_errors=list(general_errors), notice=notice,
         events=describe_events(instances.events_of(session, task.instance_id),
                                {t.id: ptext(t.name, t.process_key) for t in instances.tasks_of(session, task.instance_id)},
                                task.process_key),
@@ -93,6 +98,10 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
 @login_required
 def task(task_id: int):
     return _render_task(_visible_task(task_id))
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _answer_target(fields) -> bool:
@@ -162,6 +171,7 @@ def complete(task_id: int):
         general = check_submission(fields, form.schema, data)
         if has_errors(fields, general):
             return _render_task(task, fields, [_("Please correct the marked fields."), *general], status=422)
+        data = form_conditions.prune(form.schema, data)   # what the choices leave out is not stored
     name = ptext(task.name, task.process_key)
     try:
         with command() as session:

@@ -16,7 +16,10 @@
     var radios = document.querySelectorAll('input[type="radio"][name="action"]');
     var chosen = Array.prototype.some.call(radios, function (r) { return r.checked; });
     Array.prototype.forEach.call(radios, function (r) {
-      if (!chosen && r.value === "answer") { r.checked = true; }
+      if (!chosen && r.value === "answer") {
+        r.checked = true;
+        r.dispatchEvent(new Event("change", { bubbles: true }));   // its form section appears
+      }
     });
   }
 
