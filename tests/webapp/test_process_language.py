@@ -54,7 +54,7 @@ def test_the_task_page_speaks_the_readers_language(client, auth, approval):
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "<h1 class=\"h3\">Unit head approval</h1>" in page and "Birim amiri" not in page
     assert "Review the VPN request of a member of your unit" in page          # the instructions
-    assert ">Decision *<" in page and ">Reason for rejection<" in page          # the labels
+    assert ">Decision *<" in page and ">Reason for rejection *<" in page        # the labels (required when rejecting)
     assert ">I approve<" in page and ">I reject<" in page                      # the choices
     assert "Required if you reject; it is sent to the requester by e-mail." in page   # the help
     assert 'value="approve"' in page and 'value="reject"' in page              # values never change
