@@ -23,10 +23,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import facts, notices, spiff
+from . import audit, facts, notices, priority, spiff
 from .errors import ConflictError, WorkflowError
 from .models import (
     OPEN_TASK_STATES,
+    Group,
     HumanTask,
     InstanceStatus,
     Job,
@@ -34,6 +35,7 @@ from .models import (
     JobState,
     MessageSubscription,
     TaskState,
+    User,
     utcnow,
 )
 
@@ -156,13 +158,54 @@ def _sync_human_tasks(session: Session, active, ready: dict) -> None:
             row.completed_at = now
     for uuid, task in ready.items():
         if uuid not in known:
-            row = _new_human_task(instance, task, now)
+            row = _new_human_task(instance, task, now, priority.for_new_task(session, instance, task.data))
             session.add(row)
             notices.task_created(session, uuid, row.group_name)   # at most one job row
             facts.task_created(session, instance, row.group_name, row.due_at, task.data)
+            if _property(task, ASSIGN_PREVIOUS_WORKER) == "true":
+                _assign_previous_worker(session, row)
 
 
-def _new_human_task(instance, task, now) -> HumanTask:
+# A user task with this property set to "true" goes back to whoever completed its last
+# occurrence in the same instance (user_support's resolve after a reopening or the
+# requester's reply: the person who answered), claimed by them, if they are still an
+# active member of the task's group; otherwise it waits unclaimed in the group's queue.
+ASSIGN_PREVIOUS_WORKER = "assignPreviousWorker"
+
+
+def _property(task, name: str):
+    properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+    return (properties.get(name) or "").strip().lower() or None
+
+
+def _assign_previous_worker(session: Session, row: HumanTask) -> None:
+    previous = session.scalar(
+        select(HumanTask.completed_by).where(HumanTask.instance_id == row.instance_id,
+                                             HumanTask.bpmn_id == row.bpmn_id,
+                                             HumanTask.state == TaskState.COMPLETED,
+                                             HumanTask.completed_by.is_not(None))
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(1))
+    if previous is None:
+        return
+    member = session.scalar(select(User.id).join(User.groups).where(
+        User.username == previous, User.active.is_(True), Group.slug == row.group_name))
+    if member is None:
+        return
+    row.assignee, row.state = previous, TaskState.CLAIMED
+    session.flush()   # the row's id, for the audit event
+    audit.record(session, "task.returned", actor=None, instance_id=row.instance_id,
+                 data={"task_id": row.id, "bpmn_id": row.bpmn_id, "assignee": previous,
+                       "reason": "previous_worker"})
+
+
+def normal_due(task, appeared: datetime) -> datetime | None:
+    """A user task's due date by its process alone (``dueIn``, a duration counted from
+    ``appeared``), before any priority (:mod:`engine.priority`) moves it."""
+    properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+    return _due_at(task, properties.get("dueIn"), appeared)
+
+
+def _new_human_task(instance, task, now, priority_: str = "normal") -> HumanTask:
     spec = task.task_spec
     extensions = getattr(spec, "extensions", {}) or {}
     properties = extensions.get("properties", {}) or {}
@@ -177,7 +220,7 @@ def _new_human_task(instance, task, now) -> HumanTask:
         form_file=extensions.get("formJsonSchemaFilename"),
         ui_file=extensions.get("formUiSchemaFilename"),
         instructions=extensions.get("instructionsForEndUser"),
-        due_at=_due_at(task, properties.get("dueIn"), now),
+        due_at=priority.due_for(priority_, now, _due_at(task, properties.get("dueIn"), now)),
         created_at=now,
     )
 
