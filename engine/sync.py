@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import audit, facts, notices, priority, spiff
+from . import facts, notices, priority, spiff
 from .errors import ConflictError, WorkflowError
 from .models import (
     OPEN_TASK_STATES,
@@ -163,7 +163,7 @@ def _sync_human_tasks(session: Session, active, ready: dict) -> None:
             notices.task_created(session, uuid, row.group_name)   # at most one job row
             facts.task_created(session, instance, row.group_name, row.due_at, task.data)
             if _property(task, ASSIGN_PREVIOUS_WORKER) == "true":
-                _assign_previous_worker(session, row)
+                _assign_previous_worker(session, active, row)
 
 
 # A user task with this property set to "true" goes back to whoever completed its last
@@ -178,7 +178,7 @@ def _property(task, name: str):
     return (properties.get(name) or "").strip().lower() or None
 
 
-def _assign_previous_worker(session: Session, row: HumanTask) -> None:
+def _assign_previous_worker(session: Session, active, row: HumanTask) -> None:
     previous = session.scalar(
         select(HumanTask.completed_by).where(HumanTask.instance_id == row.instance_id,
                                              HumanTask.bpmn_id == row.bpmn_id,
@@ -193,9 +193,8 @@ def _assign_previous_worker(session: Session, row: HumanTask) -> None:
         return
     row.assignee, row.state = previous, TaskState.CLAIMED
     session.flush()   # the row's id, for the audit event
-    audit.record(session, "task.returned", actor=None, instance_id=row.instance_id,
-                 data={"task_id": row.id, "bpmn_id": row.bpmn_id, "assignee": previous,
-                       "reason": "previous_worker"})
+    active.derived_events.append(("task.returned", {"task_id": row.id, "bpmn_id": row.bpmn_id,
+                                                    "assignee": previous}))
 
 
 def normal_due(task, appeared: datetime) -> datetime | None:

@@ -1,0 +1,79 @@
+"""Duplicate requests as staff and requesters see them (the engine's rules are in
+:mod:`engine.duplicates`).
+
+Staff link a request to its main request by the main one's tracking code
+(:func:`link_request`) and may undo it while the request still waits
+(:func:`unlink_request`). Each change leaves a line on the duplicate's public
+conversation, in its requester's language, so the tracking page says what happened.
+When the main request's answer is mailed (the ``notify_requester`` operator calls
+:func:`follow_main`), the waiting duplicates get it; when the main request ends
+without an answer for everyone, they go back to their teams.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from engine import conversation, duplicates
+from engine.errors import ConflictError
+from engine.models import AuthorKind, ProcessInstance
+
+from .i18n import text
+
+LINKED_TEXT = ("Bu talep, aynı konudaki #{main} numaralı talep ile birleştirildi. "
+               "O talebe verilen yanıt size de iletilecek.")
+UNLINKED_TEXT = "Bu talebin #{main} numaralı talep ile birleştirilmesi kaldırıldı; ekibimiz talebinizi ayrıca yanıtlayacak."
+# The main request's mails that end it: its answer goes to every duplicate; the others
+# (routed to a unit, outside our remit, closed without the requester's reply) send the
+# duplicates back to their teams.
+ANSWER_TEMPLATE = "answer"
+RELEASE_TEMPLATES = ("routed", "outside", "autoclosed")
+
+
+def _tell_requester(session: Session, instance: ProcessInstance, source: str, **values) -> None:
+    contact = conversation.contact_of(session, instance.id)
+    locale = contact.locale if contact is not None else "tr"
+    body = text(instance.process_key, source, locale).format(**values)
+    conversation.add_message(session, instance.id, body, author_kind=AuthorKind.SYSTEM, public=True)
+
+
+def link_request(session: Session, instance_id: int, main_code: str, *, by: str) -> ProcessInstance:
+    """Make ``instance_id`` a duplicate of the request whose tracking code is ``main_code``.
+
+    :returns: the main request
+    :raises NotFoundError: no request has that code, or this one is not in a team's queue
+    :raises ValidationError: a guard of :func:`engine.duplicates.link` refuses
+    """
+    main = duplicates.by_tracking_code(session, main_code)
+    duplicates.link(session, instance_id, main.id, actor=by)
+    _tell_requester(session, session.get(ProcessInstance, instance_id), LINKED_TEXT, main=main.id)
+    return main
+
+
+def unlink_request(session: Session, instance_id: int, *, by: str | None, reason: str = "") -> int:
+    """Undo the link; the request goes back to its team. :returns: the former main's id."""
+    main_id = duplicates.unlink(session, instance_id, actor=by, reason=reason)
+    _tell_requester(session, session.get(ProcessInstance, instance_id), UNLINKED_TEXT, main=main_id)
+    return main_id
+
+
+def follow_main(session: Session, instance_id: int, template: str, answer: str) -> list[int]:
+    """After a requester mail of ``instance_id``: pass its answer on to its waiting
+    duplicates, or send them back to their teams if it ended without one.
+
+    :returns: the ids of the duplicates that moved
+    """
+    if template == ANSWER_TEMPLATE and answer:
+        return duplicates.answer_duplicates(session, instance_id, answer)
+    if template in RELEASE_TEMPLATES:
+        moved = []
+        for duplicate in duplicates.duplicates_of(session, instance_id):
+            if duplicate.status in ("completed", "cancelled"):
+                continue
+            try:
+                unlink_request(session, duplicate.id, by=None, reason=template)
+            except ConflictError:
+                continue
+            moved.append(duplicate.id)
+        return moved
+    return []
