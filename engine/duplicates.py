@@ -38,8 +38,9 @@ MAIN_ANSWERED = "main_answered"
 UNLINKED = "duplicate_unlinked"
 
 
-def _refuse(message: str) -> ValidationError:
-    return ValidationError(message, [Problem("main", message)])
+def _refuse(message: str, code: str, **params) -> ValidationError:
+    """A refused link; ``code`` and ``params`` let an edge word it in the reader's language."""
+    return ValidationError(message, [Problem("main", message, code, params)])
 
 
 def _fact(session: Session, instance_id: int) -> RequestFact:
@@ -70,20 +71,23 @@ def link(session: Session, instance_id: int, main_id: int, *, actor: str) -> Pro
     :raises NotFoundError: the duplicate is not waiting in a team's queue
     """
     if instance_id == main_id:
-        raise _refuse("a request cannot be a duplicate of itself")
+        raise _refuse("a request cannot be a duplicate of itself", "self")
     fact, main_fact = _fact(session, instance_id), _fact(session, main_id)
     main = session.get(ProcessInstance, main_id)
     if fact.duplicate_of is not None:
-        raise _refuse(f"request #{instance_id} is already a duplicate of #{fact.duplicate_of}")
+        raise _refuse(f"request #{instance_id} is already a duplicate of #{fact.duplicate_of}",
+                      "already_duplicate", main=fact.duplicate_of)
     if main_fact.duplicate_of is not None:
         raise _refuse(f"request #{main_id} is itself a duplicate of #{main_fact.duplicate_of}: "
-                      f"link to #{main_fact.duplicate_of} instead")
+                      f"link to #{main_fact.duplicate_of} instead", "chain", main=main_id,
+                      root=main_fact.duplicate_of)
     if duplicates_of(session, instance_id):
-        raise _refuse(f"request #{instance_id} has duplicates of its own; it cannot become one")
+        raise _refuse(f"request #{instance_id} has duplicates of its own; it cannot become one",
+                      "has_duplicates")
     if main.process_key != fact.process_key:
-        raise _refuse("both requests must be of the same process")
+        raise _refuse("both requests must be of the same process", "other_process")
     if main.status not in OPEN_STATUSES or main_fact.resolved_at is not None:
-        raise _refuse(f"request #{main_id} is already answered or closed")
+        raise _refuse(f"request #{main_id} is already answered or closed", "main_closed", main=main_id)
     runtime.deliver_message(session, LINKED, {"main_id": main_id, "by": actor}, instance_id=instance_id,
                             actor=actor)
     fact.duplicate_of = main_id
