@@ -5,7 +5,9 @@ Staff link a request to its main request by the main one's tracking code
 (:func:`link_request`) and may undo it while the request still waits
 (:func:`unlink_request`). Each change leaves a line on the duplicate's public
 conversation, in its requester's language, so the tracking page says what happened.
-When the main request's answer is mailed (the ``notify_requester`` operator calls
+A public staff message on the main request is relayed to the duplicates still waiting
+for it (:func:`relay_message`: on their conversations, mailed in their requesters'
+languages). When the main request's answer is mailed (the ``notify_requester`` operator calls
 :func:`follow_main`), the waiting duplicates get it; when the main request ends
 without an answer for everyone, they go back to their teams.
 """
@@ -19,6 +21,7 @@ from engine.errors import ConflictError
 from engine.models import AuthorKind, ProcessInstance
 
 from .i18n import text
+from .notifications import notify_requester
 
 LINKED_TEXT = ("Bu talep, aynı konudaki #{main} numaralı talep ile birleştirildi. "
                "O talebe verilen yanıt size de iletilecek.")
@@ -77,3 +80,18 @@ def follow_main(session: Session, instance_id: int, template: str, answer: str) 
             moved.append(duplicate.id)
         return moved
     return []
+
+
+def relay_message(session: Session, main_id: int, body: str, *, author: str) -> list[int]:
+    """A public staff message on ``main_id`` also goes to each duplicate still waiting for
+    it: onto its conversation and mailed to its requester (template ``message``, in their
+    language). :returns: the ids of the duplicates it reached"""
+    reached = []
+    for duplicate in duplicates.duplicates_of(session, main_id):
+        if duplicates.MAIN_ANSWERED not in conversation.waiting_for(session, duplicate.id):
+            continue   # already answered (or back with its team): its own request again
+        conversation.add_message(session, duplicate.id, body, author_kind=AuthorKind.STAFF, author=author,
+                                 public=True, actor=author)
+        notify_requester(session, duplicate.id, "message", message=body)
+        reached.append(duplicate.id)
+    return reached

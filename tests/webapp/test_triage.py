@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, runtime
-from engine.models import HumanTask, ProcessInstance, RequestFact
+from engine import clock, conversation, runtime
+from engine.models import HumanTask, MailMessage, ProcessInstance, RequestFact
 from engine.workdays import ZONE
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -125,6 +125,16 @@ def test_mark_a_duplicate_by_tracking_code_then_unlink_it_on_the_request_page(cl
     assert 'data-testid="triage-main"' in page and f"#{main}" in page
     assert f"Kopya olarak işaretlendi: #{main}" in page
     assert f"#{copy}" in client.get(f"/instances/{main}").get_data(as_text=True)
+
+    # a public message on the main request reaches the waiting duplicate's requester, in English
+    with db.tx() as session:
+        conversation.record_contact(session, copy, name="Ayşe", email="ayse@example.edu.tr", locale="en")
+    client.post(f"/instances/{main}/messages", data={
+        "kind": "public", "message": "Kesinti üzerinde çalışıyoruz.", "csrf_token": auth.csrf(f"/instances/{main}")})
+    with db.tx() as session:
+        assert conversation.messages_of(session, copy)[-1].body == "Kesinti üzerinde çalışıyoruz."
+        [mail] = session.scalars(select(MailMessage).where(MailMessage.instance_id == copy)).all()
+        assert (mail.recipients, mail.template, mail.language) == ("ayse@example.edu.tr", "message", "en")
 
     response = client.post(f"/instances/{copy}/duplicate/unlink", data={"csrf_token": auth.csrf(f"/instances/{copy}")},
                            follow_redirects=True)
