@@ -69,17 +69,26 @@ def follow_main(session: Session, instance_id: int, template: str, answer: str) 
     if template == ANSWER_TEMPLATE and answer:
         return duplicates.answer_duplicates(session, instance_id, answer)
     if template in RELEASE_TEMPLATES:
-        moved = []
-        for duplicate in duplicates.duplicates_of(session, instance_id):
-            if duplicate.status in ("completed", "cancelled"):
-                continue
-            try:
-                unlink_request(session, duplicate.id, by=None, reason=template)
-            except ConflictError:
-                continue
-            moved.append(duplicate.id)
-        return moved
+        return release_duplicates(session, instance_id, template)
     return []
+
+
+def release_duplicates(session: Session, main_id: int, reason: str) -> list[int]:
+    """The main request ended without an answer for everyone (``reason``: routed,
+    outside, autoclosed, cancelled): its waiting duplicates go back to their teams.
+
+    :returns: the ids of the duplicates released
+    """
+    moved = []
+    for duplicate in duplicates.duplicates_of(session, main_id):
+        if duplicate.status in ("completed", "cancelled"):
+            continue
+        try:
+            unlink_request(session, duplicate.id, by=None, reason=reason)
+        except ConflictError:
+            continue   # already answered: nothing waits
+        moved.append(duplicate.id)
+    return moved
 
 
 def relay_message(session: Session, main_id: int, body: str, *, author: str) -> list[int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import conversation, priority, tasks, users
+from engine import conversation, priority, runtime, tasks, users
 from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, RequestFact, User
 from engine.workdays import ZONE
@@ -214,6 +214,18 @@ def test_a_main_request_routed_elsewhere_sends_its_duplicates_back(site):
         [unlinked] = session.scalars(select(AuditEvent).where(
             AuditEvent.instance_id == copy, AuditEvent.action == "request.duplicate_unlinked")).all()
         assert (unlinked.actor, unlinked.data["reason"]) == (None, "outside")
+
+
+def test_a_cancelled_main_request_sends_its_duplicates_back(site):
+    db = site
+    main, copy = _start(db, "elif@ktu.edu.tr"), _start(db, "john@ktu.edu.tr", "en")
+    with db.tx() as session:
+        duplicates.link_request(session, copy, db.instance(main).tracking_code, by="hakan.yardim")
+    with db.tx() as session:   # as `sek cancel` does
+        runtime.cancel_instance(session, main, actor="admin", reason="yanlışlıkla açıldı")
+        assert duplicates.release_duplicates(session, main, "cancelled") == [copy]
+    assert db.human_tasks(copy)[-1] == ("resolve", "network", "ready")
+    assert _fact(db, copy).duplicate_of is None
 
 
 # -- reopened: back to who answered --------------------------------------------------------
