@@ -22,8 +22,10 @@ column) sets the request's priority if it is still the default, ``normal``, so a
 member's choice is never overridden. Every change is in the audit history
 (``request.priority``, with each moved due date).
 
-What this does not move: a process's own timers (user_support's escalation to the
-team lead still fires at the routing table's due date).
+What this does not move: a process's own timers. The task's due date is the team's
+target (the inbox's order and overdue mark, the assignee's overdue notice); a timer in
+the diagram is the process's own rule (user_support's escalation to the team lead
+still fires at the routing table's due date, the department's SLA).
 """
 
 from __future__ import annotations
