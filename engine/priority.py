@@ -38,7 +38,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, runtime, sync
 from .errors import ConflictError, Problem, ValidationError
-from .models import OPEN_TASK_STATES, PRIORITIES, HumanTask, ProcessInstance, RequestFact, utcnow
+from .models import OPEN_TASK_STATES, PRIORITIES, HumanTask, RequestFact, utcnow
 from .workdays import add_working_days, add_working_hours
 
 DEFAULT = "normal"
@@ -67,9 +67,11 @@ def due_for(priority: str, appeared: datetime, normal_due: datetime | None,
     return min(due, normal_due) if normal_due is not None else due
 
 
-def for_new_task(session: Session, instance: ProcessInstance, task_data: dict) -> str:
-    """The priority a new human task of ``instance`` is due by; applies the process's
-    own ``priority`` (its data) while the request's is still the default."""
+def for_new_task(session: Session, active, task_data: dict) -> str:
+    """The priority a new human task of ``active``'s instance is due by; applies the
+    process's own ``priority`` (its data) while the request's is still the default
+    (the change is recorded after the save's own audit event)."""
+    instance = active.instance
     fact = session.get(RequestFact, instance.id)
     if fact is None:
         return DEFAULT
@@ -77,8 +79,7 @@ def for_new_task(session: Session, instance: ProcessInstance, task_data: dict) -
     current = fact.priority or DEFAULT
     if wanted in PRIORITIES and wanted != current and current == DEFAULT:
         fact.priority = wanted
-        audit.record(session, "request.priority", actor=None, instance_id=instance.id,
-                     data={"before": current, "after": wanted, "by": "process"})
+        active.derived_events.append(("request.priority", {"before": current, "after": wanted, "by": "process"}))
         return wanted
     return current
 

@@ -158,7 +158,7 @@ def _sync_human_tasks(session: Session, active, ready: dict) -> None:
             row.completed_at = now
     for uuid, task in ready.items():
         if uuid not in known:
-            row = _new_human_task(instance, task, now, priority.for_new_task(session, instance, task.data))
+            row = _new_human_task(instance, task, now, priority.for_new_task(session, active, task.data))
             session.add(row)
             notices.task_created(session, uuid, row.group_name)   # at most one job row
             facts.task_created(session, instance, row.group_name, row.due_at, task.data)

@@ -119,6 +119,7 @@ def test_an_urgent_category_of_the_routing_table_starts_urgent(db, deploy, make_
     instance_id = _start(db, "elif@ktu.edu.tr", category="VPN Bağlantısı")
     assert _fact(db, instance_id).priority == "urgent"
     assert _local(_open(db, instance_id).due_at) == "2026-11-02 14:00"
+    assert db.actions(instance_id)[:2] == ["instance.started", "request.priority"]
 
 
 # -- duplicates ----------------------------------------------------------------------------
