@@ -68,6 +68,9 @@ class ActiveInstance:
     workflow: object
     # What the last save derived (waiting timers, services, messages), see sync.
     previous: dict = field(default_factory=dict)
+    # Audit events the save derived (a task returned to its previous worker), recorded
+    # after the save's own event so the history reads in order.
+    derived_events: list = field(default_factory=list)
 
     def run_engine_steps(self) -> None:
         """Run gateways, scripts, events until only user tasks and waits are left."""
@@ -81,11 +84,12 @@ class ActiveInstance:
     def save(self, session: Session, action: str, *, actor: str | None, data=None) -> None:
         """Write state, derived rows and an audit event (flush, never commit)."""
         status_before, waits_before = self.instance.status, set(self.previous.get("messages", ()))
-        notes = sync.write_state(session, self)
+        sync.write_state(session, self)
         facts.saved(session, self, action, data, status_before, waits_before)
         audit.record(session, action, actor=actor, instance_id=self.instance.id, data=data)
-        for note_action, note in notes:
-            audit.record(session, note_action, actor=None, instance_id=self.instance.id, data=note)
+        while self.derived_events:
+            derived_action, derived_data = self.derived_events.pop(0)
+            audit.record(session, derived_action, actor=None, instance_id=self.instance.id, data=derived_data)
         remember(session, self)
 
     def get_task(self, task_uuid: str):

@@ -23,11 +23,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import facts, notices, spiff
+from . import facts, notices, priority, spiff
 from .assignment import assign
 from .errors import ConflictError, WorkflowError
 from .models import (
     OPEN_TASK_STATES,
+    Group,
     HumanTask,
     InstanceStatus,
     Job,
@@ -35,6 +36,7 @@ from .models import (
     JobState,
     MessageSubscription,
     TaskState,
+    User,
     utcnow,
 )
 
@@ -107,11 +109,12 @@ def _status(active, ready: dict) -> InstanceStatus:
     return InstanceStatus.WAITING
 
 
-def write_state(session: Session, active) -> list[tuple[str, dict]]:
+def write_state(session: Session, active) -> None:
     """Serialize the workflow into the instance row and bring derived rows up to date.
 
-    :returns: audit events ``(action, data)`` the caller appends after its own event (why a
-        new unit head's task went to every unit head)
+    Events derived on the way (why a new unit head's task went to every unit head, a task
+    returned to whoever did it last, a priority the process set) are queued on
+    ``active.derived_events``; the caller records them after its own event.
     """
     instance, workflow = active.instance, active.workflow
     previous = active.previous
@@ -135,7 +138,7 @@ def write_state(session: Session, active) -> list[tuple[str, dict]]:
     # Flush the instance first: a lost optimistic-locking race fails here, before
     # any other row of this command is written.
     session.flush()
-    notes = _sync_human_tasks(session, active, ready)
+    _sync_human_tasks(session, active, ready)
     if timers or previous.get("timers"):
         _sync_jobs(session, instance.id, JobKind.TIMER, {u: {"due": d} for u, d in timers.items()})
     if services or previous.get("services"):
@@ -146,17 +149,15 @@ def write_state(session: Session, active) -> list[tuple[str, dict]]:
     if messages or previous.get("messages"):
         _sync_subscriptions(session, active, messages)
     session.flush()
-    return notes
 
 
-def _sync_human_tasks(session: Session, active, ready: dict) -> list[tuple[str, dict]]:
+def _sync_human_tasks(session: Session, active, ready: dict) -> None:
     instance = active.instance
     open_rows = session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state.in_(OPEN_TASK_STATES))
     ).all()
     known = {row.task_uuid for row in open_rows}
     now = utcnow()
-    notes = []
     for row in open_rows:
         if row.task_uuid not in ready:
             row.state = TaskState.CANCELLED
@@ -164,18 +165,58 @@ def _sync_human_tasks(session: Session, active, ready: dict) -> list[tuple[str, 
     for uuid, task in ready.items():
         if uuid not in known:
             assignment = assign(session, task)
-            row = _new_human_task(instance, task, now, assignment.group)
+            row = _new_human_task(instance, task, now, assignment.group,
+                                  priority.for_new_task(session, active, task.data))
             session.add(row)
             if assignment.fallback:
-                notes.append(("task.unit_head_fallback", {
+                active.derived_events.append(("task.unit_head_fallback", {
                     "bpmn_id": row.bpmn_id, "name": row.name, "unit": assignment.unit,
                     "reason": assignment.fallback, "group": assignment.group}))
             notices.task_created(session, uuid, row.group_name)   # at most one job row
             facts.task_created(session, instance, row.group_name, row.due_at, task.data)
-    return notes
+            if _property(task, ASSIGN_PREVIOUS_WORKER) == "true":
+                _assign_previous_worker(session, active, row)
 
 
-def _new_human_task(instance, task, now, group: str) -> HumanTask:
+# A user task with this property set to "true" goes back to whoever completed its last
+# occurrence in the same instance (user_support's resolve after a reopening or the
+# requester's reply: the person who answered), claimed by them, if they are still an
+# active member of the task's group; otherwise it waits unclaimed in the group's queue.
+ASSIGN_PREVIOUS_WORKER = "assignPreviousWorker"
+
+
+def _property(task, name: str):
+    properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+    return (properties.get(name) or "").strip().lower() or None
+
+
+def _assign_previous_worker(session: Session, active, row: HumanTask) -> None:
+    previous = session.scalar(
+        select(HumanTask.completed_by).where(HumanTask.instance_id == row.instance_id,
+                                             HumanTask.bpmn_id == row.bpmn_id,
+                                             HumanTask.state == TaskState.COMPLETED,
+                                             HumanTask.completed_by.is_not(None))
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(1))
+    if previous is None:
+        return
+    member = session.scalar(select(User.id).join(User.groups).where(
+        User.username == previous, User.active.is_(True), Group.slug == row.group_name))
+    if member is None:
+        return
+    row.assignee, row.state = previous, TaskState.CLAIMED
+    session.flush()   # the row's id, for the audit event
+    active.derived_events.append(("task.returned", {"task_id": row.id, "bpmn_id": row.bpmn_id,
+                                                    "assignee": previous}))
+
+
+def normal_due(task, appeared: datetime) -> datetime | None:
+    """A user task's due date by its process alone (``dueIn``, a duration counted from
+    ``appeared``), before any priority (:mod:`engine.priority`) moves it."""
+    properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+    return _due_at(task, properties.get("dueIn"), appeared)
+
+
+def _new_human_task(instance, task, now, group: str, priority_: str = "normal") -> HumanTask:
     spec = task.task_spec
     extensions = getattr(spec, "extensions", {}) or {}
     properties = extensions.get("properties", {}) or {}
@@ -190,7 +231,7 @@ def _new_human_task(instance, task, now, group: str) -> HumanTask:
         form_file=extensions.get("formJsonSchemaFilename"),
         ui_file=extensions.get("formUiSchemaFilename"),
         instructions=extensions.get("instructionsForEndUser"),
-        due_at=_due_at(task, properties.get("dueIn"), now),
+        due_at=priority.due_for(priority_, now, _due_at(task, properties.get("dueIn"), now)),
         created_at=now,
     )
 

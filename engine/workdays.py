@@ -19,6 +19,7 @@ from . import clock
 
 ZONE = ZoneInfo("Europe/Istanbul")
 DAY_STARTS = time(8, 30)
+DAY_ENDS = time(17, 30)   # working hours (add_working_hours): 08:30-17:30, nine hours a day
 
 # Yılbaşı, Ulusal Egemenlik ve Çocuk Bayramı, Emek ve Dayanışma Günü, Atatürk'ü Anma
 # Gençlik ve Spor Bayramı, Demokrasi ve Millî Birlik Günü, Zafer Bayramı, Cumhuriyet Bayramı
@@ -89,6 +90,30 @@ def add_working_days(start: datetime, days: int) -> datetime:
         while not is_working_day(day):
             day += timedelta(days=1)
     return datetime.combine(day, local.timetz().replace(tzinfo=None), ZONE)
+
+
+def add_working_hours(start: datetime, hours: int | float) -> datetime:
+    """The moment ``hours`` working hours after ``start``, counting only 08:30-17:30 of
+    working days (an urgent request's "four working hours").
+
+    A start outside working hours counts from the next working day's 08:30 (or from
+    08:30 the same day, before it); what does not fit in a day goes on the next one.
+    """
+    if hours < 0:
+        raise ValueError("hours must not be negative")
+    local = start.astimezone(ZONE)
+    left = timedelta(hours=hours)
+    day = local.date()
+    moment = local.timetz().replace(tzinfo=None)
+    while True:
+        if is_working_day(day) and moment < DAY_ENDS:
+            begin = datetime.combine(day, max(moment, DAY_STARTS), ZONE)
+            end = datetime.combine(day, DAY_ENDS, ZONE)
+            if begin + left <= end:
+                return begin + left
+            left -= end - begin
+        day += timedelta(days=1)
+        moment = DAY_STARTS
 
 
 def working_days(days: int | float) -> str:

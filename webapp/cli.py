@@ -18,6 +18,7 @@ import processes
 from engine import audit, definitions, runtime, tasks, users, validation, worker
 from engine.db import make_engine, make_session_factory, transaction
 from engine.errors import EngineError, ValidationError
+from processes import duplicates
 
 from .config import apply_engine_settings, db_settings, load_config, worker_settings
 
@@ -208,6 +209,7 @@ def cmd_cancel(ctx: Context, args) -> int:
     with ctx.transaction() as session:
         runtime.cancel_instance(session, args.instance_id, actor=users.acting_user(session, args.as_user),
                                 reason=args.reason or "")
+        duplicates.release_duplicates(session, args.instance_id, "cancelled")   # they go back to their teams
     print(f"instance {args.instance_id} cancelled")
     return 0
 

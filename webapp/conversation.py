@@ -20,6 +20,7 @@ from flask_login import current_user
 from engine import attachments, canned, conversation, textinput
 from engine.errors import ValidationError
 from engine.models import AuthorKind, ProcessInstance
+from processes import duplicates
 from processes.notifications import notify_requester
 
 from . import personal_data
@@ -92,6 +93,7 @@ def post_message(instance: ProcessInstance) -> Draft | None:
                 public=kind == "public", actor=current_user.username)
             if message.public:
                 notify_requester(session, instance.id, "message", message=message.body)
+                duplicates.relay_message(session, instance.id, message.body, author=current_user.username)
     except ValidationError as exc:
         return Draft(textinput.cleaned(text), kind, tuple(_problem_text(p) for p in exc.problems))
     return None

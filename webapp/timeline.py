@@ -28,7 +28,28 @@ LABELS = {
     "request.message": _l("Public message"),
     "request.note": _l("Internal note"),
     "request.rated": _l("Requester rated the service"),
+    "request.priority": _l("Priority changed"),
+    "request.duplicate_linked": _l("Marked as a duplicate"),
+    "request.duplicate_added": _l("A duplicate was linked to this request"),
+    "request.duplicate_unlinked": _l("Duplicate link removed"),
+    "request.duplicate_removed": _l("A duplicate was unlinked from this request"),
+    "task.returned": _l("Task went back to who worked it last"),
 }
+# What the triage events say, after their label (webapp.triage.PRIORITY_LABELS names the priorities).
+PRIORITY_WORDS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+
+
+def _triage_detail(action: str, data: dict, label: str, detail: dict) -> tuple[str, dict]:
+    """Priority and duplicate events in words: "Priority changed: Normal → Urgent", "... #12"."""
+    if action == "request.priority":
+        before, after = (str(PRIORITY_WORDS.get(data.get(k), data.get(k))) for k in ("before", "after"))
+        return f"{label}: {before} → {after}", {}
+    other = data.get("main_id") or data.get("duplicate_id")
+    if action.startswith("request.duplicate_") and other:
+        return f"{label}: #{other}", {}
+    if action == "task.returned" and data.get("assignee"):
+        return f"{label} ({data['assignee']})", {}
+    return label, detail
 
 
 # Why a unit head's task went to every unit head (engine.assignment.Fallback).
@@ -75,6 +96,7 @@ def describe_events(events: list[AuditEvent], task_names: dict[int, str] | None 
             label = f"{label}: {name}" if name else label
         if event.action == "instance.cancelled" and data.get("reason"):
             detail = {"reason": data["reason"]}
+        label, detail = _triage_detail(event.action, data, label, detail)
         if event.action == "request.rated":   # the score and comment are the event's own data
             detail = {key: data[key] for key in ("score", "comment") if data.get(key) not in (None, "")}
         entries.append(TimelineEntry(label, event.action, event.actor, event.created_at, detail))

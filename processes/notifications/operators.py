@@ -21,6 +21,7 @@ from engine.jobs import ServiceContext
 from engine.models import OPEN_TASK_STATES, AuthorKind, Group, HumanTask, TaskState, User
 from engine.models.user import user_group
 
+from .. import duplicates
 from . import notify_requester
 
 # Templates whose text the requester should also find on the tracking page.
@@ -68,6 +69,7 @@ def notify_requester_operator(ctx: ServiceContext, template: str, text: str = ""
     mail = notify_requester(ctx.session, ctx.instance_id, template, message=text, unit_name=unit_name,
                             category=ctx.data.get("category") or "", subject=ctx.data.get("subject") or "",
                             name=ctx.data.get("requester") or "", data=ctx.data)
+    duplicates.follow_main(ctx.session, ctx.instance_id, template, text)   # linked requests follow
     return {"mail_id": mail.id, "template": template, "language": mail.language}
 
 

@@ -63,14 +63,25 @@ def _mail(session: Session, user: User, template: str, **context) -> None:
                    **_common(), **context)
 
 
+def _returned(session: Session, task: HumanTask) -> bool:
+    """Whether the task went straight back to who worked it last (engine.sync's
+    ``assignPreviousWorker``): that is news for them, unlike a claim of their own."""
+    events = session.scalars(select(AuditEvent.data).where(
+        AuditEvent.instance_id == task.instance_id, AuditEvent.action == "task.returned",
+        AuditEvent.created_at >= task.created_at))
+    return any((data or {}).get("task_id") == task.id for data in events)
+
+
 def on_task_new(session: Session, notice: notices.Notice) -> None:
     """A new task: mail the group's members who chose immediate notices (not the one who caused it)."""
     task = session.scalar(select(HumanTask).where(HumanTask.task_uuid == notice.task_uuid))
-    if task is None or task.state != TaskState.READY:
+    if task is None or task.state not in (TaskState.READY, TaskState.CLAIMED) or (
+            task.state == TaskState.CLAIMED and not _returned(session, task)):
         return   # claimed, done or gone already: nothing worth a mail
     actor = _caused_by(session, task)
     for user in _members(session, task.group_name, (notices.IMMEDIATE,)):
-        if user.username != actor:
+        # A claimed task (one that went back to who worked it last, engine.sync) is the assignee's news only.
+        if user.username != actor and task.assignee in (None, user.username):
             _mail(session, user, "task_new", task=task_view(session, task, notice.timezone, language=user.locale))
 
 

@@ -41,7 +41,8 @@ def support(db, deploy, make_user):
 def _resolve(db, instance_id: int, data: dict) -> None:
     with db.tx() as session:
         row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                     HumanTask.bpmn_id == "resolve", HumanTask.state == "ready"))
+                                                     HumanTask.bpmn_id == "resolve",
+                                                     HumanTask.state.in_(("ready", "claimed"))))
         tasks.complete_task(session, row.id, users.acting_user(session, "selin.sistem"), data)
     run_due_jobs(db.factory, FAST)
 
@@ -50,7 +51,7 @@ def _open_resolve_tasks(db, instance_id: int) -> int:
     with db.tx() as session:
         return len(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                            HumanTask.bpmn_id == "resolve",
-                                                           HumanTask.state == "ready")).all())
+                                                           HumanTask.state.in_(("ready", "claimed")))).all())
 
 
 def test_find_request_needs_the_code_and_the_e_mail_together(db, support):

@@ -75,7 +75,7 @@ def _call(db, outcome):
 def _complete(db, instance_id, username, data):
     with db.tx() as session:
         row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                     HumanTask.state == "ready"))
+                                                     HumanTask.state.in_(("ready", "claimed"))))
         tasks.complete_task(session, row.id, users.acting_user(session, username), data)
     run_due_jobs(db.factory, FAST)
 

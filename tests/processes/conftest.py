@@ -110,11 +110,11 @@ class ProcessDatabase:
 
     def complete(self, instance_id: int, bpmn_id: str, username: str, data: dict, *,
                  claim: bool = True, work: bool = True) -> None:
-        """Complete the ready task ``bpmn_id`` as ``username`` (claimed first), then run the worker."""
+        """Complete the open task ``bpmn_id`` as ``username`` (claimed first), then run the worker."""
         with self.tx() as session:
             row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                          HumanTask.bpmn_id == bpmn_id,
-                                                         HumanTask.state == "ready"))
+                                                         HumanTask.state.in_(("ready", "claimed"))))
             assert row is not None, f"no open {bpmn_id} in instance {instance_id}"
             user = users.acting_user(session, username)
             if claim:

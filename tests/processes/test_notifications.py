@@ -83,7 +83,7 @@ def _opens(web, link: str, *texts: str) -> None:
 def _resolve(db, instance_id: int, data: dict, work=None) -> None:
     with db.tx() as session:
         row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                     HumanTask.state == "ready"))
+                                                     HumanTask.state.in_(("ready", "claimed"))))
         tasks.complete_task(session, row.id, users.acting_user(session, "selin.sistem"), data)
     (work or db.work)()
 

@@ -64,7 +64,7 @@ def _start(db, **changes) -> int:
 def _open_task(db, instance_id: int) -> HumanTask:
     with db.tx() as session:
         row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                     HumanTask.state == "ready"))
+                                                     HumanTask.state.in_(("ready", "claimed"))))
         session.expunge(row)
         return row
 
@@ -193,9 +193,11 @@ def test_reopened_within_seven_days_goes_back_to_the_same_team_with_the_reason(s
     _at(start, 5)
     _deliver(db, instance_id, "reopen", {"reason": "Güncelledim, hâlâ bağlanmıyor."})
 
-    assert db.human_tasks(instance_id) == [("resolve", "network", "completed"), ("resolve", "network", "ready")]
+    # back with the same team, claimed by who answered it (tests/processes/test_triage.py)
+    assert db.human_tasks(instance_id) == [("resolve", "network", "completed"), ("resolve", "network", "claimed")]
     assert db.status(instance_id) == InstanceStatus.RUNNING
     task = _open_task(db, instance_id)
+    assert task.assignee == "mert.ag"
     assert task.due_at > utcnow() + timedelta(hours=12)    # a fresh due date from the reopening
     with db.tx() as session:
         data = runtime.load_instance(session, instance_id).get_task(task.task_uuid).data
@@ -227,7 +229,8 @@ def test_asked_the_requester_who_replies_and_the_team_answers(site, every_start)
 
     _at(start, 1)
     _deliver(db, instance_id, "requester_reply", {"message": "edemir"})
-    assert db.human_tasks(instance_id) == [("resolve", "systems", "completed"), ("resolve", "systems", "ready")]
+    # back to who asked the question, claimed by them
+    assert db.human_tasks(instance_id) == [("resolve", "systems", "completed"), ("resolve", "systems", "claimed")]
     [due_again] = db.timer_dues(instance_id)                      # the team's clock restarts with the reply
     assert due_again == db.timer_due(instance_id, add_working_days(start + timedelta(days=1), 2))
     assert due_again >= first_due            # the same only when the day between was not a working day
@@ -241,7 +244,7 @@ def test_asked_the_requester_who_replies_and_the_team_answers(site, every_start)
         "Talebiniz yanıtlandı" + _subject("Personel E-posta")]
     assert db.actions(instance_id) == [
         "instance.started", "task.completed", "request.message", "service.completed", "message.delivered",
-        "task.completed", "request.message", "service.completed"]
+        "task.returned", "task.completed", "request.message", "service.completed"]
     assert db.work() == 0                  # the reply's reminder and auto-close are gone
     assert len(db.timer_dues(instance_id)) == 1                   # only the reopening window
 

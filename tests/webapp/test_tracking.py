@@ -64,15 +64,16 @@ class Site:
 
     def complete(self, instance_id: int, bpmn_id: str, data: dict, username: str = "selin.sistem") -> None:
         with self.db.tx() as session:
-            row = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                         HumanTask.bpmn_id == bpmn_id, HumanTask.state == "ready"))
+            row = session.scalar(select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id,
+                HumanTask.state.in_(("ready", "claimed"))))
             tasks.complete_task(session, row.id, users.acting_user(session, username), data)
         self.work()
 
     def open_tasks(self, instance_id: int) -> list[str]:
         with self.db.tx() as session:
             return list(session.scalars(select(HumanTask.bpmn_id).where(HumanTask.instance_id == instance_id,
-                                                                       HumanTask.state == "ready")))
+                                                                       HumanTask.state.in_(("ready", "claimed")))))
 
     def count(self, model, *where) -> int:
         with self.db.tx() as session:

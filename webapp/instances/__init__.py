@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
 
-from . import routes  # noqa: E402,F401
+from . import routes, triage  # noqa: E402,F401

@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 
 from engine import diagram_state, instances
 from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
-from engine.models import OPEN_TASK_STATES, InstanceStatus
+from engine.models import InstanceStatus
 from processes import i18n
 from processes.user_support.recategorize import CATEGORIES, recategorize
 
-from .. import conversation
+from .. import conversation, triage
 from ..catalog.uploads import diagram_page
 from ..db import command
 from ..extensions import db
@@ -94,9 +94,7 @@ def message(instance_id: int):
 
 def _can_recategorize(instance, task_rows) -> bool:
     """The help desk moves a user_support request while it waits in a team's queue (seed 000)."""
-    return (instance.process_key == "user_support"
-            and (current_user.has_role("admin") or "helpdesk" in current_user.group_slugs)
-            and any(t.bpmn_id == "resolve" and t.state in OPEN_TASK_STATES for t in task_rows))
+    return triage.can_recategorize(current_user, instance, task_rows)
 
 
 @bp.post("/<int:instance_id>/recategorize")
