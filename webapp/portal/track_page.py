@@ -6,13 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from engine import attachments, conversation, instances, textinput
+from engine import attachments, conversation, instances, requester_status, textinput
 from engine.attachments import Limits, Upload
 from engine.conversation import Stage
 from engine.errors import Problem, ValidationError
 from engine.models import OPEN_STATUSES, AuthorKind, ProcessInstance, RequestMessage
+from processes.i18n import text as process_text
 
 from ..config import upload_limits
 from ..extensions import db
@@ -90,6 +92,21 @@ def author_label(kind: str) -> str:
     return labels.get(kind, _("Support team"))
 
 
+def status_history(instance: ProcessInstance, said: set[str]) -> list[dict]:
+    """The statuses the process declared for its requester, oldest first, in the page's
+    language, each with the values it was mailed then (those the conversation already
+    holds left out)."""
+    locale = str(get_locale() or "tr")
+    key = instance.process_key
+    history = []
+    for row in requester_status.history(db.session, instance.id):
+        shown = [(process_text(key, item.get("label") or "", locale), str(item.get("value") or ""))
+                 for item in row.shown or [] if str(item.get("value") or "").strip() not in said]
+        history.append({"text": process_text(key, row.text, locale), "at": row.created_at, "kind": row.kind,
+                        "shown": shown})
+    return history
+
+
 def render_track(instance: ProcessInstance, *, values: dict | None = None, errors: dict | None = None,
                  status: int = 200):
     """The tracking page of ``instance`` (which the browser has proved is its requester's)."""
@@ -104,8 +121,10 @@ def render_track(instance: ProcessInstance, *, values: dict | None = None, error
     staff_texts = [(name, str(data[name]).strip()) for name, stages in _STAFF_TEXTS
                    if stage in stages and str(data.get(name) or "").strip()
                    and str(data[name]).strip() not in said]
+    history = status_history(instance, said)
     page = render_template(
         "portal/track.html", instance=instance, stage=stage, data=data,
+        history=history, current=history[-1] if history else None,
         subject=str(data.get("subject") or ""), category=str(data.get("category") or ""),
         deadline=conversation.reopen_deadline(session, instance.id),
         messages=[(m, author_label(m.author_kind), files.get(m.id, [])) for m in messages],
