@@ -24,6 +24,9 @@ NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
 def _declared(key: str) -> list[tuple[str, str, str]]:
     """``(element tag, property, value)`` of every requester property in ``key``'s BPMN."""
     tree = etree.parse(str(BPMN_DIR / f"{key}.bpmn"))
+    for properties in tree.iterfind(".//spiffworkflow:properties", NS):
+        names = [prop.get("name") for prop in properties]
+        assert len(names) == len(set(names)), f"{key}: a property is declared twice: {names}"
     found = []
     for prop in tree.iterfind(".//spiffworkflow:property", NS):
         if prop.get("name") in (requester_status.STATUS, requester_status.OUTCOME):
