@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, forms, runtime, textinput
+from . import audit, form_rules, forms, runtime, textinput
 from .errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
 from .models import OPEN_TASK_STATES, Group, HumanTask, ProcessInstance, TaskState, User, utcnow
 
@@ -179,8 +179,8 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
 
     :raises PermissionDeniedError: not the user's group, or claimed by someone else
     :raises ConflictError: no longer open, or someone else got there first
-    :raises ValidationError: ``data`` does not satisfy the task's form, or its text is
-        refused (:mod:`.textinput`)
+    :raises ValidationError: ``data`` does not satisfy the task's form or a rule of the
+        process (:mod:`.form_rules`), or its text is refused (:mod:`.textinput`)
     """
     data = data or {}
     task, instance = _task_for_change(session, task_id)
@@ -191,9 +191,14 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
     textinput.check(data)
     active = runtime.load_instance(session, instance.id)  # the instance read with the task
     if task.form_file:
-        forms.validate_form_data(active.definition.forms[task.form_file], data)
+        try:
+            forms.validate_form_data(active.definition.forms[task.form_file], data)
+        except ValidationError as exc:
+            form_rules.check(task.process_key, task.bpmn_id, data, exc.problems)
+            raise
     elif not isinstance(data, dict):
         raise ValidationError("task data must be a JSON object", [])
+    form_rules.check(task.process_key, task.bpmn_id, data)
     spiff_task = active.get_task(task.task_uuid)
     if not spiff_task.has_state(SpiffState.READY):
         raise ConflictError(f"task {task.id} is no longer open")

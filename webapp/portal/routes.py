@@ -16,7 +16,7 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from engine import attachments, conversation, links, runtime, throttle
+from engine import attachments, conversation, form_rules, links, runtime, throttle
 from engine.errors import NotFoundError, ValidationError
 from engine.models import AuthorKind
 from processes import portal
@@ -98,6 +98,8 @@ def _rate_limited(email: str) -> str | None:
 def submit(key: str):
     form = _form_or_404(_choice_or_404(key))
     data, national_id = read_form(form, request.form)
+    # The process's date rules too, so every refusal shows at once (the engine checks them again on start).
+    attach_general(form, form_rules.problems(key, form_rules.START, data))
     uploads = uploads_of(request.files)
     form.files_chosen = len(uploads)
     limits = upload_limits(current_app.config)
