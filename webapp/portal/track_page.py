@@ -13,20 +13,13 @@ from engine import attachments, conversation, instances, requester_status, texti
 from engine.attachments import Limits, Upload
 from engine.conversation import Stage
 from engine.errors import Problem, ValidationError
-from engine.models import OPEN_STATUSES, AuthorKind, ProcessInstance, RequestMessage
+from engine.models import OPEN_STATUSES, AuthorKind, ProcessInstance, RequestFact, RequestMessage
 from processes.i18n import text as process_text
 
 from ..config import upload_limits
 from ..extensions import db
 from ..inbox.forms import problem_text
 from .forms import attachment_text
-
-# What the team wrote in the process's own fields (user_support's resolve form) that is
-# meant for the requester, and when it is worth showing beside the conversation.
-_STAFF_TEXTS = (("question", (Stage.WAITING_FOR_YOU,)),
-                ("answer", (Stage.RESOLVED, Stage.CLOSED)),
-                ("route_note", (Stage.CLOSED,)),
-                ("outside_note", (Stage.CLOSED,)))
 
 
 def check_reply(text: str, uploads: list[Upload]) -> None:
@@ -111,28 +104,34 @@ def render_track(instance: ProcessInstance, *, values: dict | None = None, error
                  status: int = 200):
     """The tracking page of ``instance`` (which the browser has proved is its requester's)."""
     session = db.session()
-    data = instances.current_data(session, instance.id)
     stage = conversation.stage_of(session, instance)
     messages = conversation.messages_of(session, instance.id, public_only=True)
     files: dict[int | None, list[str]] = {}
     for row in attachments.list_for(session, instance.id):
         files.setdefault(row.message_id, []).append(row.filename)
     said = {m.body.strip() for m in messages}
-    staff_texts = [(name, str(data[name]).strip()) for name, stages in _STAFF_TEXTS
-                   if stage in stages and str(data.get(name) or "").strip()
-                   and str(data[name]).strip() not in said]
+    # What the page shows is read from tables (the request's summary, its conversation, the
+    # statuses the process declared), not from the workflow; only a request started
+    # elsewhere than the portal (API, CLI, staff) has its own text in its data alone.
+    fact = session.get(RequestFact, instance.id)
+    data = {} if fact is not None else instances.current_data(session, instance.id)
+    subject = (fact.subject if fact is not None else data.get("subject")) or ""
+    category = (fact.category if fact is not None else data.get("category")) or ""
+    original = ""
+    if not any(m.author_kind == AuthorKind.REQUESTER for m in messages):
+        data = data or instances.current_data(session, instance.id)
+        original = str(data.get("message") or "").strip()
+        original = "" if original in said else original
     history = status_history(instance, said)
     page = render_template(
-        "portal/track.html", instance=instance, stage=stage, data=data,
+        "portal/track.html", instance=instance, stage=stage,
         history=history, current=history[-1] if history else None,
-        subject=str(data.get("subject") or ""), category=str(data.get("category") or ""),
+        subject=str(subject), category=str(category),
         deadline=conversation.reopen_deadline(session, instance.id),
         messages=[(m, author_label(m.author_kind), files.get(m.id, [])) for m in messages],
         # Files of the submission itself; those of internal notes never show here.
         request_files=files.get(None, []),
-        original=str(data.get("message") or "").strip() if str(data.get("message") or "").strip() not in said
-        else "",
-        staff_texts=staff_texts, rating=conversation.rating_of(session, instance.id),
+        original=original, rating=conversation.rating_of(session, instance.id),
         can_reply=instance.status in OPEN_STATUSES, can_reopen=stage == Stage.RESOLVED,
         can_rate=conversation.can_rate(session, instance), can_confirm=stage == Stage.CONFIRM,
         limits=upload_limits(current_app.config), values=values or {}, errors=errors or {})
