@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 from lxml import etree
 
-from engine import clock, requester_status
+import processes
+from engine import clock, requester_status, services, validation
 from engine.workdays import ZONE
 from processes.catalog import BPMN_DIR
 from processes.i18n import text
@@ -100,3 +101,20 @@ def test_a_refusal_is_the_outcome_with_its_reason(db, vpn):
         row = requester_status.history(session, instance_id)[-1]
         assert row.shown == [{"field": "rejection_reason", "label": "Ret gerekçesi",
                               "value": "İşiniz VPN gerektirmiyor."}]
+
+
+@pytest.mark.parametrize(("old", "new", "location", "phrase"), [
+    ('name="requesterStatus" value="Birim amirinizin onayında"', 'name="requesterOutcome" value="Onaylandı"',
+     "vpn_request.bpmn:approve_request", "requesterOutcome belongs on endEvent, not here"),
+    ('name="requesterOutcome" value="Reddedildi"', 'name="requesterOutcome" value=""',
+     "vpn_request.bpmn:request_rejected", "requesterOutcome must be a text of 1 to 300 characters"),
+])
+def test_a_misplaced_or_empty_requester_status_is_refused_at_its_element(old, new, location, phrase):
+    processes.install()
+    files = validation.load_paths([str(path) for path in sorted(BPMN_DIR.glob("vpn_request.*"))])
+    assert validation.validate_files(files, known_operators=services.operator_names()) == []
+    text_ = files["vpn_request.bpmn"].decode()
+    assert old in text_
+    files["vpn_request.bpmn"] = text_.replace(old, new, 1).encode()
+    problems = validation.validate_files(files, known_operators=services.operator_names())
+    assert [(p.location, p.message) for p in problems] == [(location, phrase)]
