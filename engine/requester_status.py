@@ -4,8 +4,8 @@ A BPMN element a request can wait in (a user task, a receive task, an intermedia
 catch event) declares the requester-facing status of that wait with the Spiff property
 ``requesterStatus`` ("Birim amirinizin onayında"); an end event declares the outcome
 with ``requesterOutcome`` ("Kuruldu", "Reddedildi"). Either may add ``requesterShows``:
-the names of data fields whose values the requester was mailed at that point (the VPN
-user name and instructions, a refusal reason), comma-separated.
+the data fields whose values the requester was mailed at that point (the VPN user name
+and instructions, a refusal reason), as ``field: Label; field: Label``.
 
 Every save (:func:`engine.sync.write_state`) calls :func:`changed`, which appends a
 :class:`~engine.models.RequesterStatus` row when the declared status changed, with the
@@ -30,6 +30,7 @@ PREVIOUS_KEY = "requester_status"
 
 
 def properties_of(spec) -> dict:
+    """The Spiff ``properties`` of a task spec (empty when it has none)."""
     return ((getattr(spec, "extensions", None) or {}).get("properties") or {})
 
 
