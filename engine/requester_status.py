@@ -108,9 +108,12 @@ def changed(active, ready: dict, previous: str | None) -> tuple[str | None, Requ
     if found is None:
         return previous, None
     task, kind, text = found
-    key = f"{kind}:{task.task_spec.bpmn_id}:{task.id}"
-    if key == previous:
-        return previous, None
+    text = str(text).strip()[:TEXT_MAX]
+    key = f"{kind}:{task.id}|{text}"
+    if key == previous or (previous or "").partition(":")[0] == kind and (previous or "").partition("|")[2] == text:
+        # The same step, or another one telling the same (a request moved to another
+        # team is still "with the help desk"): nothing new to tell.
+        return key, None
     shown = []
     for name, label in shown_fields(properties_of(task.task_spec).get(SHOWS)):
         value = _shown_value(_lookup(task.data, name))
@@ -118,7 +121,7 @@ def changed(active, ready: dict, previous: str | None) -> tuple[str | None, Requ
             shown.append({"field": name, "label": label or _title(active.definition.forms, name.split(".")[-1]),
                           "value": value})
     return key, RequesterStatus(instance_id=active.instance.id, bpmn_id=task.task_spec.bpmn_id, kind=str(kind),
-                                text=str(text).strip()[:TEXT_MAX], shown=shown, created_at=utcnow())
+                                text=text, shown=shown, created_at=utcnow())
 
 
 def history(session: Session, instance_id: int) -> list[RequesterStatus]:

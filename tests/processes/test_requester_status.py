@@ -11,10 +11,12 @@ import pytest
 from lxml import etree
 
 import processes
-from engine import clock, requester_status, services, validation
+from engine import clock, conversation, requester_status, services, validation
+from engine.models import ProcessInstance
 from engine.workdays import ZONE
 from processes.catalog import BPMN_DIR
 from processes.i18n import text
+from processes.user_support.recategorize import recategorize
 
 PORTAL_PROCESSES = ("user_support", "vpn_request", "yurtnet_registration", "server_external_access",
                     "software_request", "backup_restore", "message_routing", "call_record")
@@ -118,3 +120,24 @@ def test_a_misplaced_or_empty_requester_status_is_refused_at_its_element(old, ne
     files["vpn_request.bpmn"] = text_.replace(old, new, 1).encode()
     problems = validation.validate_files(files, known_operators=services.operator_names())
     assert [(p.location, p.message) for p in problems] == [(location, phrase)]
+
+
+def test_a_support_request_tells_each_change_once_and_its_outcome(db, deploy, make_user):
+    """A move to another team is no news to the requester; a question, the answer, a
+    reopening and the end are."""
+    make_user("destek.masa", groups=("helpdesk",), roles=("staff", "admin"))
+    deploy(*sorted(BPMN_DIR.glob("user_support.*")))
+    instance_id = db.start("user_support", {
+        "requester": "Elif Demir", "requester_email": "elif.demir@example.edu.tr", "category": "Personel E-posta",
+        "subject": "E-posta kotam doldu", "message": "Kotam doldu."})
+    with db.tx() as session:
+        recategorize(session, instance_id, "Staj Yönetim Sistemi", by="destek.masa", note="Staj modülü")
+    db.work()
+    db.complete(instance_id, "resolve", "destek.masa", {"action": "ask", "question": "Hangi hesabınız?"})
+    with db.tx() as session:
+        conversation.requester_reply(session, session.get(ProcessInstance, instance_id), "Personel hesabım.",
+                                     email="elif.demir@example.edu.tr")
+    db.work()
+    db.complete(instance_id, "resolve", "destek.masa", {"action": "answer", "answer": "Kotanızı artırdık."})
+    assert [text for _kind, text, _at in _history(db, instance_id)] == [
+        "Destek masasında", "Yanıtınızı bekliyoruz", "Destek masasında", "Yanıtlandı"]
