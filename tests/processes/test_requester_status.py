@@ -141,3 +141,16 @@ def test_a_support_request_tells_each_change_once_and_its_outcome(db, deploy, ma
     db.complete(instance_id, "resolve", "destek.masa", {"action": "answer", "answer": "Kotanızı artırdık."})
     assert [text for _kind, text, _at in _history(db, instance_id)] == [
         "Destek masasında", "Yanıtınızı bekliyoruz", "Destek masasında", "Yanıtlandı"]
+
+
+def test_an_outcome_shows_a_value_read_inside_a_service_result(db, deploy):
+    """``mac_check.reason``: the YurtNet refusal's reason, from the MAC check's result."""
+    deploy(*sorted(BPMN_DIR.glob("yurtnet_registration.*")))
+    instance_id = db.start("yurtnet_registration", {
+        "requester": "Zeynep Kaya", "requester_email": "zeynep.kaya@ogr.example.edu.tr", "subject": "YurtNet kaydı",
+        "student_number": "402512345", "dorm": "Kanuni Erkek Öğrenci Yurdu", "block": "B", "room": "214",
+        "device_type": "Dizüstü bilgisayar", "mac_address": "FF:FF:FF:FF:FF:FF"})
+    with db.tx() as session:
+        [row] = requester_status.history(session, instance_id)
+        assert (row.kind, row.text, [item["label"] for item in row.shown]) == ("outcome", "Reddedildi", ["Neden"])
+        assert "yayın (broadcast)" in row.shown[0]["value"]
