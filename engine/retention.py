@@ -11,6 +11,8 @@ no longer says who asked or what they wrote:
   messages keep their text with the requester's name and e-mail blanked out of it;
 - attachments: the files are deleted; the rows keep size and type (the file name, the
   uploader's e-mail and the content hash go);
+- ``requester_status``: the values shown to the requester keep their text with the
+  requester's name and e-mail blanked out, as staff messages do;
 - ``service_rating``: the score stays (satisfaction figures), the free-text comment goes;
 - the stored workflow state: the requester's fields (``PERSONAL_KEYS``) in the workflow
   data and every task's data and delta are replaced; the row's revision and state token
@@ -50,6 +52,7 @@ from .models import (
     MailMessage,
     ProcessInstance,
     RequestContact,
+    RequesterStatus,
     RequestMessage,
     ServiceRating,
     utcnow,
@@ -156,15 +159,16 @@ def _chunk(session: Session, ids: list[int], attachments_dir, dry: bool):
     messages = _by_instance(session, RequestMessage, ids)
     files = _by_instance(session, Attachment, ids)
     mails = _by_instance(session, MailMessage, ids)
+    statuses = _by_instance(session, RequesterStatus, ids)
     for instance in sorted(instances, key=lambda i: i.id):
         i = instance.id
         counts = _anonymize(instance, contacts.get(i), messages.get(i, []), files.get(i, []), mails.get(i, []),
-                            ratings.get(i), attachments_dir, dry)
+                            ratings.get(i), attachments_dir, dry, statuses.get(i, []))
         if counts is not None:
             yield i, counts
 
 
-def _anonymize(instance, contact, rows, files, mails, rating, attachments_dir, dry: bool):
+def _anonymize(instance, contact, rows, files, mails, rating, attachments_dir, dry: bool, statuses=()):
     """Anonymize one request's rows (or only count, ``dry``); None if nothing personal was left."""
     anon = anonymous_email(instance.id)
     known = [v for v in ((contact.name, contact.email) if contact else ()) if v and len(v) > 2]
@@ -191,6 +195,9 @@ def _anonymize(instance, contact, rows, files, mails, rating, attachments_dir, d
             mail.recipients, mail.body, mail.subject = anon, PLACEHOLDER, _blank(mail.subject, known)
         if rating is not None and rating.comment:
             rating.comment = PLACEHOLDER
+        for status in statuses:   # what the requester was shown, like a staff message: names blanked
+            if status.shown:
+                status.shown = [{**item, "value": _blank(str(item.get("value", "")), known)} for item in status.shown]
         if portal:
             instance.started_by = f"requester:{anon}"
         if in_state:

@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, facts, spiff, start_forms, sync, textinput, workdays
+from . import audit, definitions, facts, form_rules, spiff, start_forms, sync, textinput, workdays
 from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
 from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
 
@@ -212,8 +212,8 @@ def start_instance(
 
     :param data: initial data, given to the start event
     :raises NotFoundError: no such process
-    :raises ValidationError: ``data`` is not a JSON object or does not fit the start
-        schema (one problem per field)
+    :raises ValidationError: ``data`` is not a JSON object, does not fit the start
+        schema or breaks a rule of the process (:mod:`.form_rules`); one problem per field
     :raises WorkflowError: the process failed before its first wait
     """
     if data is not None and not isinstance(data, dict):
@@ -221,7 +221,12 @@ def start_instance(
     textinput.check(data)
     definition = definitions.get_definition(session, key, version)
     loaded = definitions.load_by_id(session, definition.id)
-    start_forms.check(key, loaded.start_form, loaded.start_ui, data or {})
+    try:
+        start_forms.check(key, loaded.start_form, loaded.start_ui, data or {})
+    except ValidationError as exc:
+        form_rules.check(key, form_rules.START, data or {}, exc.problems)
+        raise
+    form_rules.check(key, form_rules.START, data or {})
     workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
     if data:
         workflow.task_tree.data.update(audit.to_json_value(data))

@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import facts, notices, priority, spiff
+from . import facts, notices, priority, requester_status, spiff
 from .assignment import assign
 from .errors import ConflictError, WorkflowError
 from .models import (
@@ -130,14 +130,19 @@ def write_state(session: Session, active) -> None:
     timers = waiting_timers(workflow)
     messages = {(str(t.id), name): t for t, name in _waiting_messages(workflow)}
     state = spiff.workflow_to_dict(workflow)
+    shown_status, status_row = requester_status.changed(active, ready, previous.get(requester_status.PREVIOUS_KEY))
     active.previous = {"timers": sorted(timers), "services": sorted(services),
                        "messages": sorted({uuid for uuid, _name in messages})}
+    if shown_status:
+        active.previous[requester_status.PREVIOUS_KEY] = shown_status
     state[SEK_KEY] = active.previous
     instance.state = state
     instance.state_token = uuid4().hex
     # Flush the instance first: a lost optimistic-locking race fails here, before
     # any other row of this command is written.
     session.flush()
+    if status_row is not None:
+        session.add(status_row)
     _sync_human_tasks(session, active, ready)
     if timers or previous.get("timers"):
         _sync_jobs(session, instance.id, JobKind.TIMER, {u: {"due": d} for u, d in timers.items()})

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, forms, runtime, textinput
+from . import audit, form_rules, forms, runtime, textinput
 from .errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
 from .models import OPEN_TASK_STATES, Group, HumanTask, ProcessInstance, TaskState, User, utcnow
 
@@ -179,9 +179,9 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
 
     :raises PermissionDeniedError: not the user's group, or claimed by someone else
     :raises ConflictError: no longer open, or someone else got there first
-    :raises ValidationError: ``data`` does not satisfy the task's form, or its text is
-        refused (:mod:`.textinput`); values of fields the form's choices leave out are
-        dropped (:func:`engine.forms.prepare`)
+    :raises ValidationError: ``data`` does not satisfy the task's form or a rule of the
+        process (:mod:`.form_rules`), or its text is refused (:mod:`.textinput`); values of
+        fields the form's choices leave out are dropped (:func:`engine.forms.prepare`)
     """
     data = data or {}
     task, instance = _task_for_change(session, task_id)
@@ -193,9 +193,14 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
     active = runtime.load_instance(session, instance.id)  # the instance read with the task
     if task.form_file:
         # the fields the chosen action leaves out are neither required nor stored
-        data = forms.prepare(active.definition.forms[task.form_file], data)
+        try:
+            data = forms.prepare(active.definition.forms[task.form_file], data)
+        except ValidationError as exc:
+            form_rules.check(task.process_key, task.bpmn_id, data, exc.problems)
+            raise
     elif not isinstance(data, dict):
         raise ValidationError("task data must be a JSON object", [])
+    form_rules.check(task.process_key, task.bpmn_id, data)
     spiff_task = active.get_task(task.task_uuid)
     if not spiff_task.has_state(SpiffState.READY):
         raise ConflictError(f"task {task.id} is no longer open")

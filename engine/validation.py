@@ -406,6 +406,7 @@ def _check_rules(name: str, root, files: dict[str, bytes], found: _Found, known_
             path = f".//spiffworkflow:properties/spiffworkflow:property[@name='{prop}']"
             compile_each([(p.getparent().getparent().getparent(), p.get("value")) for p in process.iterfind(path, NS)
                           if (p.get("value") or "").strip()], sandbox.check_expression, f"{prop} expression")
+        _check_requester_properties(name, process, found)
         params = ".//spiffworkflow:serviceTaskOperator/spiffworkflow:parameters/spiffworkflow:parameter"
         compile_each([(next(p.iterancestors(f"{{{BPMN_NS}}}serviceTask")), p.get("value"))
                       for p in process.iterfind(params, NS) if (p.get("value") or "").strip()],
@@ -430,6 +431,26 @@ def _check_candidate_groups(source: str) -> None:
         raise ScriptError(str(exc)) from exc
     if field is None:
         sandbox.check_expression(source)
+
+
+# Where a requester-facing status (engine.requester_status) can be declared: the waits and the ends.
+_REQUESTER_PLACES = {"requesterStatus": ("userTask", "manualTask", "receiveTask", "intermediateCatchEvent"),
+                     "requesterOutcome": ("endEvent",),
+                     "requesterShows": ("userTask", "manualTask", "receiveTask", "intermediateCatchEvent", "endEvent")}
+
+
+def _check_requester_properties(name: str, process, found: _Found) -> None:
+    """A requester status only on a wait, an outcome only on an end event, each a short text."""
+    for prop, places in _REQUESTER_PLACES.items():
+        path = f".//spiffworkflow:properties/spiffworkflow:property[@name='{prop}']"
+        for element in process.iterfind(path, NS):
+            owner = element.getparent().getparent().getparent()
+            value = (element.get("value") or "").strip()
+            if owner.tag.rpartition("}")[2] not in places:
+                found.add(name, Problem(at_element(name, owner),
+                                        f"{prop} belongs on {', '.join(places)}, not here"))
+            elif not value or len(value) > (1000 if prop == "requesterShows" else 300):
+                found.add(name, Problem(at_element(name, owner), f"{prop} must be a text of 1 to 300 characters"))
 
 
 def _texts(process, path: str, up: int):

@@ -20,17 +20,18 @@ PROCESS_PACKAGES = (
 def install() -> None:
     """Register with the engine every process's service operators, which group owns each
     process (its process owners deploy it), which groups see every instance of which
-    process (its owners and overseers), and the requester's fields every request is
-    started with. Safe to call again."""
+    process (its owners and overseers), the requester's fields every request is
+    started with, and each process's form rules. Safe to call again."""
     from engine.instances import register_watchers
     from engine.owners import register_owner
     from engine.services import register_operator
     from engine.start_forms import register_start_schema
 
-    from . import notifications, requester
+    from . import notifications, requester, rules
     from .catalog import CATALOG
 
     notifications.install()   # staff notices (new task, digest, overdue)
+    rules.install(PROCESS_PACKAGES)   # form rules (processes/<key>/validate.py), checked on every door
     register_start_schema(requester.start_schema)
 
     for item in CATALOG:

@@ -18,14 +18,15 @@ from .request import (
     RequestMessage,
     ServiceRating,
 )
+from .status import RequesterStatus, StatusKind
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
 from .user import ROLES, ApiToken, Group, User
 from .user_session import UserSession
 
 __all__ = [
     "ApiToken", "Attachment", "AuditChain", "AuthorKind", "CannedAnswer", "OrgUnit", "RateEvent",
-    "RequestContact", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
+    "RequestContact", "RequesterStatus", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
     "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
-    "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "TaskState", "User", "UserSession", "utcnow",
+    "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "StatusKind", "TaskState", "User", "UserSession", "utcnow",
 ]

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
 KEY = "backup_restore"
 REQUESTER = "hakan.demir@example.edu.tr"
-RESTORED = {"outcome": "restored", "restored_to": "\\\\dosya01\\muhasebe\\geri_yukleme_2026-11-20"}
+RESTORED = {"outcome": "restored", "restored_to": "\\\\dosya01\\muhasebe\\geri_yukleme_2026-01-20"}
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def _start(db, *, locale: str | None = None, **changes) -> int:
         "requester": "Hakan Demir", "requester_email": REQUESTER, "unit": "Strateji Geliştirme Daire Başkanlığı",
         "subject": "Muhasebe klasörü silindi",
         "system": "Dosya sunucusu (dosya01)", "item_type": "Dosya / klasör", "item": "\\\\dosya01\\muhasebe\\2026",
-        "restore_date": "2026-11-20", "restore_time": "17:30", "reason": "Klasör yanlışlıkla silindi.",
+        "restore_date": "2026-01-20", "restore_time": "17:30", "reason": "Klasör yanlışlıkla silindi.",
         "destination": "other", "target_path": "\\\\dosya01\\muhasebe\\geri_yukleme",
     }
     with db.tx() as session:
@@ -98,7 +98,7 @@ def _restored_and_waiting(db) -> int:
 def test_the_start_form_wants_a_place_for_another_destination_and_a_real_time(site):
     db = site
     with pytest.raises(ValidationError) as caught:
-        _start(db, target_path=None, restore_time="25:00", restore_date="20.11.2026")
+        _start(db, target_path=None, restore_time="25:00", restore_date="20.01.2026")
     assert {p.location for p in caught.value.problems} == {"target_path", "restore_time", "restore_date"}
     with pytest.raises(ValidationError) as caught:
         _start(db, destination="somewhere")
@@ -153,7 +153,7 @@ def test_restored_and_confirmed_by_the_requester(site):
 
     assert db.status(instance_id) == InstanceStatus.WAITING
     assert _headers(db, instance_id) == [(REQUESTER, "restore_done", "Verileriniz yedekten geri yüklendi")]
-    assert "geri_yukleme_2026-11-20" in db.mail_bodies(instance_id)[0]
+    assert "geri_yukleme_2026-01-20" in db.mail_bodies(instance_id)[0]
     timers, messages = _waits(db, instance_id)
     assert messages == ["restore_confirmed"] and len(timers) == 1
     assert timers[0] > utcnow() + timedelta(days=4)                  # five working days
@@ -254,5 +254,5 @@ def test_a_requester_who_chose_english_gets_every_mail_in_english(site, clock_at
         (REQUESTER, "restore_done", "Your data has been restored from backup"),
         (REQUESTER, "restore_auto_closed", "Your data recovery request has been closed")]
     done, closed = db.mail_bodies(restored)
-    assert "has been restored to: \\\\dosya01\\muhasebe\\geri_yukleme_2026-11-20" in done
+    assert "has been restored to: \\\\dosya01\\muhasebe\\geri_yukleme_2026-01-20" in done
     assert "within 5 working days" in done and "taken as confirmed" in closed

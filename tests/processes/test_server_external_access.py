@@ -19,6 +19,7 @@ from engine import clock, conversation, forms, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
+from processes import rules
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
@@ -131,10 +132,6 @@ def test_data_the_start_form_refuses_never_starts(db, changes, fields):
     ({"server": "10.20.3"}, ["Sunucu adresi geçerli bir IPv4 adresi değil."]),
     ({"server": "lab1.2026"}, ["son bölüm yalnızca rakamlardan oluşamaz"]),
     ({"ports": ["70000", "443"]}, ["'70000' geçerli bir port değil"]),
-    # Dates of the pinned clock's today: read when the test runs, not when it is collected.
-    ({"end_date": lambda: _today().isoformat()}, ["Erişim bitiş tarihi bugünden sonra olmalıdır."]),
-    ({"end_date": lambda: (_one_year_after(_today()) + timedelta(days=1)).isoformat()},
-     [lambda: f"bitiş tarihi en geç {_one_year_after(_today()):%d.%m.%Y} olabilir."]),
     ({"server": "999.1.1.1", "ports": ["65536"]}, ["IPv4 adresi değil", "'65536' geçerli bir port değil"]),
 ])
 def test_a_request_that_cannot_be_opened_is_sent_back_with_every_reason(db, changes, reasons):
@@ -151,6 +148,23 @@ def test_a_request_that_cannot_be_opened_is_sent_back_with_every_reason(db, chan
         assert reason in mail.body
     assert mail.body.count("\n- ") == len(reasons)
     assert db.actions(instance_id) == ["instance.started", "service.completed"]
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    # Dates of the pinned clock's today: read when the test runs, not when it is collected.
+    ({"end_date": lambda: _today().isoformat()}, "Erişim bitiş tarihi bugünden sonra olmalıdır."),
+    ({"end_date": lambda: (_one_year_after(_today()) + timedelta(days=1)).isoformat()},
+     lambda: f"Dışarıdan erişim en fazla bir yıl için açılır: bitiş tarihi en geç "
+             f"{_one_year_after(_today()):%d.%m.%Y} olabilir."),
+])
+def test_an_end_date_the_form_rules_refuse_never_starts(db, changes, reason):
+    """The date rules of processes/server_external_access/validate.py, on every door."""
+    changes = {key: value() if callable(value) else value for key, value in changes.items()}
+    reason = reason() if callable(reason) else reason
+    with db.tx() as session, pytest.raises(ValidationError) as caught:
+        runtime.start_instance(session, KEY, data=_request_data(**changes), actor="portal")
+    [problem] = caught.value.problems
+    assert (problem.location, rules.worded(problem, "tr")) == ("end_date", reason)
 
 
 @pytest.mark.parametrize(("server", "ports", "normal_server", "ports_text"), [

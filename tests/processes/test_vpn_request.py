@@ -18,7 +18,7 @@ from engine import clock, conversation, forms, runtime, users
 from engine.errors import ValidationError
 from engine.models import AuditEvent, InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
-from processes import portal
+from processes import portal, rules
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
@@ -100,24 +100,24 @@ def test_the_start_form_asks_for_purpose_systems_and_real_dates():
     assert sorted(p.location for p in caught.value.problems) == ["end_date", "purpose", "target_systems"]
 
 
-@pytest.mark.parametrize(("changes", "reason"), [
-    ({"start_date": _day(-1)}, "Başlangıç tarihi geçmiş bir gün olamaz."),
-    ({"end_date": _day(0)}, "Bitiş tarihi başlangıç tarihinden sonra olmalıdır."),
-    ({"start_date": _day(5), "end_date": _day(2)}, "Bitiş tarihi başlangıç tarihinden sonra olmalıdır."),
-    ({"end_date": lambda: (_one_year_after(_today()) + timedelta(days=1)).isoformat()},
-     lambda: f"en geç {_one_year_after(_today()):%d.%m.%Y} olabilir."),
+@pytest.mark.parametrize(("changes", "field", "reason"), [
+    ({"start_date": _day(-1)}, "start_date", "Başlangıç tarihi geçmiş bir gün olamaz."),
+    ({"end_date": _day(0)}, "end_date", "Bitiş tarihi başlangıç tarihinden sonra olmalıdır."),
+    ({"start_date": _day(5), "end_date": _day(2)}, "end_date", "Bitiş tarihi başlangıç tarihinden sonra olmalıdır."),
+    ({"end_date": lambda: (_one_year_after(_today()) + timedelta(days=1)).isoformat()}, "end_date",
+     lambda: f"VPN erişimi en fazla bir yıl için verilir: bitiş tarihi en geç {_one_year_after(_today()):%d.%m.%Y} "
+             "olabilir."),
 ])
-def test_an_impossible_period_is_sent_back_to_the_requester(db, changes, reason):
+def test_an_impossible_period_is_refused_under_its_field(db, changes, field, reason):
+    """The date rules of processes/vpn_request/validate.py: nothing starts, nobody is mailed."""
     changes = {key: value() if callable(value) else value for key, value in changes.items()}
     reason = reason() if callable(reason) else reason
-    instance_id = _start(db, **changes)
-
-    assert db.status(instance_id) == InstanceStatus.COMPLETED
-    assert db.human_tasks(instance_id) == []               # no unit head was bothered
-    [mail] = db.mails(instance_id)
-    assert _requester_subject(db, instance_id, mail, "vpn_dates_refused") == "VPN talebiniz geri gönderildi"
-    assert mail.body.startswith("Sayın Elif Şahin,") and reason in mail.body
-    assert db.actions(instance_id) == ["instance.started", "service.completed"]
+    with db.tx() as session, pytest.raises(ValidationError) as caught:
+        runtime.start_instance(session, KEY, data=_request_data(**changes), actor="portal")
+    [problem] = caught.value.problems
+    assert (problem.location, rules.worded(problem, "tr")) == (field, reason)
+    assert rules.worded(problem, "en") == problem.message != reason     # the API and the CLI say it in English
+    assert db.refused_start(KEY, _request_data(**changes)) == [field]
 
 
 @pytest.mark.parametrize(("changes", "fields"), [
@@ -275,11 +275,6 @@ def test_the_end_date_timer_fires_through_sek_worker_once(db, sek_worker):
 
 
 def test_a_requester_who_chose_english_gets_every_mail_in_english(db, clock_at):
-    refused = _start_in_english(db, end_date=_today().isoformat())
-    [mail] = db.mails(refused)
-    assert _requester_subject(db, refused, mail, "vpn_dates_refused", "en") == "Your VPN request has been sent back"
-    assert mail.body.startswith("Dear Elif Şahin,") and "Please correct the dates" in mail.body
-
     rejected = _start_in_english(db)
     db.complete(rejected, "approve_request", "kimya.baskan",
                 {"approval": "reject", "rejection_reason": "Bu iş için kampüs içinden çalışılabilir."})

@@ -126,7 +126,7 @@ def test_a_wrong_code_and_a_wrong_e_mail_get_the_same_answer_the_right_pair_open
     page = response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
     assert "E-posta kotam doldu" in page and "Personel E-posta" in page and "Kotam doldu, posta alamıyorum." in page
-    assert 'data-testid="track-status"' in page and "İşlemde" in page
+    assert 'data-testid="track-status"' in page and "Destek masasında" in page
     assert "Kullanıcı Desteği" in page or "User Support" in page
     # The signed cookie holds only the id of the request proved, nothing secret.
     cookie = site.client.get_cookie("sek_session").value
@@ -206,7 +206,7 @@ def test_a_reply_to_the_teams_question_goes_back_to_the_team_with_its_file(site)
     site.work()
     page = site.client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Mesajınız gönderildi." in page and "elif.demir hesabım" in page and "ekran.pdf" in page
-    assert "İşlemde" in page
+    assert "Destek masasında" in page
     assert site.open_tasks(mine.id) == ["resolve"]
     with site.db.tx() as session:
         [row] = session.scalars(select(Attachment).where(Attachment.instance_id == mine.id)).all()
@@ -257,7 +257,7 @@ def test_an_answered_request_can_be_reopened_and_goes_back_to_the_team(site):
     site.complete(mine.id, "resolve", {"action": "answer", "answer": "Kotanızı 10 GB'a çıkardık."})
     _opened(site, mine)
     page = site.page(mine)
-    assert "Çözüldü" in page and "tarihine kadar yeniden açabilirsiniz" in page and "Kotanızı 10 GB" in page
+    assert "Yanıtlandı" in page and "tarihine kadar yeniden açabilirsiniz" in page and "Kotanızı 10 GB" in page
     assert 'data-testid="reopen-form"' in page and 'data-testid="rate-form"' in page
 
     empty = site.post(mine, "yeniden-ac", reason="  ")
@@ -268,7 +268,7 @@ def test_an_answered_request_can_be_reopened_and_goes_back_to_the_team(site):
     site.work()
     page = site.page(mine)
     assert "Talep yeniden açıldı" in page and "Hâlâ posta alamıyorum" in page
-    assert "İşlemde" in page and 'data-testid="reopen-form"' not in page
+    assert "Destek masasında" in page and 'data-testid="reopen-form"' not in page
     assert site.open_tasks(mine.id) == ["resolve"]
 
 
@@ -280,7 +280,7 @@ def test_after_the_reopen_window_the_request_is_closed_and_can_only_be_rated(sit
     _opened(site, mine)
 
     page = site.page(mine)
-    assert "Kapandı" in page and 'data-testid="reopen-form"' not in page and 'data-testid="reply-form"' not in page
+    assert "Çözüldü" in page and "tarihinde kapandı" in page and 'data-testid="reopen-form"' not in page and 'data-testid="reply-form"' not in page
     assert 'data-testid="rate-form"' in page
     late = site.post(mine, "yeniden-ac", reason="Geç kaldım")
     assert late.status_code == 302
@@ -385,7 +385,7 @@ def test_a_restored_backup_is_confirmed_from_the_tracking_page(site, deploy):
 
     site.complete(mine.id, "restore", {"outcome": "restored", "restored_to": "muhasebe/2026"})
     assert site.post(mine, "onay", ok="yes").status_code == 302
-    assert "Kapandı" in site.page(mine)
+    assert "Geri yüklendi" in site.page(mine) and "tarihinde kapandı" in site.page(mine)
     with site.db.tx() as session:
         assert session.get(ProcessInstance, mine.id).status == InstanceStatus.COMPLETED
 

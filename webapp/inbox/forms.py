@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from engine import form_conditions, textinput
 from engine.errors import Problem, ValidationError
 from engine.forms import validate_form_data
+from processes import rules
 
 
 @dataclass
@@ -316,6 +318,7 @@ def problem_text(problem: Problem) -> str:
             "date-time": _("Enter a valid date and time."),
         }.get(limit, _("This value does not have the expected form.")),
         **_text_wording(problem),
+        rules.CODE: lambda: rules.worded(problem, str(get_locale() or "tr")),   # processes/<key>/validate.py
     }
     wording = messages.get(problem.code)
     return wording() if wording else problem.message

@@ -38,6 +38,8 @@ class PortalForm:
     attachment_errors: list[str] = field(default_factory=list)
     captcha_errors: list[str] = field(default_factory=list)
     files_chosen: int = 0
+    pending: list = field(default_factory=list)    # files kept from a refused try (webapp.portal.pending)
+    pending_token: str = ""
 
     @property
     def has_errors(self) -> bool:

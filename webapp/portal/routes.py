@@ -4,7 +4,8 @@
 form (``/talep/user_support?kategori=...`` for a help-desk category), and after a
 successful submission ``/talep/gonderildi`` shows the tracking code (post, redirect,
 get: a reload sends nothing twice). A refused submission shows the form again with
-everything typed and each problem next to its field; files must be chosen again.
+everything typed and each problem next to its field; the files stay attached
+(:mod:`.pending`) unless a file itself was refused.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from engine import attachments, conversation, links, runtime, throttle
+from engine import attachments, conversation, form_rules, links, runtime, throttle
 from engine.errors import NotFoundError, ValidationError
 from engine.models import AuthorKind
 from processes import portal
@@ -26,7 +27,7 @@ from ..config import upload_limits
 from ..db import command
 from ..errors import json_error, wants_json
 from ..extensions import db
-from . import bp, captcha
+from . import bp, captcha, pending
 from .forms import (
     HONEYPOT,
     PortalForm,
@@ -98,8 +99,13 @@ def _rate_limited(email: str) -> str | None:
 def submit(key: str):
     form = _form_or_404(_choice_or_404(key))
     data, national_id = read_form(form, request.form)
-    uploads = uploads_of(request.files)
-    form.files_chosen = len(uploads)
+    # The process's date rules too, so every refusal shows at once (the engine checks them again on start).
+    attach_general(form, form_rules.problems(key, form_rules.START, data))
+    # Files kept from a refused try (minus those removed), then the newly chosen ones.
+    kept, uploads = pending.read(request.form.get(pending.FIELD), request.form.getlist(pending.REMOVE))
+    chosen = uploads_of(request.files)
+    uploads += chosen
+    form.files_chosen = len(chosen)
     limits = upload_limits(current_app.config)
     try:
         attachments.check_uploads(uploads, limits)
@@ -114,6 +120,7 @@ def submit(key: str):
     email = str(data.get("requester_email") or "")
     limited = None if form.has_errors else _rate_limited(email)
     if form.has_errors or limited:
+        _keep_files(form, kept, chosen)
         return _refuse(form, nonce, limited)
     try:
         with command() as db_session:
@@ -122,9 +129,17 @@ def submit(key: str):
             code = instance.tracking_code
     except ValidationError as exc:
         attach_general(form, exc.problems)
+        _keep_files(form, kept, chosen)
         return _refuse(form, nonce, None)
+    pending.discard(kept)
     session[DONE] = {"code": code, "email": email}
     return redirect(url_for("portal.submitted"))
+
+
+def _keep_files(form: PortalForm, kept: list[pending.Pending], chosen: list) -> None:
+    """Keep the files of a refused form for the next try: those kept before, and the newly
+    chosen ones unless a file was refused (then those must be chosen again)."""
+    form.pending, form.pending_token = pending.keep(kept, [] if form.attachment_errors else chosen)
 
 
 def _refuse(form: PortalForm, nonce: str | None, limited: str | None):

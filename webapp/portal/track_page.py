@@ -6,25 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from engine import attachments, conversation, instances, textinput
+from engine import attachments, conversation, instances, requester_status, textinput
 from engine.attachments import Limits, Upload
 from engine.conversation import Stage
 from engine.errors import Problem, ValidationError
-from engine.models import OPEN_STATUSES, AuthorKind, ProcessInstance, RequestMessage
+from engine.models import OPEN_STATUSES, AuthorKind, ProcessInstance, RequestFact, RequestMessage
+from processes.i18n import text as process_text
 
 from ..config import upload_limits
 from ..extensions import db
 from ..inbox.forms import problem_text
 from .forms import attachment_text
-
-# What the team wrote in the process's own fields (user_support's resolve form) that is
-# meant for the requester, and when it is worth showing beside the conversation.
-_STAFF_TEXTS = (("question", (Stage.WAITING_FOR_YOU,)),
-                ("answer", (Stage.RESOLVED, Stage.CLOSED)),
-                ("route_note", (Stage.CLOSED,)),
-                ("outside_note", (Stage.CLOSED,)))
 
 
 def check_reply(text: str, uploads: list[Upload]) -> None:
@@ -90,30 +85,53 @@ def author_label(kind: str) -> str:
     return labels.get(kind, _("Support team"))
 
 
+def status_history(instance: ProcessInstance, said: set[str]) -> list[dict]:
+    """The statuses the process declared for its requester, oldest first, in the page's
+    language, each with the values it was mailed then (those the conversation already
+    holds left out)."""
+    locale = str(get_locale() or "tr")
+    key = instance.process_key
+    history = []
+    for row in requester_status.history(db.session, instance.id):
+        shown = [(process_text(key, item.get("label") or "", locale), str(item.get("value") or ""))
+                 for item in row.shown or [] if str(item.get("value") or "").strip() not in said]
+        history.append({"text": process_text(key, row.text, locale), "at": row.created_at, "kind": row.kind,
+                        "shown": shown})
+    return history
+
+
 def render_track(instance: ProcessInstance, *, values: dict | None = None, errors: dict | None = None,
                  status: int = 200):
     """The tracking page of ``instance`` (which the browser has proved is its requester's)."""
     session = db.session()
-    data = instances.current_data(session, instance.id)
     stage = conversation.stage_of(session, instance)
     messages = conversation.messages_of(session, instance.id, public_only=True)
     files: dict[int | None, list[str]] = {}
     for row in attachments.list_for(session, instance.id):
         files.setdefault(row.message_id, []).append(row.filename)
     said = {m.body.strip() for m in messages}
-    staff_texts = [(name, str(data[name]).strip()) for name, stages in _STAFF_TEXTS
-                   if stage in stages and str(data.get(name) or "").strip()
-                   and str(data[name]).strip() not in said]
+    # What the page shows is read from tables (the request's summary, its conversation, the
+    # statuses the process declared), not from the workflow; only a request started
+    # elsewhere than the portal (API, CLI, staff) has its own text in its data alone.
+    fact = session.get(RequestFact, instance.id)
+    data = {} if fact is not None else instances.current_data(session, instance.id)
+    subject = (fact.subject if fact is not None else data.get("subject")) or ""
+    category = (fact.category if fact is not None else data.get("category")) or ""
+    original = ""
+    if not any(m.author_kind == AuthorKind.REQUESTER for m in messages):
+        data = data or instances.current_data(session, instance.id)
+        original = str(data.get("message") or "").strip()
+        original = "" if original in said else original
+    history = status_history(instance, said)
     page = render_template(
-        "portal/track.html", instance=instance, stage=stage, data=data,
-        subject=str(data.get("subject") or ""), category=str(data.get("category") or ""),
+        "portal/track.html", instance=instance, stage=stage,
+        history=history, current=history[-1] if history else None,
+        subject=str(subject), category=str(category),
         deadline=conversation.reopen_deadline(session, instance.id),
         messages=[(m, author_label(m.author_kind), files.get(m.id, [])) for m in messages],
         # Files of the submission itself; those of internal notes never show here.
         request_files=files.get(None, []),
-        original=str(data.get("message") or "").strip() if str(data.get("message") or "").strip() not in said
-        else "",
-        staff_texts=staff_texts, rating=conversation.rating_of(session, instance.id),
+        original=original, rating=conversation.rating_of(session, instance.id),
         can_reply=instance.status in OPEN_STATUSES, can_reopen=stage == Stage.RESOLVED,
         can_rate=conversation.can_rate(session, instance), can_confirm=stage == Stage.CONFIRM,
         limits=upload_limits(current_app.config), values=values or {}, errors=errors or {})

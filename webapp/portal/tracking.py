@@ -149,6 +149,9 @@ def _open_with_key(code: str, key: str):
     if instance is None:
         return _to_login(code)
     _remember(instance.id)
+    if session.get("lang") not in ("tr", "en"):
+        # The mailed link opens the page in the language the requester wrote in.
+        session["lang"] = contact.locale
     # Without the key in the address bar (it would stay in the history and bookmarks).
     return redirect(url_for("portal.track", code=instance.tracking_code))
 

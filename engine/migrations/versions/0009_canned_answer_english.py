@@ -1,14 +1,14 @@
 """canned_answer.body_en: the English text of a canned answer, for requesters who chose English
 
-Revision ID: 0016
-Revises: 0010
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 15:00:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016'
-down_revision = '0010'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """org_unit.head_group_id: the group of a unit's heads, for scoped approvals
 
-Revision ID: 0010
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-03 14:00:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
