@@ -101,5 +101,5 @@ def test_a_refusal_shows_its_reason_in_english_for_an_english_requester(vpn, db,
               datetime(2026, 11, 2, 15, 0, tzinfo=ZONE))
     html = _page(client, code)
     assert _status(html) == "Status: Refused (closed on 11/2/26, 3:00 PM)"
-    assert _history(html)[-1] == "11/2/26, 3:00 PM · Refused Reason for refusal Your work does not need VPN access."
+    assert _history(html)[-1] == "11/2/26, 3:00 PM · Refused Reason for rejection Your work does not need VPN access."
 
