@@ -18,6 +18,7 @@ from .request import (
     RequestMessage,
     ServiceRating,
 )
+from .saved_filter import SavedFilter
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
 from .user import ROLES, ApiToken, Group, User
 from .user_session import UserSession
@@ -27,5 +28,5 @@ __all__ = [
     "RequestContact", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
     "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
-    "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "TaskState", "User", "UserSession", "utcnow",
+    "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "SavedFilter", "TaskState", "User", "UserSession", "utcnow",
 ]
