@@ -164,7 +164,7 @@ class Site:
         expect(row).to_contain_text(title)
         for text in row_shows:
             expect(row).to_contain_text(text)
-        row.get_by_role("button", name="Üstlen").click()
+        row.get_by_role("button", name="Üstlen", exact=True).click()
         expect(page.locator(".alert-success")).to_be_visible()
         page.get_by_test_id("tab-mine").click()
         self.task_row(page, task_id).get_by_role("link", name=title).click()
