@@ -36,6 +36,9 @@ def _queue(db, support_request):
         fact = session.get(RequestFact, vpn)
         fact.category, fact.priority = "VPN Bağlantısı", "urgent"
         session.get(RequestFact, printer).priority = "low"
+        # a requester who typed their address as their name: the list masks it like any address
+        conversation.record_contact(session, printer, name="zeynep.kaya@example.edu.tr",
+                                    email="zeynep.kaya@example.edu.tr")
         for instance_id, due, age in ((vpn, -5, 72), (printer, 30, 1)):
             task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
             task.due_at, task.created_at = NOW + timedelta(hours=due), NOW - timedelta(hours=age)
@@ -60,6 +63,7 @@ def test_rows_say_what_the_request_is_and_filters_narrow_them(client, auth, make
         assert text in row, text
     assert "ali.celik@" not in page                                   # the name only, never the address
     assert "Düşük" in _row(page, printer) and "Gecikti" not in _row(page, printer)
+    assert "z***@example.edu.tr" in _row(page, printer) and "zeynep.kaya@" not in page
     assert "30 saat sonra" in _row(page, printer) or "1 gün sonra" in _row(page, printer)
     assert page.index(f'data-task-id="{vpn}"') < page.index(f'data-task-id="{printer}"')   # urgent first
     low_first = client.get("/inbox?section=group&sort=-priority").get_data(as_text=True)
