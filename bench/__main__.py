@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -102,11 +103,13 @@ def bench_inbox(small: int, large: int, backlog: int, rounds: int) -> tuple[floa
 
     The open backlog stays ``backlog`` tasks (staff capacity does not grow with
     history); every other instance is finished with three completed tasks. Every
-    instance has its summary row and requester, as portal requests do.
+    instance has its summary row and requester, as portal requests do. Both databases
+    are built first, then timed in alternation, so that a machine busy with something
+    else slows both alike.
     """
-    results = []
-    for count in (small, large):
-        with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+        runs = []
+        for folder, count in ((first, small), (second, large)):
             bench = Bench(Path(folder))
             _fill_history(bench, count, backlog)
             with transaction(bench.factory) as session:
@@ -114,9 +117,14 @@ def bench_inbox(small: int, large: int, backlog: int, rounds: int) -> tuple[floa
                 assert user.group_slugs == {"helpdesk"}  # loaded now, kept after the commit
             for _ in range(5):
                 _inbox_queries(bench, user)
-            results.append(timed(lambda b=bench, u=user: _inbox_queries(b, u), rounds))
+            runs.append((bench, user))
+        samples = ([], [])
+        for _ in range(rounds):
+            for taken, (bench, user) in zip(samples, runs, strict=True):
+                taken.append(timed(lambda b=bench, u=user: _inbox_queries(b, u), 1))
+        for bench, _user in runs:
             bench.engine.dispose()
-    return results[0], results[1]
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 GROUP_SECTION = InboxFilter(section="group", sort="due", per_page=25)
