@@ -12,6 +12,21 @@ from .portal.routes import index as portal_index
 
 bp = Blueprint("home", __name__)
 
+# Where each role's work is, in the order a user with several roles is sent: staff work
+# (tasks waiting in the inbox) first, then the reports, the audit search, the processes.
+LANDINGS = (("staff", "inbox.index"), ("manager", "reports.index"), ("auditor", "audit.index"),
+            ("process_owner", "catalog.index"))
+
+
+def landing_endpoint(user) -> str:
+    """The page ``user`` starts on after signing in: admins and staff (or anyone in a
+    group, who has tasks) the inbox, managers the reports, auditors the audit search,
+    process owners the process catalog."""
+    roles = set(user.roles or [])
+    if "admin" in roles or user.groups:
+        return "inbox.index"
+    return next((endpoint for role, endpoint in LANDINGS if role in roles), "inbox.index")
+
 
 @bp.get("/")
 def index():

@@ -19,6 +19,7 @@ from .request import (
     ServiceRating,
 )
 from .status import RequesterStatus, StatusKind
+from .saved_filter import SavedFilter
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
 from .user import ROLES, ApiToken, Group, User
 from .user_session import UserSession
@@ -28,5 +29,6 @@ __all__ = [
     "RequestContact", "RequesterStatus", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
     "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
-    "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "StatusKind", "TaskState", "User", "UserSession", "utcnow",
+    "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "SavedFilter", "StatusKind", "TaskState",
+    "User", "UserSession", "utcnow",
 ]

@@ -53,7 +53,7 @@ def test_helpdesk_triages_a_request_and_the_network_team_sees_it(site, page, ope
     row = task_row(page, task_id)
     expect(row).to_contain_text(TRIAGE)
     expect(row).to_contain_text(f"#{instance_id}")
-    row.get_by_role("button", name="Üstlen").click()
+    row.get_by_role("button", name="Üstlen", exact=True).click()
     expect(page.locator(".alert-success")).to_be_visible()
     expect(page).to_have_url(re.compile(r"section=group"))
     expect(task_row(page, task_id)).to_have_count(0)
@@ -112,7 +112,7 @@ def test_helpdesk_triages_a_request_and_the_network_team_sees_it(site, page, ope
     other.get_by_test_id("tab-group").click()
     row = task_row(other, team_task_id)
     expect(row).to_contain_text(TEAM_WORK)
-    expect(row.get_by_role("button", name="Üstlen")).to_be_visible()
+    expect(row.get_by_role("button", name="Üstlen", exact=True)).to_be_visible()
     expect(task_row(other, task_id)).to_have_count(0)
 
 
@@ -177,7 +177,7 @@ def test_inbox_and_task_form_work_on_a_phone(site, phone_page):
     page.get_by_test_id("tab-group").click()
     row = task_row(page, task_id)
     expect(row).to_contain_text(TRIAGE)
-    row.get_by_role("button", name="Üstlen").click()
+    row.get_by_role("button", name="Üstlen", exact=True).click()
     expect(task_row(page, task_id)).to_have_count(0)
 
     page.get_by_test_id("tab-mine").click()

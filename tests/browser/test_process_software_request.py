@@ -88,4 +88,4 @@ def test_software_team_evaluates_the_head_approves_and_development_starts(site, 
     row = site.task_row(page, analysis_id)
     expect(row).to_contain_text(ANALYSIS)
     expect(row).to_contain_text(f"#{dev.id}")
-    expect(row.get_by_role("button", name="Üstlen")).to_be_visible()
+    expect(row.get_by_role("button", name="Üstlen", exact=True)).to_be_visible()

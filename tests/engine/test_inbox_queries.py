@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 import engine.jobs  # noqa: F401  (registers send_mail, which support_ticket uses)
-from engine import inbox, instances, runtime, tasks, users
-from engine.errors import PermissionDeniedError, ValidationError
+from engine import clock, conversation, inbox, instances, runtime, saved_filters, tasks, users
+from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
 from engine.inbox import InboxFilter
-from engine.models import HumanTask, utcnow
+from engine.models import HumanTask, RequestFact, utcnow
 
 SUPPORT = Path(__file__).resolve().parents[1] / "data" / "support"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -149,3 +149,189 @@ def test_reading_an_instance_leaves_its_workflow_cached_for_the_next_command(db,
         assert instances.task_data(session, task)["subject"] == "önbellek"
         tasks.complete_task(session, task.id, _user(session, "ayse"), {"category": "Diğer", "team": "network"})
     assert restored == []     # every step found the workflow the previous one left in the cache
+
+
+@pytest.fixture
+def pinned():
+    """The engine's clock at a known Tuesday morning, put back afterwards."""
+    moment = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    clock.pin(moment)
+    yield moment
+    clock.set_shift(timedelta(0))
+
+
+def _triage_queue(db, pinned):
+    """Five help-desk requests: subject, requester, category, priority, due and age differ."""
+    rows = [  # subject, requester, category, priority, due in hours, created hours ago
+        ("Yazıcı çalışmıyor", "Zeynep Kaya", "Donanım / Arıza", "low", 100, 1),
+        ("VPN bağlanmıyor", "Ali Çelik", "VPN Bağlantısı", "urgent", 30, 30),
+        ("E-posta şifresi", "Bora Er", None, "high", -2, 100),
+        ("Eduroam %100 kopuyor", "Ayla Tan", "Kablosuz Ağ (eduroam)", "urgent", 5, 200),
+        ("Web sayfası", None, "Web Sayfaları", None, None, 2),    # no summary row: counts as normal
+    ]
+    ids = {}
+    for subject, requester, category, priority, due, age in rows:
+        instance_id = _start(db, subject)
+        with db.tx() as session:
+            if requester:
+                conversation.record_contact(session, instance_id, name=requester, email="x@example.edu.tr")
+            fact = session.get(RequestFact, instance_id)
+            if priority is None:
+                session.delete(fact)
+            else:
+                fact.category, fact.priority = category, priority
+            task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
+            task.due_at = pinned + timedelta(hours=due) if due is not None else None
+            task.created_at = pinned - timedelta(hours=age)
+            ids[subject] = task.id
+    return ids
+
+
+def test_rows_show_the_request_and_sort_on_each_column(db, deploy, people, pinned):
+    deploy(SUPPORT)
+    ids = _triage_queue(db, pinned)
+    subject_of = {task_id: subject for subject, task_id in ids.items()}
+
+    def order(sort, **kwargs):
+        with db.tx() as session:
+            page = inbox.inbox_page(session, _user(session, "ayse"),
+                                    InboxFilter(section="group", sort=sort), **kwargs)
+        return [subject_of[row.id] for row in page.items]
+
+    with db.tx() as session:
+        page = inbox.inbox_page(session, _user(session, "ayse"), InboxFilter(section="group", sort="subject"))
+        first = page.items[0]
+        assert (first.subject, first.requester, first.category, first.priority, first.task.name) == (
+            "E-posta şifresi", "Bora Er", None, "high", "Talebi değerlendir ve yönlendir")
+        assert page.items[-1].priority == "normal" and page.items[-1].requester is None
+
+    # urgent first, then high, normal, low; within a priority the soonest due first
+    assert order("priority") == ["Eduroam %100 kopuyor", "VPN bağlanmıyor", "E-posta şifresi", "Web sayfası",
+                                 "Yazıcı çalışmıyor"]
+    assert order("-priority")[0] == "Yazıcı çalışmıyor"
+    assert order("due") == ["E-posta şifresi", "Eduroam %100 kopuyor", "VPN bağlanmıyor", "Yazıcı çalışmıyor",
+                            "Web sayfası"]                                   # no due date: last
+    assert order("-due")[:2] == ["Yazıcı çalışmıyor", "VPN bağlanmıyor"]      # and still last reversed
+    assert order("created")[0] == "Yazıcı çalışmıyor" and order("-created")[0] == "Eduroam %100 kopuyor"
+    assert order("requester")[:3] == ["VPN bağlanmıyor", "Eduroam %100 kopuyor", "E-posta şifresi"]
+    assert order("requester")[-1] == "Web sayfası" and order("-requester")[-1] == "Web sayfası"
+    assert order("category")[:2] == ["Yazıcı çalışmıyor", "Eduroam %100 kopuyor"]
+    assert order("-subject")[0] == "Yazıcı çalışmıyor"
+    assert len(set(order("step"))) == 5
+
+
+def test_filters_by_priority_category_text_due_and_age(db, deploy, people, pinned):
+    deploy(SUPPORT)
+    deploy(DATA / "runtime" / "three_steps.bpmn")
+    ids = _triage_queue(db, pinned)
+    subject_of = {task_id: subject for subject, task_id in ids.items()}
+
+    def found(**kwargs):
+        with db.tx() as session:
+            page = inbox.inbox_page(session, _user(session, "ayse"), InboxFilter(section="group", **kwargs))
+        assert page.total == len(page.items)       # the count agrees with the rows
+        return {subject_of[row.id] for row in page.items}
+
+    assert found(priority="urgent") == {"VPN bağlanmıyor", "Eduroam %100 kopuyor"}
+    assert found(priority="normal") == {"Web sayfası"}                    # no summary row: normal
+    assert found(category="VPN Bağlantısı") == {"VPN bağlanmıyor"}
+    assert found(text="vpn") == {"VPN bağlanmıyor"}                       # subject, any case
+    assert found(text="Ayla") == {"Eduroam %100 kopuyor"}                 # requester
+    assert found(text="%") == {"Eduroam %100 kopuyor"}                    # a literal percent sign
+    assert found(text="_") == set()
+    assert found(overdue=True) == {"E-posta şifresi"}
+    assert found(due="24h") == {"E-posta şifresi", "Eduroam %100 kopuyor"}  # overdue ones are due too
+    assert found(due="3d") == {"E-posta şifresi", "Eduroam %100 kopuyor", "VPN bağlanmıyor"}
+    assert found(due="none") == {"Web sayfası"}
+    assert found(age="1d") == {"VPN bağlanmıyor", "E-posta şifresi", "Eduroam %100 kopuyor"}
+    assert found(age="3d") == {"E-posta şifresi", "Eduroam %100 kopuyor"}    # 100 and 200 hours
+    assert found(age="7d") == {"Eduroam %100 kopuyor"}
+    assert found(priority="urgent", due="24h", text="eduroam") == {"Eduroam %100 kopuyor"}
+    assert found(step="Talebi değerlendir ve yönlendir") == set(ids)
+    assert found(step="Başka adım", process="support_ticket") == set()
+    with db.tx() as session:
+        summary = inbox.overview(session, _user(session, "ayse"))
+    assert summary.categories == ["Donanım / Arıza", "Kablosuz Ağ (eduroam)", "VPN Bağlantısı"]
+    assert summary.steps == ["Talebi değerlendir ve yönlendir"]
+
+
+def test_process_sort_follows_the_titles_the_reader_sees(db, deploy, people, pinned):
+    deploy(SUPPORT)
+    deploy(DATA / "runtime" / "three_steps.bpmn")
+    support = _start(db, "destek")
+    with db.tx() as session:
+        other = runtime.start_instance(session, "three_steps").id
+        for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_((support, other)))):
+            task.group_name = "helpdesk"
+    with db.tx() as session:
+        ayse = _user(session, "ayse")
+        by_key = inbox.inbox_page(session, ayse, InboxFilter(section="group", sort="process"))
+        assert [row.task.process_key for row in by_key.items] == ["support_ticket", "three_steps"]
+        titled = inbox.inbox_page(session, ayse, InboxFilter(section="group", sort="process"),
+                                  process_titles={"support_ticket": "Yardım", "three_steps": "Adımlar"})
+        assert [row.task.process_key for row in titled.items] == ["three_steps", "support_ticket"]
+
+
+def test_a_filter_round_trips_through_its_query_string():
+    flt = InboxFilter(section="group", priority="urgent", category="VPN Bağlantısı", overdue=True, due="24h",
+                      sort="-created", text="şifre & parola", page=3)
+    query = flt.query()
+    assert "page" not in query and "per_page" not in query
+    assert InboxFilter.from_query(query) == InboxFilter(**{**flt.__dict__, "page": 1})
+    assert InboxFilter().query() == "section=mine"
+    # what a hand-edited or stale link carries is dropped, not refused
+    assert InboxFilter.from_query("section=all&sort=name&priority=huge&due=1y&page=x&per_page=999&bogus=1") == \
+        InboxFilter(per_page=inbox.MAX_PER_PAGE)
+    assert InboxFilter.from_args({"text": "x" * 500}).text == "x" * inbox.TEXT_MAX
+
+
+@pytest.mark.parametrize("flt, field", [
+    (InboxFilter(priority="huge"), "priority"), (InboxFilter(due="1y"), "due"), (InboxFilter(age="old"), "age"),
+    (InboxFilter(text="x" * 101), "text"), (InboxFilter(category="x" * 301), "category"),
+])
+def test_bad_new_filters_name_their_field(flt, field):
+    with pytest.raises(ValidationError) as caught:
+        flt.check()
+    assert field in caught.value.as_dict()
+
+
+def test_saved_filters_belong_to_their_user(db, people):
+    with db.tx() as session:
+        ayse, mehmet = _user(session, "ayse"), _user(session, "mehmet")
+        urgent = saved_filters.save_filter(session, ayse, "  Acil işler ", InboxFilter(section="group",
+                                                                                       priority="urgent", page=4))
+        assert (urgent.name, urgent.query) == ("Acil işler", "section=group&priority=urgent")
+        again = saved_filters.save_filter(session, ayse, "Acil işler", InboxFilter(section="group", overdue=True))
+        assert again.id == urgent.id and again.query == "section=group&overdue=1"     # same name: replaced
+        saved_filters.save_filter(session, ayse, "Bana ait", InboxFilter())
+        theirs = saved_filters.save_filter(session, mehmet, "Acil işler", InboxFilter(priority="urgent"))
+        assert [f.name for f in saved_filters.list_filters(session, ayse)] == ["Acil işler", "Bana ait"]
+        assert saved_filters.get_filter(session, ayse, urgent.id).query == "section=group&overdue=1"
+        with pytest.raises(PermissionDeniedError):
+            saved_filters.get_filter(session, ayse, theirs.id)
+        with pytest.raises(PermissionDeniedError):
+            saved_filters.delete_filter(session, ayse, theirs.id)
+        with pytest.raises(NotFoundError):
+            saved_filters.delete_filter(session, ayse, theirs.id + 1000)
+        assert saved_filters.delete_filter(session, ayse, urgent.id) == "Acil işler"
+    with db.tx() as session:
+        assert [f.name for f in saved_filters.list_filters(session, _user(session, "ayse"))] == ["Bana ait"]
+        assert [f.name for f in saved_filters.list_filters(session, _user(session, "mehmet"))] == ["Acil işler"]
+
+
+@pytest.mark.parametrize("name, code", [("   ", "required"), ("x" * 101, "maxLength"), ("a\x00b", "control_character")])
+def test_saved_filter_names_are_checked(db, people, name, code):
+    with db.tx() as session, pytest.raises(ValidationError) as caught:
+        saved_filters.save_filter(session, _user(session, "ayse"), name, InboxFilter())
+    assert [p.code for p in caught.value.problems] == [code]
+
+
+def test_a_user_keeps_a_bounded_number_of_filters(db, people):
+    with db.tx() as session:
+        ayse = _user(session, "ayse")
+        for n in range(saved_filters.FILTERS_MAX):
+            saved_filters.save_filter(session, ayse, f"filtre {n:02d}", InboxFilter(page=n + 1))
+        with pytest.raises(ValidationError) as caught:
+            saved_filters.save_filter(session, ayse, "bir tane daha", InboxFilter())
+        assert caught.value.problems[0].code == "maxItems"
+        saved_filters.save_filter(session, ayse, "filtre 00", InboxFilter(section="group"))   # replacing is fine

@@ -12,6 +12,7 @@ from flask_login import current_user, login_user, logout_user
 from engine import throttle, user_sessions, users
 
 from ..db import command
+from ..home import landing_endpoint
 from ..urls import safe_next
 from . import bp
 from .identity import SIGN_IN_KEY
@@ -34,7 +35,7 @@ def _wait_message(wait: throttle.SignInWait) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next"), landing_endpoint(current_user)))
     username = (request.form.get("username") or "").strip()
     error = None
     status = 200
@@ -70,7 +71,7 @@ def login():
                                                                current_app.permanent_session_lifetime)
                     login_user(user)
         if error is None:
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), landing_endpoint(user)))
     return render_template("auth/login.html", username=username, error=error), status, headers
 
 

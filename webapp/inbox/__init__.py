@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__)
 
-from . import routes, triage  # noqa: E402,F401
+from . import filters, listing, routes, triage  # noqa: E402,F401

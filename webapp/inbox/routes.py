@@ -1,4 +1,5 @@
-"""Inbox and task views. Lists read ``human_task`` only; a task page loads its instance."""
+"""Task views: the task page with its form, claim/unclaim/reassign/complete (the list is in
+:mod:`.listing`). A task page loads its instance."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import form_conditions, inbox, instances, tasks
+from engine import form_conditions, instances, tasks
 from engine.errors import ConflictError, PermissionDeniedError, ScriptError, ValidationError, WorkflowError
-from engine.inbox import InboxFilter
 from engine.models import OPEN_TASK_STATES, HumanTask
 
 from .. import conversation, data_panel
@@ -21,39 +21,6 @@ from . import bp
 from .forms import attach_problems, build_fields, check_submission, has_errors, read_submission
 
 bp.add_app_template_filter(data_panel.shown, "panel_value")
-
-
-def _int_arg(name: str, default: int) -> int:
-    try:
-        return int(request.args.get(name, default))
-    except ValueError:
-        return default
-
-
-def _filter() -> InboxFilter:
-    args = request.args
-    return InboxFilter(
-        section=args.get("section") if args.get("section") in inbox.SECTIONS else "mine",
-        process=args.get("process") or None,
-        group=args.get("group") or None,
-        overdue=args.get("overdue") == "1",
-        sort=args.get("sort") if args.get("sort") in inbox.SORTS else "due",
-        page=max(1, _int_arg("page", 1)),
-        per_page=min(inbox.MAX_PER_PAGE, max(1, _int_arg("per_page", 25))),
-    )
-
-
-@bp.get("/inbox")
-@login_required
-def index():
-    flt = _filter()
-    session = db.session
-    summary = inbox.overview(session, current_user)
-    if "section" not in request.args and not summary.sections["mine"] and summary.sections["group"]:
-        flt = InboxFilter(**{**flt.__dict__, "section": "group"})
-    page = inbox.inbox_page(session, current_user, flt, overview_=summary)
-    return render_template("inbox/index.html", page=page, flt=flt, counts=summary.sections,
-                           groups=summary.groups, processes=summary.processes)
 
 
 def _visible_task(task_id: int) -> HumanTask:

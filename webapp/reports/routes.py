@@ -89,6 +89,21 @@ def _years(year: int) -> list[int]:
 @require_role(ROLE)
 def index():
     year, _month = reports.check_period(request.args.get("year") or _this_year())
+    return _year_page(year)
+
+
+@bp.get("/<int:year>")
+@require_role(ROLE)
+def year_page(year: int):
+    """The same yearly page at an address of its own (``/reports/2023``)."""
+    if not reports.FIRST_YEAR <= year <= reports.LAST_YEAR:
+        message = _("There is no report for %(year)s: reports cover the years %(first)s to %(last)s.",
+                    year=year, first=reports.FIRST_YEAR, last=reports.LAST_YEAR)
+        return render_template("errors/error.html", status=404, title=_("Not found"), message=message), 404
+    return _year_page(year)
+
+
+def _year_page(year: int):
     figures = reports.summary(db.session, year)
     months = reports.monthly(db.session, year)
     return render_template("reports/index.html", year=year, figures=figures, months=months,
