@@ -18,8 +18,8 @@ from .request import (
     RequestMessage,
     ServiceRating,
 )
-from .status import RequesterStatus, StatusKind
 from .saved_filter import SavedFilter
+from .status import RequesterStatus, StatusKind
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
 from .user import ROLES, ApiToken, Group, User
 from .user_session import UserSession
