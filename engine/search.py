@@ -99,16 +99,15 @@ class Hit:
 def check(query: Query) -> Query:
     """The query with its text trimmed, or the problems by field name.
 
-    :raises ValidationError: too long a text or category, a control character, an unknown
-        status, or a received range that ends before it starts
+    A received range that ends before it starts is no error: it finds nothing.
+
+    :raises ValidationError: too long a text or category, a control character, an unknown status
     """
     problems = textinput.text_problems(query.text or "", "q", max_length=QUERY_MAX)
     if query.category is not None:
         problems += textinput.text_problems(query.category, "category", max_length=CATEGORY_MAX)
     if query.status is not None and query.status not in set(InstanceStatus):
         problems.append(Problem("status", f"unknown status: {query.status!r}", "enum"))
-    if query.received_from and query.received_to and query.received_to < query.received_from:
-        problems.append(Problem("received_to", "the end of the range is before its start", "range"))
     if problems:
         raise ValidationError("the search is invalid", problems)
     return Query((query.text or "").strip(), query.category or None, query.status or None,
@@ -153,9 +152,9 @@ def search(session: Session, user: User, query: Query, *, limit: int = 20, offse
         stmt = stmt.where(RequestFact.category == query.category)
     if query.status:
         stmt = stmt.where(ProcessInstance.status == query.status)
-    if query.received_from:
+    if query.received_from and query.received_from > _FIRST_DAY:
         stmt = stmt.where(RequestFact.received_at >= _day_start(query.received_from))
-    if query.received_to:
+    if query.received_to and query.received_to < _LAST_DAY:
         stmt = stmt.where(RequestFact.received_at < _day_start(query.received_to + timedelta(days=1)))
     stmt = stmt.order_by(RequestFact.received_at.desc(), ProcessInstance.id.desc()).limit(limit).offset(offset)
     hits = []
@@ -189,6 +188,10 @@ def _matching_ids(terms: list[str], query_text: str, postgres: bool):
         found = f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :words"
         words = " ".join(f'"{fold(t)}"*' for t in terms)
     return text(f"{found} UNION {by_code}").bindparams(words=words, code=code).columns(column("id"))
+
+
+# Days beyond these bound nothing (and would not survive the conversion to UTC).
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(9000, 1, 1)
 
 
 def _day_start(day: date) -> datetime:
