@@ -45,6 +45,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from sqlalchemy import column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
@@ -201,11 +202,27 @@ def _day_start(day: date) -> datetime:
 # --- keeping the index current ------------------------------------------------------------
 
 
+_DOTTED = str.maketrans({"İ": "i", "I": "i", "ı": "i"})
+
+
 def fold(value: str) -> str:
     """Lower case without accents, the dotless ı and dotted İ as i: what SQLite indexes and
     what a query word is compared with there."""
-    value = value.replace("İ", "i").replace("I", "i").replace("ı", "i").lower()
+    value = value.translate(_DOTTED).lower()
+    if value.isascii():
+        return value
     return "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=8192)
+def _fold_word(word: str) -> str:
+    return fold(word)   # the words of a language repeat: snippets fold each once
+
+
+def document(tracking_code: str, category: str | None, name: str | None, email: str | None,
+             subject: str | None, messages=()) -> tuple[str, str]:
+    """A request's two searchable texts, ``(people, body)`` (see the module's docstring)."""
+    return _people(tracking_code, category, name, email), "\n".join([subject or "", *messages])
 
 
 def _people(tracking_code: str, category: str | None, name: str | None = None, email: str | None = None) -> str:
@@ -215,16 +232,21 @@ def _people(tracking_code: str, category: str | None, name: str | None = None, e
     return " ".join(p for p in parts if p)
 
 
-def _write(session: Session, instance_id: int, people: str, body: str) -> None:
-    """Replace the request's index row (one row, never a duplicate)."""
+def write_rows(session: Session, rows) -> None:
+    """Replace the index rows of ``(instance_id, people, body)`` triples (as :func:`document`
+    makes them; one row a request, never a duplicate), in one statement a kind."""
+    rows = list(rows)
+    if not rows:
+        return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"INSERT INTO {TABLE} (instance_id, people, body) VALUES (:id, :people, :body) "
                              "ON CONFLICT (instance_id) DO UPDATE SET people = excluded.people, body = excluded.body"),
-                        {"id": instance_id, "people": people, "body": body})
+                        [{"id": i, "people": people, "body": body} for i, people, body in rows])
     else:
-        session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), {"id": instance_id})
+        session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), [{"id": i} for i, _, _ in rows])
         session.execute(text(f"INSERT INTO {TABLE} (rowid, people, body, shown) VALUES (:id, :people, :body, :shown)"),
-                        {"id": instance_id, "people": fold(people), "body": fold(body), "shown": body})
+                        [{"id": i, "people": fold(people), "body": fold(body), "shown": body}
+                         for i, people, body in rows])
 
 
 def _append(session: Session, instance_id: int, *, people: str = "", body: str = "") -> None:
@@ -240,7 +262,7 @@ def _append(session: Session, instance_id: int, *, people: str = "", body: str =
 
 def received(session: Session, instance: ProcessInstance, subject: str | None, category: str | None) -> None:
     """A new request: its row, with what the start gave (called by :func:`engine.facts.received`)."""
-    _write(session, instance.id, _people(instance.tracking_code, category), subject or "")
+    write_rows(session, [(instance.id, *document(instance.tracking_code, category, None, None, subject))])
 
 
 def contact_recorded(session: Session, instance_id: int, name: str, email: str) -> None:
@@ -276,10 +298,10 @@ def refresh_many(session: Session, ids) -> int:
             .outerjoin(RequestFact, RequestFact.instance_id == ProcessInstance.id)
             .outerjoin(RequestContact, RequestContact.instance_id == ProcessInstance.id)
             .where(ProcessInstance.id.in_(chunk)))
-        for instance_id, code, subject, category, name, email in rows:
-            body = "\n".join([subject or "", *bodies.get(instance_id, [])])
-            _write(session, instance_id, _people(code, category, name, email), body)
-            done += 1
+        triples = [(instance_id, *document(code, category, name, email, subject, bodies.get(instance_id, ())))
+                   for instance_id, code, subject, category, name, email in rows]
+        write_rows(session, triples)
+        done += len(triples)
     return done
 
 
@@ -305,18 +327,20 @@ def _highlight(body: str, terms: list[str]) -> tuple[tuple[str, bool], ...]:
     """A window of :data:`SNIPPET_WORDS` words around the first word that starts with a
     query word (folded, as SQLite matched it); the beginning if none does."""
     body = body or ""
-    prefixes = [fold(t) for t in terms]
+    prefixes = tuple(fold(t) for t in terms)
     words = list(re.finditer(r"[^\W_]+", body))
-    first = next((i for i, w in enumerate(words) if prefixes and fold(w.group()).startswith(tuple(prefixes))), 0)
+    hits = [bool(prefixes) and _fold_word(w.group()).startswith(prefixes) for w in words]
+    first = hits.index(True) if True in hits else 0
     start_word = max(0, first - 8)
-    shown = words[start_word:start_word + SNIPPET_WORDS]
+    shown = range(start_word, min(len(words), start_word + SNIPPET_WORDS))
     if not shown:
         return ()
-    begin, end = shown[0].start(), shown[-1].end()
+    begin, end = words[shown[0]].start(), words[shown[-1]].end()
     pieces: list[tuple[str, bool]] = [("… ", False)] if begin > 0 else []
     at = begin
-    for word in shown:
-        if prefixes and fold(word.group()).startswith(tuple(prefixes)):
+    for n in shown:
+        if hits[n]:
+            word = words[n]
             if word.start() > at:
                 pieces.append((body[at:word.start()], False))
             pieces.append((word.group(), True))
@@ -326,4 +350,3 @@ def _highlight(body: str, terms: list[str]) -> tuple[tuple[str, bool], ...]:
     if end < len(body.rstrip()):
         pieces.append((" …", False))
     return tuple(pieces)
-
