@@ -77,7 +77,7 @@ def _fill(factory, count: int) -> str:
                                   "state": {}, "revision": 1, "created_at": at, "updated_at": at})
                 tasks.append({"instance_id": i, "process_key": "bench_three", "task_uuid": f"{i}", "bpmn_id": "first",
                               "name": "first", "group_name": group, "state": "completed", "created_at": at,
-                              "completed_by": "bench", "completed_at": at})
+                              "completed_by": f"staff{i % 7}", "completed_at": at})
                 facts.append({"instance_id": i, "process_key": "bench_three", "category": category,
                               "status": "completed", "received_at": at, "reopened": 0, "subject": subject})
                 contacts.append({"instance_id": i, "name": f"{first} {last}", "email": email,

@@ -132,10 +132,11 @@ def search(session: Session, user: User, query: Query, *, limit: int = 20, offse
             .join(RequestFact, RequestFact.instance_id == ProcessInstance.id)
             .outerjoin(RequestContact, RequestContact.instance_id == ProcessInstance.id))
     if postgres:
-        tsquery = func.to_tsquery(literal_column("'turkish'"), " & ".join(f"{t}:*" for t in terms))
         stmt = stmt.outerjoin(_pg_search, _pg_search.c.instance_id == ProcessInstance.id)
         if terms:
-            snippet = func.ts_headline(literal_column("'turkish'"), _pg_search.c.body, tsquery, _HEADLINE)
+            tsquery, words = _tsquery(terms)
+            snippet = func.ts_headline(literal_column("'turkish'"), _pg_search.c.body,
+                                       text(tsquery).bindparams(**words), _HEADLINE)
         else:
             snippet = func.coalesce(_pg_search.c.body, "")
     else:
@@ -183,12 +184,23 @@ def _matching_ids(terms: list[str], query_text: str, postgres: bool):
     if not terms:
         return text(by_code).bindparams(code=code).columns(column("id"))
     if postgres:
-        found = f"SELECT instance_id FROM {TABLE} WHERE tsv @@ to_tsquery('turkish', :words)"
-        words = " & ".join(f"{t}:*" for t in terms)
+        tsquery, words = _tsquery(terms)
+        found = f"SELECT instance_id FROM {TABLE} WHERE tsv @@ {tsquery}"
     else:
         found = f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :words"
-        words = " ".join(f'"{fold(t)}"*' for t in terms)
-    return text(f"{found} UNION {by_code}").bindparams(words=words, code=code).columns(column("id"))
+        words = {"words": " ".join(f'"{fold(t)}"*' for t in terms)}
+    return text(f"{found} UNION {by_code}").bindparams(code=code, **words).columns(column("id"))
+
+
+def _tsquery(terms: list[str]) -> tuple[str, dict]:
+    """Postgres's query: each word a prefix of a Turkish stem or, since the stemmer changes
+    some word beginnings too ("kıvılc" becomes ``kıvılç``), a prefix of the word as typed;
+    a stop word (no stem) is left out rather than matching nothing."""
+    parts = []
+    for n in range(len(terms)):
+        stem, plain = f"to_tsquery('turkish', :w{n})", f"to_tsquery('simple', :w{n})"
+        parts.append(f"(CASE WHEN numnode({stem}) = 0 THEN {stem} ELSE {stem} || {plain} END)")
+    return "(" + " && ".join(parts) + ")", {f"w{n}": f"{t}:*" for n, t in enumerate(terms)}
 
 
 # Days beyond these bound nothing (and would not survive the conversion to UTC).

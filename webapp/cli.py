@@ -311,7 +311,7 @@ def cmd_search_reindex(ctx: Context, args) -> int:
     from engine import search
 
     with ctx.transaction() as session:
-        print(f"{search.rebuild(session)} requests indexed")
+        print(f"requests indexed: {search.rebuild(session)}")
     return 0
 
 

@@ -90,6 +90,10 @@ def test_postgres_stems_turkish_words(db, support):
     assert _ids(db, "hale.yardim", "bağlanamıyorum") == [other]
     assert _ids(db, "hale.yardim", "kablolar") == [stem]             # a suffix stripped
     assert _ids(db, "hale.yardim", "ve") == []                       # a stop word finds nothing
+    assert _ids(db, "hale.yardim", "ve kablosu") == [stem]           # ... and is left out
+    # The stemmer turns a final c into ç ("kıvılc" -> kıvılç): the word as typed counts too.
+    named, _ = support("Yazıcı", "Toner bitti.", name="Kıvılcımgül Er", email="kg@ktu.edu.tr")
+    assert _ids(db, "hale.yardim", "Kıvılc") == [named]
     snippet = _find(db, "hale.yardim", "bağlantı")[-1].snippet
     assert [part for part, matched in snippet if matched] == ["Bağlantı"]
 

@@ -3,15 +3,20 @@ the requester masked, the snippet escaped, bad input refused by field."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from engine import clock, conversation, runtime, users
+from engine import clock, conversation, runtime, search, users
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 XSS = '<script>alert("x")</script>'
+SEK = Path(sys.executable).parent / "sek"
 
 
 @pytest.fixture
@@ -109,3 +114,19 @@ def test_the_api_refuses_bad_input_by_field(client, db, found, query, field):
     answer = client.get("/api/v1/search", query_string=query, headers=_token(db, "selin.sistem"))
     assert answer.status_code == 422
     assert list(answer.get_json()["error"]["fields"]) == [field]
+
+
+def test_sek_search_reindex_indexes_requests_from_before_the_index(client, db, found, tmp_path):
+    """``sek search reindex``, once after upgrading to the index, as an operator runs it."""
+    instance_id, _ = found
+    with db.tx() as session:
+        session.execute(text(f"DELETE FROM {search.TABLE}"))
+    headers = _token(db, "selin.sistem")
+    assert client.get("/api/v1/search", query_string={"q": "kutum"}, headers=headers).get_json()["results"] == []
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEK_DATA_DIR")}
+    env.update(SEK_DATA_DIR=str(tmp_path), PYTHONUTF8="1", DATABASE_URL=db.url)
+    proc = subprocess.run([str(SEK), "search", "reindex"], env=env, capture_output=True, encoding="utf-8",
+                          timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "requests indexed: 1\n", "")
+    answer = client.get("/api/v1/search", query_string={"q": "kutum"}, headers=headers).get_json()
+    assert [hit["id"] for hit in answer["results"]] == [instance_id]
