@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine import clock, conversation, runtime, search, users
+from engine import clock, conversation, retention, runtime, search, users
 from engine.errors import ValidationError
 from engine.search import Query
 
@@ -168,3 +168,16 @@ def test_rebuild_indexes_requests_from_before_the_index(db, support):
         assert search.rebuild(session) == 1
     assert _ids(db, "selin.sistem", "elif") == [instance_id]
     assert _ids(db, "selin.sistem", "bağlanamıyorum") == [instance_id]
+
+
+def test_anonymized_requests_are_no_longer_found_by_their_requester(db, support):
+    instance_id, _ = support(message="Ben Elif, numaram 0532 111 22 33.")
+    with db.tx() as session:
+        runtime.cancel_instance(session, instance_id, actor="hale.yardim", reason="mükerrer")
+    clock.pin(MONDAY + timedelta(days=800))
+    assert _ids(db, "hale.yardim", "elif") == [instance_id]
+    with db.tx() as session:
+        assert retention.apply(session, 2).requests == 1
+    assert _ids(db, "hale.yardim", "elif") == []
+    assert _ids(db, "hale.yardim", "0532") == []
+    assert _ids(db, "hale.yardim", "vpn") == [instance_id]           # the subject stays, as the reports keep it
