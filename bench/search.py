@@ -156,6 +156,8 @@ def rows(quick: bool = False) -> list[tuple[str, ...]]:
         with tempfile.TemporaryDirectory() as folder:
             base, base_common = _bench_one(url, Path(folder), small, rounds)
             ours, ours_common = _bench_one(url, Path(folder), large, rounds)
+        print(f"search at scale, {label}: {base:.2f} / {ours:.2f} ms, common word {base_common:.2f} / "
+              f"{ours_common:.2f} ms", file=sys.stderr, flush=True)
         found.append(("search at scale", f"{label}: 3 staff searches (rare words, name, code), "
                       f"{large:,} vs {small:,} requests", f"{base:.2f} ms", f"{ours:.2f} ms",
                       f"{ours / base:.2f}×", "≤ 2×"))

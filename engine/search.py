@@ -125,24 +125,11 @@ def search(session: Session, user: User, query: Query, *, limit: int = 20, offse
     limit = max(1, min(limit, PER_PAGE_MAX + 1))
     postgres = session.get_bind().dialect.name == "postgresql"
     terms = _terms(query.text)
-    snippet = literal_column("''")
     stmt = (select(ProcessInstance.id, ProcessInstance.tracking_code, ProcessInstance.process_key,
                    ProcessInstance.status, RequestFact.subject, RequestFact.category, RequestFact.received_at,
                    RequestContact.name, RequestContact.email)
             .join(RequestFact, RequestFact.instance_id == ProcessInstance.id)
             .outerjoin(RequestContact, RequestContact.instance_id == ProcessInstance.id))
-    if postgres:
-        stmt = stmt.outerjoin(_pg_search, _pg_search.c.instance_id == ProcessInstance.id)
-        if terms:
-            tsquery, words = _tsquery(terms)
-            snippet = func.ts_headline(literal_column("'turkish'"), _pg_search.c.body,
-                                       text(tsquery).bindparams(**words), _HEADLINE)
-        else:
-            snippet = func.coalesce(_pg_search.c.body, "")
-    else:
-        stmt = stmt.outerjoin(_lite_search, _lite_search.c.rowid == ProcessInstance.id)
-        snippet = func.coalesce(_lite_search.c.shown, "")
-    stmt = stmt.add_columns(snippet)
     if query.text:
         stmt = stmt.where(ProcessInstance.id.in_(_matching_ids(terms, query.text, postgres)))
     from . import instances  # instances -> runtime -> facts -> this module: a late import keeps it acyclic
@@ -159,11 +146,29 @@ def search(session: Session, user: User, query: Query, *, limit: int = 20, offse
     if query.received_to and query.received_to < _LAST_DAY:
         stmt = stmt.where(RequestFact.received_at < _day_start(query.received_to + timedelta(days=1)))
     stmt = stmt.order_by(RequestFact.received_at.desc(), ProcessInstance.id.desc()).limit(limit).offset(offset)
-    hits = []
-    for row in session.execute(stmt):
-        pieces = _marked(row[-1]) if postgres and terms else _highlight(row[-1], terms)
-        hits.append(Hit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], pieces))
-    return hits
+    rows = session.execute(stmt).all()
+    # Snippets for the page's rows only (a headline is dear; a common word matches thousands).
+    snippets = _snippets(session, [row[0] for row in rows], terms, postgres)
+    return [Hit(*row, snippets.get(row[0], ())) for row in rows]
+
+
+def _snippets(session: Session, ids: list[int], terms: list[str],
+              postgres: bool) -> dict[int, tuple[tuple[str, bool], ...]]:
+    if not ids:
+        return {}
+    if postgres and terms:
+        tsquery, words = _tsquery(terms)
+        headline = func.ts_headline(literal_column("'turkish'"), _pg_search.c.body,
+                                    text(tsquery).bindparams(**words), _HEADLINE)
+        found = session.execute(select(_pg_search.c.instance_id, headline).where(_pg_search.c.instance_id.in_(ids)))
+        return {i: _marked(text_) for i, text_ in found}
+    if postgres:
+        found = session.execute(select(_pg_search.c.instance_id, _pg_search.c.body)
+                                .where(_pg_search.c.instance_id.in_(ids)))
+    else:
+        found = session.execute(select(_lite_search.c.rowid, _lite_search.c.shown)
+                                .where(_lite_search.c.rowid.in_(ids)))
+    return {i: _highlight(body, terms) for i, body in found}
 
 
 _HEADLINE = (f'StartSel="{_START}", StopSel="{_STOP}", MaxWords={SNIPPET_WORDS}, MinWords=10, '
