@@ -43,7 +43,7 @@ def _token(db, username: str) -> dict:
         return {"Authorization": f"Bearer {users.create_token(session, username)}"}
 
 
-def test_the_page_lists_what_the_team_may_see(client, auth, found):
+def test_the_page_lists_what_the_team_may_see(client, auth, db, found):
     instance_id, code = found
     auth.login("selin.sistem")
     assert 'data-testid="nav-search"' in client.get("/inbox").get_data(as_text=True)
@@ -57,7 +57,9 @@ def test_the_page_lists_what_the_team_may_see(client, auth, found):
     assert "2.11.2026 10:00" in html                                 # received, formatted, Istanbul time
     assert "Elif Demir" in html and "elif.demir@ktu.edu.tr" not in html   # the e-mail masked
     assert "<mark>Posta</mark>" in html
-    assert XSS not in html and "&lt;script&gt;" in html              # the snippet escaped
+    assert "<script>alert" not in html                               # the snippet escaped ...
+    if db.dialect == "sqlite":   # ... (PostgreSQL's headline leaves markup tags out altogether)
+        assert "&lt;script&gt;alert(&#34;x&#34;)" in html
     empty = client.get("/search", query_string={"q": "posta", "status": "completed"}).get_data(as_text=True)
     assert 'data-testid="search-empty"' in empty
     auth.logout()
