@@ -47,7 +47,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-from sqlalchemy import column, func, literal_column, select, table, text
+from sqlalchemy import cast, column, func, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from . import textinput
@@ -125,13 +126,16 @@ def search(session: Session, user: User, query: Query, *, limit: int = 20, offse
     limit = max(1, min(limit, PER_PAGE_MAX + 1))
     postgres = session.get_bind().dialect.name == "postgresql"
     terms = _terms(query.text)
+    # Postgres: the query's tsquery computed first, then given as a constant, so the planner
+    # sees how many rows it matches and no row rechecks it by calling to_tsquery again.
+    tsquery = _tsquery(session, terms) if postgres and terms else None
     stmt = (select(ProcessInstance.id, ProcessInstance.tracking_code, ProcessInstance.process_key,
                    ProcessInstance.status, RequestFact.subject, RequestFact.category, RequestFact.received_at,
                    RequestContact.name, RequestContact.email)
             .join(RequestFact, RequestFact.instance_id == ProcessInstance.id)
             .outerjoin(RequestContact, RequestContact.instance_id == ProcessInstance.id))
     if query.text:
-        stmt = stmt.where(ProcessInstance.id.in_(_matching_ids(terms, query.text, postgres)))
+        stmt = stmt.where(ProcessInstance.id.in_(_matching_ids(terms, query.text, tsquery)))
     from . import instances  # instances -> runtime -> facts -> this module: a late import keeps it acyclic
 
     visible = instances.visible_condition(user)
@@ -148,18 +152,17 @@ def search(session: Session, user: User, query: Query, *, limit: int = 20, offse
     stmt = stmt.order_by(RequestFact.received_at.desc(), ProcessInstance.id.desc()).limit(limit).offset(offset)
     rows = session.execute(stmt).all()
     # Snippets for the page's rows only (a headline is dear; a common word matches thousands).
-    snippets = _snippets(session, [row[0] for row in rows], terms, postgres)
+    snippets = _snippets(session, [row[0] for row in rows], terms, postgres, tsquery)
     return [Hit(*row, snippets.get(row[0], ())) for row in rows]
 
 
-def _snippets(session: Session, ids: list[int], terms: list[str],
-              postgres: bool) -> dict[int, tuple[tuple[str, bool], ...]]:
+def _snippets(session: Session, ids: list[int], terms: list[str], postgres: bool,
+              tsquery: str | None) -> dict[int, tuple[tuple[str, bool], ...]]:
     if not ids:
         return {}
-    if postgres and terms:
-        tsquery, words = _tsquery(terms)
+    if tsquery is not None:
         headline = func.ts_headline(literal_column("'turkish'"), _pg_search.c.body,
-                                    text(tsquery).bindparams(**words), _HEADLINE)
+                                    cast(tsquery, TSQUERY), _HEADLINE)
         found = session.execute(select(_pg_search.c.instance_id, headline).where(_pg_search.c.instance_id.in_(ids)))
         return {i: _marked(text_) for i, text_ in found}
     if postgres:
@@ -181,33 +184,32 @@ def _terms(query_text: str) -> list[str]:
     return _WORD.findall(query_text or "")[:TERMS_MAX]
 
 
-def _matching_ids(terms: list[str], query_text: str, postgres: bool):
+def _matching_ids(terms: list[str], query_text: str, tsquery: str | None):
     """The ids whose index row has every word (as a prefix), and the request whose tracking
     code the text is, if any."""
     code = query_text.strip().upper()[:32]
     by_code = "SELECT id FROM process_instance WHERE tracking_code = :code"
     if not terms:
         return text(by_code).bindparams(code=code).columns(column("id"))
-    if postgres:
-        tsquery, words = _tsquery(terms)
-        found = f"SELECT instance_id FROM {TABLE} WHERE tsv @@ {tsquery}"
+    if tsquery is not None:
+        found = f"SELECT instance_id FROM {TABLE} WHERE tsv @@ CAST(:words AS tsquery)"
+        words = tsquery
     else:
         found = f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :words"
-        words = {"words": " ".join(f'"{fold(t)}"*' for t in terms)}
-    return text(f"{found} UNION {by_code}").bindparams(code=code, **words).columns(column("id"))
+        words = " ".join(f'"{fold(t)}"*' for t in terms)
+    return text(f"{found} UNION {by_code}").bindparams(code=code, words=words).columns(column("id"))
 
 
-def _tsquery(terms: list[str]) -> tuple[str, dict]:
-    """Postgres's query: each word a prefix of a Turkish stem or, since the stemmer changes
-    some word beginnings too ("kıvılc" becomes ``kıvılç``), a prefix of the word as typed;
-    a stop word (no stem) is left out rather than matching nothing."""
+def _tsquery(session: Session, terms: list[str]) -> str:
+    """Postgres's query, as text: each word a prefix of a Turkish stem or, since the stemmer
+    changes some word beginnings too ("kıvılc" becomes ``kıvılç``), a prefix of the word as
+    typed; a stop word (no stem) is left out rather than matching nothing."""
     parts = []
     for n in range(len(terms)):
         stem, plain = f"to_tsquery('turkish', :w{n})", f"to_tsquery('simple', :w{n})"
         parts.append(f"(CASE WHEN numnode({stem}) = 0 THEN {stem} ELSE {stem} || {plain} END)")
-    # A scalar subquery: evaluated once (an InitPlan), not again for each row the GIN index's
-    # matches are rechecked on (which cost seconds for a word in half the requests).
-    return "(SELECT " + " && ".join(parts) + ")", {f"w{n}": f"{t}:*" for n, t in enumerate(terms)}
+    return session.scalar(text("SELECT CAST(" + " && ".join(parts) + " AS text)"),
+                          {f"w{n}": f"{t}:*" for n, t in enumerate(terms)})
 
 
 # Days beyond these bound nothing (and would not survive the conversion to UTC).
