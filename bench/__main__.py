@@ -31,6 +31,7 @@ from engine.models import (
 )
 
 from . import reports, sandbox, web
+from . import search as search_bench
 from .timing import timed
 
 DATA = Path(__file__).parent / "data"
@@ -209,6 +210,7 @@ def main(argv=None) -> int:
     base, ours = bench_inbox(small, large, backlog=300, rounds=20 if quick else 50)
     rows.append(("inbox at scale", f"group inbox queries, {large:,} vs {small:,} instances",
                  f"{base:.2f} ms", f"{ours:.2f} ms", f"{ours / base:.2f}×", "≤ 1.5×"))
+    rows.extend(search_bench.rows(quick))
     short, long = (10, 100) if quick else (10, 500)
     base, ours = bench_long_instance(short, long, rounds=5 if quick else 10)
     rows.append(("long instance", f"one step after {long} vs {short} loop iterations",

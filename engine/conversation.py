@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, facts, runtime, textinput
+from . import audit, facts, runtime, search, textinput
 from .errors import ConflictError, Problem, ValidationError
 from .models import (
     OPEN_STATUSES,
@@ -59,6 +59,7 @@ def record_contact(session: Session, instance_id: int, *, name: str, email: str,
                              unit=unit or None, phone=phone or None, locale=locale if locale in ("tr", "en") else "tr")
     session.add(contact)
     session.flush()
+    search.contact_recorded(session, instance_id, contact.name, contact.email)
     return contact
 
 
@@ -104,6 +105,7 @@ def add_message(session: Session, instance_id: int, body: str, *, author_kind: A
                              author=author, public=public)
     session.add(message)
     session.flush()
+    search.message_added(session, instance_id, body)
     if public and str(author_kind) == AuthorKind.STAFF:
         facts.answered(session, instance_id, message.created_at)
     audit.record(session, "request.message" if public else "request.note", actor=actor, instance_id=instance_id,

@@ -33,6 +33,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from . import search
 from .models import InstanceStatus, ProcessInstance, RequestFact, utcnow
 
 USER_SUPPORT = "user_support"
@@ -62,6 +63,7 @@ def received(session: Session, instance: ProcessInstance, data: dict | None) -> 
         fact.call_outcome = ("answered" if outcome in ANSWERED_OUTCOMES
                              else "lost" if outcome in LOST_OUTCOMES else None)
     session.add(fact)
+    search.received(session, instance, fact.subject, fact.category)
     return fact
 
 
@@ -91,8 +93,9 @@ def task_created(session: Session, instance: ProcessInstance, group: str, due_at
     if fact.due_at is None and due_at is not None:
         fact.due_at = due_at
     category = task_data.get("category") if instance.process_key == USER_SUPPORT else None
-    if isinstance(category, str) and category:
+    if isinstance(category, str) and category and fact.category != category[:200]:
         fact.category = category[:200]
+        search.refresh(session, instance.id)   # a recategorized request is found by its new category
 
 
 def saved(session: Session, active, action: str, data, status_before: str, waits_before: set[str]) -> None:

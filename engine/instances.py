@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from . import definitions, runtime, start_forms
@@ -40,12 +40,22 @@ def _touched_by(user: User):
     task_filter = or_(HumanTask.assignee == user.username, HumanTask.completed_by == user.username)
     if user.group_slugs:
         task_filter = or_(task_filter, HumanTask.group_name.in_(sorted(user.group_slugs)))
-    touched = select(HumanTask.instance_id).where(task_filter)
-    condition = or_(ProcessInstance.id.in_(touched), ProcessInstance.started_by == user.username)
+    # EXISTS, correlated: checks the rows a query already narrowed (a search's matches, a
+    # page of the newest), instead of collecting every task of the user's groups first.
+    touched = select(HumanTask.id).where(HumanTask.instance_id == ProcessInstance.id, task_filter).exists()
+    condition = or_(touched, ProcessInstance.started_by == user.username)
     watched = set().union(*(_Watchers.by_group.get(g, ()) for g in user.group_slugs)) if user.group_slugs else set()
     if watched:
         condition = or_(condition, ProcessInstance.process_key.in_(sorted(watched)))
     return condition
+
+
+def visible_condition(user: User):
+    """The rule of :func:`can_view` as a condition on ``ProcessInstance`` for a query of many
+    (lists, search), or None when the user sees every instance. An inactive user sees none."""
+    if not user.active:
+        return false()
+    return None if reads_all(user) else _touched_by(user)
 
 
 def can_view(session: Session, user: User, instance: ProcessInstance) -> bool:
@@ -76,8 +86,9 @@ def list_visible(session: Session, user: User, *, tracking_code: str | None = No
                  status: str | None = None, limit: int = 50, offset: int = 0) -> list[ProcessInstance]:
     """The newest instances the user may see, optionally by tracking code or status."""
     query = select(ProcessInstance).order_by(ProcessInstance.id.desc())
-    if not reads_all(user):
-        query = query.where(_touched_by(user))
+    visible = visible_condition(user)
+    if visible is not None:
+        query = query.where(visible)
     if tracking_code:
         query = query.where(ProcessInstance.tracking_code == tracking_code.strip().upper())
     if status:

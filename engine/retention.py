@@ -44,7 +44,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from . import audit
+from . import audit, search
 from .models import (
     Attachment,
     AuthorKind,
@@ -125,6 +125,7 @@ def apply(session: Session, years: int, *, attachments_dir: str | Path | None = 
         done += chunk
         if not dry_run:
             audit.redact_many(session, chunk)
+            search.refresh_many(session, chunk)   # the index must not keep what was anonymized
     result = RetentionResult(len(done), messages, files, mails, dry_run, () if dry_run else tuple(paths))
     if not dry_run and done:
         audit.record(session, "retention.applied", actor=actor, data={

@@ -71,6 +71,7 @@ def build_app(config: dict | None = None) -> Flask:
     from .portal import bp as portal_bp
     from .reply import bp as reply_bp
     from .reports import bp as reports_bp
+    from .search import bp as search_bp
     from .versions import bp as versions_bp
 
     auth.init_login(login_manager)
@@ -82,7 +83,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
                       portal_bp, canned_bp, attachments_bp, account_bp, audit_bp, personal_data_bp, versions_bp,
-                      modeler_bp, reports_bp):
+                      modeler_bp, reports_bp, search_bp):
         app.register_blueprint(blueprint)
     return app
 
@@ -132,6 +133,6 @@ def _security_headers(response):
     headers.setdefault("Content-Security-Policy",
                        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-    if request.path.startswith(("/inbox", "/tasks", "/instances", "/admin", "/api", "/takip", "/canned")):
+    if request.path.startswith(("/inbox", "/tasks", "/instances", "/admin", "/api", "/takip", "/canned", "/search")):
         headers.setdefault("Cache-Control", "no-store")
     return response

@@ -309,6 +309,14 @@ def cmd_retention_apply(ctx: Context, args) -> int:
     return 0
 
 
+def cmd_search_reindex(ctx: Context, args) -> int:
+    from engine import search
+
+    with ctx.transaction() as session:
+        print(f"requests indexed: {search.rebuild(session)}")
+    return 0
+
+
 def cmd_run(ctx: Context, args) -> int:
     from engine import migrate
 
@@ -401,6 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("apply", cmd_retention_apply, "anonymize requests closed more than N years ago", retention_cmd)
     p.add_argument("--years", type=int, required=True, metavar="N")
     p.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+    search_cmd = command("search", None, "staff search index").add_subparsers(metavar="ACTION")
+    command("reindex", cmd_search_reindex, "index every request again (once after upgrading to it)", search_cmd)
     p = command("demo", cmd_demo, "load demo users, groups and sample requests")
     p.add_argument("--year", type=int, choices=[2023], help="also a year of help-desk requests with seed 000's totals")
     return parser

@@ -45,11 +45,12 @@ CONFIG = SchemathesisConfig.from_dict({"generation": {"mode": "positive", "deter
 OPERATIONS = [
     "POST /api/v1/definitions", "GET /api/v1/instances/{instance_id}",
     "GET /api/v1/instances/{instance_id}/events", "GET /api/v1/openapi.json", "GET /api/v1/processes",
-    "POST /api/v1/processes/{key}/instances", "GET /api/v1/reports/summary", "GET /api/v1/tasks",
+    "POST /api/v1/processes/{key}/instances", "GET /api/v1/reports/summary", "GET /api/v1/search",
+    "GET /api/v1/tasks",
     "POST /api/v1/tasks/{task_id}/claim", "POST /api/v1/tasks/{task_id}/complete",
     "POST /api/v1/tasks/{task_id}/unclaim",
 ]
-DEPLOY, START, COMPLETE = OPERATIONS[0], OPERATIONS[5], OPERATIONS[9]
+DEPLOY, START, COMPLETE = OPERATIONS[0], OPERATIONS[5], OPERATIONS[10]
 # The operations whose data only the processes describe -> the request fields the document describes.
 # Uploaded files are judged by their names and content, which the document can only put in words;
 # their problems come under a file's name or "files" (and a generated file is named "files").

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from marshmallow import EXCLUDE
 from marshmallow import ValidationError as RequestError
 
-from engine import definitions, instances, reports, runtime, services, tasks
+from engine import definitions, instances, reports, runtime, search, services, tasks
 from engine.models import OPEN_TASK_STATES
 from engine.xmlsafe import MAX_XML_BYTES
 from processes.catalog import by_team
@@ -34,6 +34,8 @@ from .schemas import (
     ProcessSchema,
     ReportQuerySchema,
     ReportSummarySchema,
+    SearchQuerySchema,
+    SearchResultSchema,
     StartedSchema,
     TaskQuerySchema,
     TaskSchema,
@@ -138,6 +140,24 @@ def instance(instance_id: int):
 def events(instance_id: int):
     instances.get_visible(db.session, current_user, instance_id)
     return jsonify(EventSchema(many=True).dump(instances.events_of(db.session, instance_id)))
+
+
+@bp.get("/search")
+@login_required
+@operation("Search the requests the caller may see (as the instance pages decide), newest first",
+           tags=["instances"], query=SearchQuerySchema,
+           responses={200: ("a page of requests found", SearchResultSchema)}, errors=(422,))
+def search_requests():
+    """A 422 names the query field (``q``, ``status``, ``received_to``, ...) that is wrong."""
+    query = SearchQuerySchema().load(request.args, unknown=EXCLUDE)
+    per_page = query["per_page"]
+    hits = search.search(db.session, current_user, search.Query(
+        query["q"], query["category"], query["status"], query["received_from"], query["received_to"]),
+        limit=per_page + 1, offset=(query["page"] - 1) * per_page)
+    results = [{**vars(hit), "snippet": [{"text": text, "match": matched} for text, matched in hit.snippet]}
+               for hit in hits[:per_page]]
+    return jsonify(SearchResultSchema().dump({"results": results, "page": query["page"],
+                                              "has_more": len(hits) > per_page}))
 
 
 # --- tasks ----------------------------------------------------------------------------------

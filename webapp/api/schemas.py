@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_dump, post_load, validate
 
-from engine import textinput
+from engine import search, textinput
 from engine.audit import ACTOR_DIGEST_KEY, SALT_KEY
 from engine.models import InstanceStatus, TaskState
 from engine.tasks import STATE_FILTERS
@@ -72,6 +72,29 @@ class ReportQuerySchema(Schema):
     @post_load
     def _whole_year(self, query, **_kwargs):
         query.setdefault("month", None)
+        return query
+
+
+class SearchQuerySchema(Schema):
+    """The query string of ``GET /search`` (every filter optional; the page ``/search`` takes the same)."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=search.QUERY_MAX),
+                      metadata=_doc("words (each matched as the beginning of a word; PostgreSQL also by "
+                                    "Turkish stem), a tracking code, a requester's name or e-mail",
+                                    pattern=QUERY_TEXT))
+    category = fields.String(validate=validate.Length(max=search.CATEGORY_MAX),
+                             metadata=_doc("only this help-desk category", pattern=QUERY_TEXT))
+    status = fields.String(validate=INSTANCE_STATUS, metadata=_doc("only requests with this status"))
+    received_from = fields.Date(metadata=_doc("received on or after this day (Istanbul time)"))
+    received_to = fields.Date(metadata=_doc("received on or before this day (Istanbul time); before "
+                                            "received_from: nothing is found"))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=search.PER_PAGE_MAX))
+
+    @post_load
+    def _absent(self, query, **_kwargs):
+        for name in ("category", "status", "received_from", "received_to"):
+            query.setdefault(name, None)
         return query
 
 
@@ -226,6 +249,43 @@ class ReportSummarySchema(Schema):
     reopened = fields.Integer(required=True, metadata=_doc("requests reopened at least once"))
     satisfaction = fields.Nested(SatisfactionSchema, required=True)
     calls = fields.Nested(CallsSchema, required=True)
+
+
+class SnippetPieceSchema(Schema):
+    text = fields.String(required=True)
+    match = fields.Boolean(required=True, metadata=_doc("this piece matched the search"))
+
+
+class SearchHitSchema(Schema):
+    """One request found."""
+
+    id = fields.Integer(required=True, attribute="instance_id")
+    tracking_code = fields.String(required=True)
+    process_key = fields.String(required=True)
+    status = fields.String(required=True, validate=INSTANCE_STATUS)
+    subject = fields.String(required=True, allow_none=True)
+    category = fields.String(required=True, allow_none=True)
+    received_at = fields.DateTime(required=True)
+    requester_name = fields.String(required=True, allow_none=True)
+    requester_email = fields.String(required=True, allow_none=True, metadata=_doc("masked, as on the pages"))
+    snippet = fields.List(fields.Nested(SnippetPieceSchema), required=True,
+                          metadata=_doc("the subject and conversation around the first match, in pieces; "
+                                        "the matched words have match true"))
+
+    @post_dump(pass_original=True)
+    def _requester_masked(self, answer: dict, hit, **_kwargs) -> dict:
+        if answer.get("requester_email"):
+            answer["requester_email"] = personal_data.masked({"email": answer["requester_email"]},
+                                                             hit["instance_id"])["email"]
+        return answer
+
+
+class SearchResultSchema(Schema):
+    """A page of ``GET /search``, newest first."""
+
+    results = fields.List(fields.Nested(SearchHitSchema), required=True)
+    page = fields.Integer(required=True)
+    has_more = fields.Boolean(required=True, metadata=_doc("a next page exists"))
 
 
 class ErrorBodySchema(Schema):
