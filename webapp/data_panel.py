@@ -18,11 +18,17 @@ from . import personal_data
 _DAY_TIME = {"tr": "d MMMM y HH:mm", "en": "MMMM d, y, HH:mm"}
 
 
-def rows(instance: ProcessInstance, schemas: list[dict], data: dict, *, skip=()) -> list[data_panel.Row]:
-    """The panel of ``data`` (the requester's contact values masked as the reader may see them)."""
+def rows(instance: ProcessInstance, schemas: list[dict], data: dict, *, skip=(),
+         has_contact: bool = True) -> list[data_panel.Row]:
+    """The panel of ``data`` (the requester's contact values masked as the reader may see them).
+
+    :param has_contact: the page shows the requester's contact card; without one (a request
+        started by the API or the CLI) the requester's fields are the panel's to show
+    """
     language = str(get_locale() or "tr")
+    shown_elsewhere = data_panel.SHOWN_ELSEWHERE if has_contact else data_panel.SHOWN_WITH_THE_REQUEST
     return data_panel.rows(instance.process_key, schemas, personal_data.masked(data, instance.id), language,
-                           skip=data_panel.SHOWN_ELSEWHERE | set(skip))
+                           skip=shown_elsewhere | set(skip))
 
 
 def shown(row: data_panel.Row):
