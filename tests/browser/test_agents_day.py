@@ -197,3 +197,9 @@ def test_an_agents_day_search_triage_duplicate_answer_and_reopen(site, page, ope
     row.get_by_role("link", name="Kanuni yerleşkesinde internet yok").click()
     expect(page.get_by_test_id("conversation")).to_contain_text(REOPEN)
     expect(page.get_by_test_id("assignee")).to_have_text(AGENT)
+    # A fresh decision: the last answer is in the conversation, not chosen and written in the form.
+    form = page.get_by_test_id("task-form")
+    expect(form.locator("input[name=action]:checked")).to_have_count(0)
+    expect(form.get_by_test_id("section-action-answer")).to_be_hidden()
+    form.get_by_label("Yanıtla: talep çözüldü").check()
+    expect(form.locator("#field-answer")).to_have_value("")
