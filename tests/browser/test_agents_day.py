@@ -94,6 +94,10 @@ def test_an_agents_day_search_triage_duplicate_answer_and_reopen(site, page, ope
     expect(page).to_have_url(re.compile(r"/inbox"))
     expect(page.get_by_test_id("tab-group")).to_have_class(re.compile(r"\bactive\b"))
     ids = (other.id, main.id, copy.id)
+    page.get_by_test_id("inbox-filter").locator("#filter-text").fill("Kanuni")   # this outage's requests
+    page.get_by_test_id("inbox-filter").locator("#filter-text").press("Enter")
+    expect(page).to_have_url(re.compile(r"text=Kanuni"))
+    expect(page.locator("[data-testid=task-list] tr[data-task-id]")).to_have_count(3)
     assert group_rows(page, *ids) == [other.id, main.id, copy.id]
     expect(site.task_row(page, main.id).locator(".badge")).to_have_text("Normal")
 
@@ -117,7 +121,7 @@ def test_an_agents_day_search_triage_duplicate_answer_and_reopen(site, page, ope
     triage.get_by_role("button", name="Önceliği kaydet").click()
     expect(page.locator(".alert-success")).to_contain_text("Acil")
     expect(page.locator("#triage-priority")).to_have_value("urgent")
-    page.goto(site.at("/inbox?section=group"))
+    page.goto(site.at("/inbox?section=group&text=Kanuni"))
     assert group_rows(page, *ids) == [main.id, other.id, copy.id]
     expect(site.task_row(page, main.id).locator(".badge")).to_have_text("Acil")
 
@@ -138,7 +142,7 @@ def test_an_agents_day_search_triage_duplicate_answer_and_reopen(site, page, ope
     duplicate.get_by_role("button", name="Kopya olarak işaretle").click()
     expect(page).to_have_url(re.compile(r"/inbox"))
     expect(page.locator(".alert-success")).to_contain_text(f"#{main_id}")
-    page.goto(site.at("/inbox?section=group"))
+    page.goto(site.at("/inbox?section=group&text=Kanuni"))
     assert group_rows(page, *ids) == [main.id]
 
     # Claim and open Elif's request: its panel names the duplicate; the form shows an action's
