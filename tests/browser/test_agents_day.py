@@ -175,6 +175,9 @@ def test_an_agents_day_search_triage_duplicate_answer_and_reopen(site, page, ope
     [(to, _, language, subject, body)] = mails[copy_id]
     assert (to, language) == ("john.smith@example.edu.tr", "en") and ANSWER in body
     assert subject.startswith(f"[{copy_code}] Your request has been answered")
+    page.goto(site.at(f"/instances/{copy_id}"))          # John's request: answered, no longer to unlink
+    expect(page.get_by_test_id("triage-main")).to_contain_text(main_code)
+    expect(page.get_by_test_id("triage-unlink")).to_have_count(0)
     john = open_page()                      # the mailed link: the page in the language John wrote in
     john.goto(mail_link(site, body))
     expect(john).to_have_url(site.at(f"/takip/{copy_code}"))
@@ -194,6 +197,7 @@ def test_an_agents_day_search_triage_duplicate_answer_and_reopen(site, page, ope
     back = open_task(site, main_id)
     assert (back.bpmn_id, back.state, back.assignee) == ("resolve", "claimed", AGENT)
     assert back.due_at.astimezone(ZONE) < MONDAY + timedelta(hours=5)   # still urgent: four working hours
+    page.goto(site.at("/inbox"))
     page.get_by_test_id("tab-mine").click()
     row = site.task_row(page, back.id)
     expect(row).to_contain_text("Kanuni yerleşkesinde internet yok")
