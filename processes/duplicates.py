@@ -23,9 +23,11 @@ from engine.models import AuthorKind, ProcessInstance
 from .i18n import text
 from .notifications import notify_requester
 
-LINKED_TEXT = ("Bu talep, aynı konudaki #{main} numaralı talep ile birleştirildi. "
+# The requester is told that, never which request: another request's number or tracking code
+# is someone else's (a tracking code opens its page).
+LINKED_TEXT = ("Bu talep, aynı konuda daha önce açılmış bir talep ile birleştirildi. "
                "O talebe verilen yanıt size de iletilecek.")
-UNLINKED_TEXT = "Bu talebin #{main} numaralı talep ile birleştirilmesi kaldırıldı; ekibimiz talebinizi ayrıca yanıtlayacak."
+UNLINKED_TEXT = "Bu talep artık başka bir talep ile birleştirilmiş değil; ekibimiz talebinizi ayrıca yanıtlayacak."
 # The main request's mails that end it: its answer goes to every duplicate; the others
 # (routed to a unit, outside our remit, closed without the requester's reply) send the
 # duplicates back to their teams.

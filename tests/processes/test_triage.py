@@ -138,7 +138,7 @@ def test_one_answer_reaches_every_linked_requester_in_their_own_language(site):
     with db.tx() as session:
         [note] = conversation.messages_of(session, copy)
         assert note.author_kind == "system"
-        assert note.body.startswith(f"This request was merged with request #{main}")
+        assert note.body.startswith("This request was merged with an earlier request") and f"#{main}" not in note.body
 
     _answer(db, main, "mert.ag", {"action": "answer", "answer": ANSWER})
 
@@ -196,7 +196,7 @@ def test_unlinking_sends_the_request_back_to_its_team(site):
     assert db.actions(main)[-1] == "request.duplicate_removed"
     with db.tx() as session:
         assert conversation.messages_of(session, copy)[-1].body.startswith(
-            f"This request is no longer merged with request #{main}")
+            "This request is no longer merged with another one")
         with pytest.raises(ConflictError):
             duplicates.unlink_request(session, copy, by="hakan.yardim")
 
