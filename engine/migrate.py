@@ -23,14 +23,29 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema up to ``revision`` (the latest by default)."""
+    """Bring the database schema up to ``revision`` (the latest by default).
+
+    When this upgrade creates the staff search's index (migration 0012), the requests
+    already there are indexed in the same transaction: search finds them from the first
+    page on, with no command to remember.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import Session
+
+    from . import search
+
     config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # A migration may rewrite a big table: the per-statement limit of requests does not apply.
             connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        had_index = inspect(connection).has_table(search.TABLE)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if not had_index and inspect(connection).has_table(search.TABLE):
+            with Session(bind=connection) as session:
+                search.rebuild(session)
+                session.flush()
 
 
 @cache

@@ -410,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--years", type=int, required=True, metavar="N")
     p.add_argument("--dry-run", action="store_true", help="count only, change nothing")
     search_cmd = command("search", None, "staff search index").add_subparsers(metavar="ACTION")
-    command("reindex", cmd_search_reindex, "index every request again (once after upgrading to it)", search_cmd)
+    command("reindex", cmd_search_reindex, "index every request again for the staff search", search_cmd)
     p = command("demo", cmd_demo, "load demo users, groups and sample requests")
     p.add_argument("--year", type=int, choices=[2023], help="also a year of help-desk requests with seed 000's totals")
     return parser

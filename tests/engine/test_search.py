@@ -179,3 +179,18 @@ def test_anonymized_requests_are_no_longer_found_by_their_requester(db, support)
     assert _ids(db, "hale.yardim", "elif") == []
     assert _ids(db, "hale.yardim", "0532") == []
     assert _ids(db, "hale.yardim", "vpn") == [instance_id]           # the subject stays, as the reports keep it
+
+
+def test_the_upgrade_that_creates_the_index_fills_it(db, support):
+    """An installation upgraded to the search finds its older requests at once."""
+    from alembic import command
+
+    from engine import migrate
+
+    instance_id, _ = support()
+    config = migrate.alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")    # as before the index existed
+    migrate.upgrade(db.engine)
+    assert _ids(db, "selin.sistem", "elif") == [instance_id]

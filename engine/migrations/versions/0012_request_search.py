@@ -5,7 +5,8 @@ metadata cannot describe (tests/engine/test_migrations_match.py leaves these tab
 of its comparison, see engine.search.TABLE). What the index holds and what each
 database finds is written in engine/search.py.
 
-Existing requests are indexed by `sek search reindex` (run it once after this upgrade);
+Existing requests are indexed by engine.migrate.upgrade right after this revision creates the
+table (`sek search reindex` does the same on demand);
 from then on the engine keeps the index current in each command's own transaction.
 
 Revision ID: 0012
