@@ -25,7 +25,8 @@ from . import PROCESS_PACKAGES
 from .i18n import text
 
 # shown elsewhere on the page: the request itself and the requester's contact
-SHOWN_ELSEWHERE = frozenset({"requester", "requester_email", "unit", "phone", "national_id", "subject", "message"})
+CONTACT_KEYS = frozenset({"requester", "requester_email", "unit", "phone", "national_id"})
+SHOWN_ELSEWHERE = CONTACT_KEYS | {"subject", "message"}
 
 
 @dataclass(frozen=True)

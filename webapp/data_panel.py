@@ -14,15 +14,21 @@ from processes import data_panel
 
 from . import personal_data
 
+CONTACT_KEYS = data_panel.CONTACT_KEYS
+
 # "7 Aralık 2026 11:07": a day and a time, as people write them
 _DAY_TIME = {"tr": "d MMMM y HH:mm", "en": "MMMM d, y, HH:mm"}
 
 
-def rows(instance: ProcessInstance, schemas: list[dict], data: dict, *, skip=()) -> list[data_panel.Row]:
-    """The panel of ``data`` (the requester's contact values masked as the reader may see them)."""
+def rows(instance: ProcessInstance, schemas: list[dict], data: dict, *, skip=(),
+         shown_elsewhere=data_panel.SHOWN_ELSEWHERE) -> list[data_panel.Row]:
+    """The panel of ``data`` (the requester's contact values masked as the reader may see them).
+
+    :param shown_elsewhere: the keys the page shows in its own place (the request, the contact card)
+    """
     language = str(get_locale() or "tr")
     return data_panel.rows(instance.process_key, schemas, personal_data.masked(data, instance.id), language,
-                           skip=data_panel.SHOWN_ELSEWHERE | set(skip))
+                           skip=set(shown_elsewhere) | set(skip))
 
 
 def shown(row: data_panel.Row):
