@@ -88,11 +88,12 @@ def category_title(category: str | None) -> str:
 
 
 def team_title(slug: str | None) -> str:
-    """A team's name (the catalog's team headings) in the reader's language, or the slug."""
+    """A team's name (the catalog's team headings) in the reader's language; any other
+    group (a unit's heads) as :func:`group_title` names it."""
     for team, title_tr, title_en in catalog.TEAMS:
         if team == slug:
             return title_en if _language() == "en" else title_tr
-    return slug or ""
+    return group_title(slug)
 
 
 def group_title(slug: str | None) -> str:
