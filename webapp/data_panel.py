@@ -14,7 +14,15 @@ from processes import data_panel
 
 from . import personal_data
 
-CONTACT_KEYS = data_panel.CONTACT_KEYS
+
+def shown_elsewhere(has_contact: bool) -> frozenset[str]:
+    """The keys a request's page shows in their own place: the subject, the message and the
+    requester's name head it; the contact card, when the request has one, shows the rest of
+    the contact. Without a card (a phone call) the panel keeps the phone and the unit, or
+    the call centre could not call back."""
+    if has_contact:
+        return data_panel.SHOWN_ELSEWHERE
+    return data_panel.SHOWN_ELSEWHERE - {"phone", "unit"}
 
 # "7 Aralık 2026 11:07": a day and a time, as people write them
 _DAY_TIME = {"tr": "d MMMM y HH:mm", "en": "MMMM d, y, HH:mm"}

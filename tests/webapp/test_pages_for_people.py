@@ -108,3 +108,20 @@ def test_a_cancel_reason_is_shown_under_its_word(client, auth, db, deploy, make_
     history = client.get(f"/instances/{instance_id}").get_data(as_text=True)
     history = history[history.index('data-testid="timeline"'):]
     assert re.search(r"<dt[^>]*>Gerekçe</dt>\s*<dd[^>]*data-key=\"reason\">Yanlışlıkla açıldı</dd>", history)
+
+
+def test_a_call_back_task_shows_the_callers_phone_and_no_data_key(client, auth, db, deploy, make_user):
+    """A call has no contact card (no e-mail): the panel keeps the phone, masked as ever."""
+    deploy(BPMN / "call_record.bpmn", *sorted(BPMN.glob("call_record.*.json")))
+    with db.tx() as session:
+        instance = runtime.start_instance(session, "call_record", actor="portal", data={
+            "requester": "Arayan", "phone": "0532 111 22 33", "subject": "Kayıt yenileme",
+            "topic": "Kayıt yenileme ücreti", "outcome": "lost"})
+        task_id = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance.id))
+    make_user("cagri", groups=("callcenter",))
+    auth.login("cagri")
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    panel = page[page.index('data-testid="data-panel"'):]
+    assert re.search(r'data-key="phone">\s*0532 \*\*\* \*\* 33', panel)
+    assert '<span data-testid="request-requester">Arayan</span>' in page
+    assert "(requester, phone)" not in page and "adı ve telefonu talep bilgilerinde" in page

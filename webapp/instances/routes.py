@@ -51,11 +51,10 @@ def _render_show(instance, draft=None, status=200):
     schemas = instances.process_forms(session, instance)
     conv = conversation.panel(instance, url_for("instances.message", instance_id=instance.id), data=data,
                               draft=draft)
-    # the subject and message head the page; the contact card, when there is one, the requester
-    shown_elsewhere = {"subject", "message"} | (data_panel.CONTACT_KEYS if conv.contact else set())
+    rows = data_panel.rows(instance, schemas, data, shown_elsewhere=data_panel.shown_elsewhere(bool(conv.contact)))
     return diagram_page(render_template(
         "instances/show.html", instance=instance, version=instances.version_of(session, instance),
-        data=data, tasks=task_rows, rows=data_panel.rows(instance, schemas, data, shown_elsewhere=shown_elsewhere),
+        data=data, tasks=task_rows, rows=rows,
         events=describe_events(instances.events_of(session, instance.id),
                                {t.id: ptext(t.name, t.process_key) for t in task_rows},
                                instance.process_key, instance=instance, schemas=schemas),
