@@ -64,9 +64,11 @@ run: install
 lint: install-test
 	$(BIN)/ruff check .
 
-## make test: lint, then every test on SQLite and (when it answers) PostgreSQL, browser tests included
+## make test: lint, then every test on SQLite and (when it answers) PostgreSQL, browser tests included,
+## in TEST_WORKERS processes (pytest-xdist; every test has its own database, server and browser page)
+TEST_WORKERS ?= 2
 test: install-test lint browser
-	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(.ci/postgres-up)}" $(BIN)/pytest -q
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(.ci/postgres-up)}" $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 ## make bench: the quality-bar benchmarks of DESIGN.md (not part of make test)
 bench: install-test

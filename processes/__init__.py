@@ -31,7 +31,7 @@ def install() -> None:
     from .catalog import CATALOG
 
     notifications.install()   # staff notices (new task, digest, overdue)
-    rules.install(PROCESS_PACKAGES)   # form rules (processes/<key>/validate.py), checked on every door
+    rules.install()   # form rules (processes/<key>/validate.py), checked on every door
     register_start_schema(requester.start_schema)
 
     for item in CATALOG:
@@ -39,12 +39,20 @@ def install() -> None:
         for group in (item.group, *item.watchers):
             register_watchers(group, [item.key])
 
-    for name in PROCESS_PACKAGES:
-        try:
-            module = importlib.import_module(f"processes.{name}.operators")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"processes.{name}.operators":
-                raise
-            continue
+    for _name, module in process_modules("operators"):
         for operator_name, func in getattr(module, "OPERATORS", {}).items():
             register_operator(operator_name, func)
+
+
+def process_modules(submodule: str):
+    """``(package name, module)`` for each process package that has ``submodule`` (e.g.
+    ``operators``, ``validate``); a package without it is passed over, but an import
+    error inside the module is raised."""
+    for name in PROCESS_PACKAGES:
+        try:
+            module = importlib.import_module(f"processes.{name}.{submodule}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"processes.{name}.{submodule}":
+                raise
+            continue
+        yield name, module

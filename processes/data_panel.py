@@ -24,9 +24,10 @@ from engine import form_conditions
 from . import PROCESS_PACKAGES
 from .i18n import text
 
-# shown elsewhere on the page: the request itself and the requester's contact
-CONTACT_KEYS = frozenset({"requester", "requester_email", "unit", "phone", "national_id"})
-SHOWN_ELSEWHERE = CONTACT_KEYS | {"subject", "message"}
+# shown elsewhere on the page: the request itself and (when it has one) the requester's contact card
+SHOWN_WITH_THE_REQUEST = frozenset({"subject", "message"})
+SHOWN_WITH_THE_CONTACT = frozenset({"requester", "requester_email", "unit", "phone", "national_id"})
+SHOWN_ELSEWHERE = SHOWN_WITH_THE_REQUEST | SHOWN_WITH_THE_CONTACT
 
 
 @dataclass(frozen=True)

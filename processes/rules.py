@@ -12,7 +12,6 @@ reader's language with :func:`worded`.
 
 from __future__ import annotations
 
-import importlib
 import re
 from datetime import date, datetime
 
@@ -68,15 +67,11 @@ def one_year_after(day: date) -> date:
     return date(day.year + 1, day.month, day.day)
 
 
-def install(package_names) -> None:
+def install() -> None:
     """Register the ``RULES`` of every ``processes.<name>.validate`` that exists."""
-    for name in package_names:
-        try:
-            module = importlib.import_module(f"processes.{name}.validate")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"processes.{name}.validate":
-                raise
-            continue
+    from . import process_modules
+
+    for name, module in process_modules("validate"):
         for step, rules in getattr(module, "RULES", {}).items():
             for rule in rules:
                 form_rules.register_rule(name, step, rule)

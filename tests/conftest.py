@@ -8,13 +8,14 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine import definitions, migrate, users
+from engine import clock, definitions, migrate, users
 from engine.db import make_engine, make_session_factory, transaction
 from engine.models import Base
 
@@ -161,3 +162,11 @@ def pg_outage():
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def pinned_clock():
+    """``pinned_clock(when)`` pins the engine's clock at ``when`` for the rest of the test;
+    real time again afterwards. Every test whose outcome depends on the date takes it."""
+    yield clock.pin
+    clock.set_shift(timedelta(0))

@@ -14,29 +14,23 @@ from processes import data_panel
 
 from . import personal_data
 
-
-def shown_elsewhere(has_contact: bool) -> frozenset[str]:
-    """The keys a request's page shows in their own place: the subject, the message and the
-    requester's name head it; the contact card, when the request has one, shows the rest of
-    the contact. Without a card (a phone call) the panel keeps the phone and the unit, or
-    the call centre could not call back."""
-    if has_contact:
-        return data_panel.SHOWN_ELSEWHERE
-    return data_panel.SHOWN_ELSEWHERE - {"phone", "unit"}
-
 # "7 Aralık 2026 11:07": a day and a time, as people write them
 _DAY_TIME = {"tr": "d MMMM y HH:mm", "en": "MMMM d, y, HH:mm"}
 
 
 def rows(instance: ProcessInstance, schemas: list[dict], data: dict, *, skip=(),
-         shown_elsewhere=data_panel.SHOWN_ELSEWHERE) -> list[data_panel.Row]:
+         has_contact: bool = True) -> list[data_panel.Row]:
     """The panel of ``data`` (the requester's contact values masked as the reader may see them).
 
-    :param shown_elsewhere: the keys the page shows in its own place (the request, the contact card)
+    :param has_contact: the page shows the requester's contact card; without one (a request
+        started by the API or the CLI, a phone call) the page names the requester with the
+        request and the rest of the contact (the address, the phone, the unit) is the panel's
     """
     language = str(get_locale() or "tr")
+    shown_elsewhere = (data_panel.SHOWN_ELSEWHERE if has_contact
+                       else data_panel.SHOWN_WITH_THE_REQUEST | {"requester"})
     return data_panel.rows(instance.process_key, schemas, personal_data.masked(data, instance.id), language,
-                           skip=set(shown_elsewhere) | set(skip))
+                           skip=shown_elsewhere | set(skip))
 
 
 def shown(row: data_panel.Row):

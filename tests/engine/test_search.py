@@ -18,10 +18,8 @@ MONDAY = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)   # 10:00 in Istanbul
 
 
 @pytest.fixture(autouse=True)
-def _pinned():
-    clock.pin(MONDAY)
-    yield
-    clock.set_shift(timedelta(0))
+def _pinned(pinned_clock):
+    pinned_clock(MONDAY)
 
 
 @pytest.fixture

@@ -193,11 +193,9 @@ def db(db) -> ProcessDatabase:
 
 
 @pytest.fixture(autouse=True)
-def _pinned_clock():
+def _pinned_clock(pinned_clock):
     """Pin the engine's clock at :data:`MONDAY` for the test; real time again afterwards."""
-    clock.pin(MONDAY)
-    yield
-    clock.set_shift(timedelta(0))
+    pinned_clock(MONDAY)
 
 
 @pytest.fixture

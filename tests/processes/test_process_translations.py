@@ -70,3 +70,23 @@ def test_a_reader_in_english_gets_english_and_turkish_stays_turkish():
     # shared requester fields answer for every process
     assert i18n.text("vpn_request", "Konu", "en") == "Subject"
     assert i18n.text("not_a_process", "Bilinmeyen", "en") == "Bilinmeyen"
+
+
+def test_the_readmes_catalog_command_runs_and_finds_nothing_to_add(tmp_path):
+    """``python -m processes.i18n_sources`` as the README shows it: on a tree where every
+    text has its English it appends nothing, for every process and the shared catalog."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(i18n.HERE).parent
+    copy = tmp_path / "tree"   # a copy: the command writes to the catalogs it checks
+    for folder in ("processes", "bpmn"):
+        shutil.copytree(root / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run([sys.executable, "-m", "processes.i18n_sources"], cwd=copy, capture_output=True,
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(copy)})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert {line.split()[0] for line in lines} == {k or "shared" for k in KEYS}
+    assert all(line.endswith("added 0 removed 0") for line in lines), done.stdout

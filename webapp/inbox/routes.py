@@ -41,12 +41,12 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
     if fields is None and form.schema:
         fields = build_fields(*shown_form(task.process_key, form.schema, form.ui_schema), context)
     instance = tasks.task_instance(session, task)
-    schemas = instances.process_forms(session, instance)
     can_act = is_open and task.assignee in (None, current_user.username)
     conv = conversation.panel(instance, url_for("inbox.task_message", task_id=task.id), data=context,
                               answer_target=can_act and _answer_target(fields), draft=draft)
+    schemas = instances.process_forms(session, instance)
     rows = data_panel.rows(instance, schemas, context, skip={f.name for f in fields or []},
-                           shown_elsewhere=data_panel.shown_elsewhere(bool(conv.contact)))
+                           has_contact=conv.contact is not None)
     return render_template(
         "inbox/task.html", task=task, instance=instance, fields=fields or [], schema=form.schema,
         rows=rows, request_subject=_text(context.get("subject")), request_message=_text(context.get("message")),

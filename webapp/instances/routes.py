@@ -51,7 +51,7 @@ def _render_show(instance, draft=None, status=200):
     schemas = instances.process_forms(session, instance)
     conv = conversation.panel(instance, url_for("instances.message", instance_id=instance.id), data=data,
                               draft=draft)
-    rows = data_panel.rows(instance, schemas, data, shown_elsewhere=data_panel.shown_elsewhere(bool(conv.contact)))
+    rows = data_panel.rows(instance, schemas, data, has_contact=conv.contact is not None)
     return diagram_page(render_template(
         "instances/show.html", instance=instance, version=instances.version_of(session, instance),
         data=data, tasks=task_rows, rows=rows,
