@@ -1,7 +1,7 @@
 """What the requester is told a request is at, declared by the process itself.
 
 A BPMN element a request can wait in (a user task, a receive task, an intermediate
-catch event) declares the requester-facing status of that wait with the Spiff property
+catch event, a service task the worker has yet to run) declares the requester-facing status of that wait with the Spiff property
 ``requesterStatus`` ("Birim amirinizin onayında"); an end event declares the outcome
 with ``requesterOutcome`` ("Kuruldu", "Reddedildi"). Either may add ``requesterShows``:
 the data fields whose values the requester was mailed at that point (the VPN user name
@@ -99,7 +99,7 @@ def changed(active, ready: dict, previous: str | None) -> tuple[str | None, Requ
     """The instance's requester status, and a new row for it if it changed since ``previous``
     (the caller adds the row to the session).
 
-    :param ready: the ready user tasks by uuid (as the save found them)
+    :param ready: the ready user and service tasks by uuid (as the save found them)
     :param previous: the key of the status recorded at the last save
     :returns: the key of the current status (kept with the state for the next save) and
         the new row, or None

@@ -130,7 +130,10 @@ def write_state(session: Session, active) -> None:
     timers = waiting_timers(workflow)
     messages = {(str(t.id), name): t for t, name in _waiting_messages(workflow)}
     state = spiff.workflow_to_dict(workflow)
-    shown_status, status_row = requester_status.changed(active, ready, previous.get(requester_status.PREVIOUS_KEY))
+    # a service task the worker has yet to run is a wait too, for the requester ("reopened,
+    # back to the team" while the mail saying so is on its way)
+    shown_status, status_row = requester_status.changed(active, {**ready, **services},
+                                                        previous.get(requester_status.PREVIOUS_KEY))
     active.previous = {"timers": sorted(timers), "services": sorted(services),
                        "messages": sorted({uuid for uuid, _name in messages})}
     if shown_status:

@@ -434,9 +434,11 @@ def _check_candidate_groups(source: str) -> None:
 
 
 # Where a requester-facing status (engine.requester_status) can be declared: the waits and the ends.
-_REQUESTER_PLACES = {"requesterStatus": ("userTask", "manualTask", "receiveTask", "intermediateCatchEvent"),
+_REQUESTER_PLACES = {"requesterStatus": ("userTask", "manualTask", "receiveTask", "intermediateCatchEvent",
+                                         "serviceTask"),
                      "requesterOutcome": ("endEvent",),
-                     "requesterShows": ("userTask", "manualTask", "receiveTask", "intermediateCatchEvent", "endEvent")}
+                     "requesterShows": ("userTask", "manualTask", "receiveTask", "intermediateCatchEvent",
+                                        "serviceTask", "endEvent")}
 
 
 def _check_requester_properties(name: str, process, found: _Found) -> None:

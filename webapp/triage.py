@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from engine import conversation, instances, priority
 from engine import duplicates as engine_duplicates
-from engine import instances, priority
 from engine.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from engine.models import OPEN_STATUSES, OPEN_TASK_STATES, PRIORITIES, RequestFact
 from processes import duplicates
@@ -67,6 +67,9 @@ def panel(instance, task=None) -> dict | None:
         "category": fact.category,
         "duplicates": instance.process_key == SUPPORT,
         "main": main,
+        # Unlinking works only while the duplicate still waits for its main request's answer.
+        "can_unlink": main is not None
+        and engine_duplicates.MAIN_ANSWERED in conversation.waiting_for(session, instance.id),
         "linked": engine_duplicates.duplicates_of(session, instance.id),
     }
 

@@ -43,7 +43,7 @@ def test_every_requester_process_declares_its_waits_and_ends_in_both_languages(k
     declared = _declared(key)
     waits = {tag for tag, name, _ in declared if name == requester_status.STATUS}
     ends = [value for tag, name, value in declared if name == requester_status.OUTCOME]
-    assert waits and waits <= {"userTask", "receiveTask", "intermediateCatchEvent"}
+    assert waits and waits <= {"userTask", "receiveTask", "intermediateCatchEvent", "serviceTask"}
     assert ends and {tag for tag, name, _ in declared if name == requester_status.OUTCOME} == {"endEvent"}
     for _tag, _name, value in declared:
         assert text(key, value, "en") != value, f"{key}: {value!r} has no English"

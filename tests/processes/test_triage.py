@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import conversation, priority, runtime, tasks, users
+from engine import conversation, instances, priority, runtime, tasks, users
 from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, RequestFact, User
 from engine.workdays import ZONE
@@ -255,3 +255,26 @@ def test_a_reopened_request_goes_to_who_answered_it_while_still_in_the_group(sit
         assert (returned.actor, returned.data["assignee"], returned.data["task_id"]) == (None, "deniz.ag", reopened.id)
     unclaimed = _open(db, left)                     # mert left the team: the group's queue
     assert (unclaimed.state, unclaimed.assignee) == ("ready", None)
+
+
+def test_a_request_back_with_its_team_opens_a_form_with_no_decision_in_it(site):
+    """The last answer or question is history (the conversation keeps it): the returned
+    task's form, filled from the process data, must not offer it again, chosen and written."""
+    db = site
+    decision = ("action", "answer", "question", "unit_name", "unit_email", "route_note", "outside_unit",
+                "outside_note")
+    answered, asked = _start(db, "elif@ktu.edu.tr"), _start(db, "john@ktu.edu.tr")
+    _answer(db, answered, "deniz.ag", {"action": "answer", "answer": ANSWER})
+    _answer(db, asked, "deniz.ag", {"action": "ask", "question": "Hangi binadasınız?"})
+    with db.tx() as session:
+        conversation.reopen(session, session.get(ProcessInstance, answered), "Hâlâ bağlanamıyorum.",
+                            email="elif@ktu.edu.tr")
+        conversation.requester_reply(session, session.get(ProcessInstance, asked), "B blokta.",
+                                     email="john@ktu.edu.tr")
+    db.work()
+    for instance_id in (answered, asked):
+        row = _open(db, instance_id)
+        assert (row.bpmn_id, row.assignee) == ("resolve", "deniz.ag")
+        with db.tx() as session:
+            data = instances.task_data(session, row)
+        assert {key: data[key] for key in decision if data.get(key)} == {}, instance_id

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, conversation, runtime
+from engine import clock, conversation, runtime, tasks, users
+from engine.jobs import WorkerSettings
 from engine.models import HumanTask, MailMessage, ProcessInstance, RequestFact
 from engine.workdays import ZONE
+from engine.worker import run_due_jobs
+from processes import duplicates
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=ZONE)
@@ -141,3 +144,24 @@ def test_mark_a_duplicate_by_tracking_code_then_unlink_it_on_the_request_page(cl
     assert "artık" in response.get_data(as_text=True)
     assert _fact(db, copy).duplicate_of is None
     assert _task(db, copy).state == "ready"
+
+
+def test_a_duplicate_that_has_its_answer_offers_no_unlink(client, auth, desk):
+    """Unlinking works only while the duplicate waits for the main request: once the answer
+    reached it, the panel does not offer a button that can only be refused."""
+    db = desk
+    main, copy = _start(db), _start(db, "ayse@example.edu.tr")
+    with db.tx() as session:
+        duplicates.link_request(session, copy, _code(db, main), by="destek")
+    auth.login("destek")
+    assert 'data-testid="triage-unlink"' in client.get(f"/instances/{copy}").get_data(as_text=True)
+
+    with db.tx() as session:
+        tasks.complete_task(session, _task(db, main).id, users.acting_user(session, "destek"),
+                            {"action": "answer", "answer": "Kesinti giderildi."})
+    run_due_jobs(db.factory, WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01))   # the answer reaches the copy
+    with db.tx() as session:
+        assert conversation.messages_of(session, copy)[-1].body == "Kesinti giderildi."
+    page = client.get(f"/instances/{copy}").get_data(as_text=True)
+    assert 'data-testid="triage-main"' in page and f"#{main}" in page     # still said whose duplicate it is
+    assert 'data-testid="triage-unlink"' not in page
