@@ -163,7 +163,8 @@ class Overview:
     groups: list[dict]
     processes: list[str]
     categories: list[str] = field(default_factory=list)
-    steps: list[str] = field(default_factory=list)
+    # (process key, step name) pairs: a step's name reads in its own process's words
+    steps: list[tuple[str, str]] = field(default_factory=list)
 
 
 def visible_groups(user: User) -> set[str] | None:
@@ -306,7 +307,7 @@ def overview(session: Session, user: User, *, now: datetime | None = None) -> Ov
         row[state] += count
         row["overdue"] += late
         processes.add(process_key)
-        steps.add(step)
+        steps.add((process_key, step))
         if category:
             categories.add(category)
     return Overview(sections, [badges[slug] for slug in sorted(badges)], sorted(processes),

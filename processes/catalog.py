@@ -24,6 +24,19 @@ TEAMS = (
     ("helpdesk", "Destek Masası ve 7/24 Hat", "Help Desk and 24/7 Hotline"),
     ("callcenter", "Çağrı ve İletişim Merkezi", "Call and Contact Centre"),
 )
+# Groups that own no process but take tasks or read reports: named like the teams.
+OTHER_GROUPS = (
+    ("management", "Daire Başkanlığı", "Department Management"),
+    ("unitheads", "Birim Amirleri", "Unit Heads"),
+)
+
+
+def group_names(slug: str | None) -> tuple[str, str] | None:
+    """A known group's Turkish and English names (a team's or one of :data:`OTHER_GROUPS`)."""
+    for team, title_tr, title_en in (*TEAMS, *OTHER_GROUPS):
+        if team == slug:
+            return title_tr, title_en
+    return None
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,9 @@ def _labels(process_key: str, prop: dict, locale: str | None) -> dict:
     pairs = []
     if isinstance(prop.get("enum"), list):
         names = prop.get("enumNames") or []
-        pairs = [(v, names[i] if i < len(names) else None) for i, v in enumerate(prop["enum"])]
+        # an enum of texts without names: the values are their own labels (translated like the form's)
+        pairs = [(v, names[i] if i < len(names) else v if isinstance(v, str) and not names else None)
+                 for i, v in enumerate(prop["enum"])]
     for key in ("oneOf", "anyOf"):
         for option in prop.get(key) or []:
             if isinstance(option, dict) and "const" in option:

@@ -23,10 +23,12 @@ def rows(instance: ProcessInstance, schemas: list[dict], data: dict, *, skip=(),
     """The panel of ``data`` (the requester's contact values masked as the reader may see them).
 
     :param has_contact: the page shows the requester's contact card; without one (a request
-        started by the API or the CLI) the requester's fields are the panel's to show
+        started by the API or the CLI, a phone call) the page names the requester with the
+        request and the rest of the contact (the address, the phone, the unit) is the panel's
     """
     language = str(get_locale() or "tr")
-    shown_elsewhere = data_panel.SHOWN_ELSEWHERE if has_contact else data_panel.SHOWN_WITH_THE_REQUEST
+    shown_elsewhere = (data_panel.SHOWN_ELSEWHERE if has_contact
+                       else data_panel.SHOWN_WITH_THE_REQUEST | {"requester"})
     return data_panel.rows(instance.process_key, schemas, personal_data.masked(data, instance.id), language,
                            skip=shown_elsewhere | set(skip))
 

@@ -8,14 +8,17 @@ from datetime import date, datetime
 from babel import Locale
 from flask import Flask, g, request
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, get_timezone
+from flask_babel import gettext as _
 from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from sqlalchemy import select
 
-from engine.models import utcnow
+from engine.models import Group, OrgUnit, utcnow
 from processes import catalog, i18n
 
 from . import personal_data
+from .extensions import db
 
 # "js-default": raw HTML in the source is escaped and only safe link schemes are kept.
 _markdown = MarkdownIt("js-default", {"linkify": False, "typographer": False})
@@ -85,11 +88,38 @@ def category_title(category: str | None) -> str:
 
 
 def team_title(slug: str | None) -> str:
-    """A team's name (the catalog's team headings) in the reader's language, or the slug."""
+    """A team's name (the catalog's team headings) in the reader's language; any other
+    group (a unit's heads) as :func:`group_title` names it."""
     for team, title_tr, title_en in catalog.TEAMS:
         if team == slug:
             return title_en if _language() == "en" else title_tr
-    return slug or ""
+    return group_title(slug)
+
+
+def group_title(slug: str | None) -> str:
+    """A group's name for people, in the reader's language, never its slug when anything
+    better is known: a unit's head group is "the heads of <unit>"; a team its catalog name
+    (in English) or the title the admin gave it (in Turkish)."""
+    if not slug:
+        return ""
+    groups = g.get("sek_groups")
+    if groups is None:
+        groups = g.sek_groups = _groups()
+    title, unit = groups.get(slug, ("", None))
+    if unit:
+        return _("Heads of %(unit)s", unit=i18n.text(None, unit, _language()))
+    names = catalog.group_names(slug)
+    if _language() == "en":
+        return names[1] if names else i18n.text(None, title, "en") or slug
+    return title or (names[0] if names else slug)
+
+
+def _groups() -> dict[str, tuple[str, str | None]]:
+    """Every group: slug -> (its title, the unit it heads or None); two small queries a page."""
+    heads = dict(db.session.execute(select(OrgUnit.head_group_id, OrgUnit.name)
+                                    .where(OrgUnit.head_group_id.is_not(None)).order_by(OrgUnit.position)).all())
+    return {slug: ("" if title == slug else title or "", heads.get(group_id))
+            for group_id, slug, title in db.session.execute(select(Group.id, Group.slug, Group.title))}
 
 
 def number(value, decimals: int = 1) -> str:
@@ -143,6 +173,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(personal_data.person, "person")
     app.add_template_global(process_title)
     app.add_template_global(team_title)
+    app.add_template_global(group_title)
     app.add_template_global(category_title)
     app.add_template_filter(ptext, "ptext")
     app.add_template_filter(number, "number")

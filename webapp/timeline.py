@@ -7,13 +7,17 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from engine.models import AuditEvent
+from engine.models import AuditEvent, ProcessInstance
+from processes.data_panel import Row
 
-from .templating import ptext
+from . import data_panel
+from .templating import group_title, ptext
 
 LABELS = {
     "instance.started": _l("Request started"),
     "instance.cancelled": _l("Request cancelled"),
+    "instance.migrated": _l("Request moved to a newer version of its process"),
+    "personal_data.viewed": _l("Requester's contact shown"),
     "task.claimed": _l("Task claimed"),
     "task.unclaimed": _l("Task given back to its group"),
     "task.completed": _l("Task completed"),
@@ -64,7 +68,17 @@ FALLBACK_REASONS = {
 def _fallback_label(data: dict, process_key: str | None) -> str:
     reason = FALLBACK_REASONS.get(data.get("reason"), FALLBACK_REASONS["no_head_group"])
     task = ptext(data.get("name"), process_key) if data.get("name") else data.get("bpmn_id") or ""
-    return str(reason) % {"task": task, "group": data.get("group") or "", "unit": data.get("unit") or ""}
+    return str(reason) % {"task": task, "group": group_title(data.get("group")), "unit": data.get("unit") or ""}
+
+
+# The words of the events' own details (not a form's data): why a request was cancelled, its rating.
+DETAIL_LABELS = {"reason": _l("Reason"), "score": _l("Score"), "comment": _l("Comment")}
+
+
+def _own_rows(detail: dict) -> list[Row]:
+    return [Row(key, str(DETAIL_LABELS[key]), value,
+                "number" if isinstance(value, int | float) else "long" if "\n" in str(value) else "text")
+            for key, value in detail.items()]
 
 
 @dataclass(frozen=True)
@@ -73,15 +87,19 @@ class TimelineEntry:
     action: str
     actor: str | None
     at: datetime
-    detail: dict
+    detail: list[Row]
 
 
 def describe_events(events: list[AuditEvent], task_names: dict[int, str] | None = None,
-                    process_key: str | None = None) -> list[TimelineEntry]:
-    """Each event with a label in the user's language and the data it carried.
+                    process_key: str | None = None, *, instance: ProcessInstance | None = None,
+                    schemas: list[dict] | None = None) -> list[TimelineEntry]:
+    """Each event with a label in the user's language and the data it carried, as the data
+    panel shows data: the process's declared fields under their titles, values formatted,
+    the requester's contact masked, the process's own bookkeeping left out.
 
     :param task_names: task id -> task name (in the reader's language), to name the task an event is about
     :param process_key: the events' process, whose catalog words the names events carry themselves
+    :param instance: the events' request, whose forms (``schemas``) title the data
     """
     task_names = task_names or {}
     entries = []
@@ -94,10 +112,14 @@ def describe_events(events: list[AuditEvent], task_names: dict[int, str] | None 
         elif event.action.startswith("task."):
             name = task_names.get(data.get("task_id")) or data.get("bpmn_id")
             label = f"{label}: {name}" if name else label
-        if event.action == "instance.cancelled" and data.get("reason"):
-            detail = {"reason": data["reason"]}
         label, detail = _triage_detail(event.action, data, label, detail)
-        if event.action == "request.rated":   # the score and comment are the event's own data
-            detail = {key: data[key] for key in ("score", "comment") if data.get(key) not in (None, "")}
-        entries.append(TimelineEntry(label, event.action, event.actor, event.created_at, detail))
+        if event.action == "instance.cancelled" and data.get("reason"):
+            rows = _own_rows({"reason": data["reason"]})
+        elif event.action == "request.rated":   # the score and comment are the event's own data
+            rows = _own_rows({key: data[key] for key in ("score", "comment") if data.get(key) not in (None, "")})
+        elif detail and instance is not None:
+            rows = data_panel.rows(instance, schemas or [], detail)
+        else:
+            rows = []
+        entries.append(TimelineEntry(label, event.action, event.actor, event.created_at, rows))
     return entries

@@ -104,7 +104,7 @@ def test_helpdesk_triages_a_request_and_the_network_team_sees_it(site, page, ope
     expect(completed).to_contain_text(TRIAGE)
     team_row = page.locator(f"[data-testid=instance-tasks] tr[data-task-id='{team_task_id}']")
     expect(team_row).to_contain_text(TEAM_WORK)
-    expect(team_row).to_contain_text("network")
+    expect(team_row).to_contain_text("Ağ Hizmetleri Planlama Destek Grubu")   # the group by its name
 
     # A member of the network team signs in elsewhere and finds it in the group list.
     other = open_page()

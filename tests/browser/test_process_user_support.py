@@ -79,6 +79,6 @@ def test_the_network_team_answers_a_vpn_request(site, page):
     expect(page.locator("[data-testid=timeline] li[data-action='task.completed']")).to_have_count(1)
     expect(page.locator("[data-testid=timeline] li[data-action='task.completed']")).to_contain_text("ag.destek")
     done = page.get_by_test_id("instance-tasks").locator(f"tr[data-task-id='{task_id}']")
-    expect(done).to_contain_text("network")
+    expect(done).to_contain_text("Ağ Hizmetleri Planlama Destek Grubu")   # the group by its name
     expect(done).to_contain_text("ag.destek")
     expect(page.locator("main")).to_contain_text("VPN yetkiniz tanımlandı")

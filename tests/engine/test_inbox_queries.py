@@ -252,7 +252,7 @@ def test_filters_by_priority_category_text_due_and_age(db, deploy, people, pinne
     with db.tx() as session:
         summary = inbox.overview(session, _user(session, "ayse"))
     assert summary.categories == ["Donanım / Arıza", "Kablosuz Ağ (eduroam)", "VPN Bağlantısı"]
-    assert summary.steps == ["Talebi değerlendir ve yönlendir"]
+    assert summary.steps == [("support_ticket", "Talebi değerlendir ve yönlendir")]
 
 
 def test_process_sort_follows_the_titles_the_reader_sees(db, deploy, people, pinned):

@@ -125,7 +125,7 @@ def test_without_a_head_group_every_unit_head_gets_it_and_the_history_says_why(d
     auth.login("birim")
     assert f"/tasks/{task_id}" in client.get("/inbox").get_data(as_text=True)
     page = html.unescape(client.get(f"/instances/{instance_id}").get_data(as_text=True))
-    assert (f"Birim amiri onayı tüm birim amirlerine (unitheads grubu) gönderildi: {reason}"
+    assert (f"Birim amiri onayı tüm birim amirlerine (Birim Amirleri grubu) gönderildi: {reason}"
             in re.sub(r"\s+", " ", page))
 
 

@@ -7,9 +7,6 @@ from datetime import datetime, timedelta
 from babel.dates import format_timedelta
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-
-from engine.models import Group
 
 from . import bp
 
@@ -56,12 +53,6 @@ def relative(value: datetime | None, now: datetime) -> str:
 
 
 bp.add_app_template_filter(relative, "relative")
-
-
-def group_titles(session, user) -> dict[str, str]:
-    """Group slug -> its title, for the groups the user's inbox names."""
-    groups = session.scalars(select(Group)) if user.has_role("admin") else user.groups
-    return {group.slug: group.title or group.slug for group in groups}
 
 
 def choices() -> dict[str, dict]:

@@ -15,7 +15,7 @@ from engine.inbox import InboxFilter
 
 from ..db import command
 from ..extensions import db
-from ..templating import process_title
+from ..templating import process_title, ptext
 from ..urls import safe_next
 from . import bp, display
 
@@ -30,10 +30,11 @@ def index():
         flt = replace(flt, section="group")
     titles = {key: process_title(key) for key in summary.processes}
     page = inbox.inbox_page(session, current_user, flt, overview_=summary, process_titles=titles)
+    # a step's name is the filter's value; its label in the reader's language
+    steps = {name: ptext(name, key) for key, name in summary.steps}
     return render_template(
         "inbox/index.html", page=page, flt=flt, counts=summary.sections, groups=summary.groups,
-        process_titles=titles, categories=summary.categories, steps=summary.steps,
-        group_titles=display.group_titles(session, current_user),
+        process_titles=titles, categories=summary.categories, steps=steps,
         saved=saved_filters.list_filters(session, current_user), choices=display.choices(), link=_linker(flt))
 
 

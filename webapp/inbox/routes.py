@@ -44,8 +44,9 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
     can_act = is_open and task.assignee in (None, current_user.username)
     conv = conversation.panel(instance, url_for("inbox.task_message", task_id=task.id), data=context,
                               answer_target=can_act and _answer_target(fields), draft=draft)
-    rows = data_panel.rows(instance, instances.process_forms(session, instance), context,
-                           skip={f.name for f in fields or []}, has_contact=conv.contact is not None)
+    schemas = instances.process_forms(session, instance)
+    rows = data_panel.rows(instance, schemas, context, skip={f.name for f in fields or []},
+                           has_contact=conv.contact is not None)
     return render_template(
         "inbox/task.html", task=task, instance=instance, fields=fields or [], schema=form.schema,
         rows=rows, request_subject=_text(context.get("subject")), request_message=_text(context.get("message")),
@@ -53,7 +54,7 @@ def _render_task(task: HumanTask, fields=None, general_errors=(), notice=None, s
         is_open=is_open, general_errors=list(general_errors), notice=notice,
         events=describe_events(instances.events_of(session, task.instance_id),
                                {t.id: ptext(t.name, t.process_key) for t in instances.tasks_of(session, task.instance_id)},
-                               task.process_key),
+                               task.process_key, instance=instance, schemas=schemas),
         version=instances.version_of(session, instance),
         can_act=can_act, conv=conv,
         members=tasks.group_members(session, task.group_name) if is_open and current_user.has_role("admin")

@@ -12,7 +12,7 @@ from engine.models import InstanceStatus
 from processes import i18n
 from processes.user_support.recategorize import CATEGORIES, recategorize
 
-from .. import conversation, triage
+from .. import conversation, data_panel, triage
 from ..catalog.uploads import diagram_page
 from ..db import command
 from ..extensions import db
@@ -48,15 +48,18 @@ def _render_show(instance, draft=None, status=200):
     session = db.session
     task_rows = instances.tasks_of(session, instance.id)
     data = instances.current_data(session, instance.id)
+    schemas = instances.process_forms(session, instance)
+    conv = conversation.panel(instance, url_for("instances.message", instance_id=instance.id), data=data,
+                              draft=draft)
+    rows = data_panel.rows(instance, schemas, data, has_contact=conv.contact is not None)
     return diagram_page(render_template(
         "instances/show.html", instance=instance, version=instances.version_of(session, instance),
-        data=data, tasks=task_rows,
+        data=data, tasks=task_rows, rows=rows,
         events=describe_events(instances.events_of(session, instance.id),
                                {t.id: ptext(t.name, t.process_key) for t in task_rows},
-                               instance.process_key),
+                               instance.process_key, instance=instance, schemas=schemas),
         categories=CATEGORIES if _can_recategorize(instance, task_rows) else (),
-        conv=conversation.panel(instance, url_for("instances.message", instance_id=instance.id), data=data,
-                                draft=draft),
+        conv=conv,
     ), status)
 
 
