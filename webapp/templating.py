@@ -8,14 +8,13 @@ from datetime import date, datetime
 from babel import Locale
 from flask import Flask, g, request
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, get_timezone
-from flask_babel import gettext as _
 from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import select
 
-from engine.models import Group, OrgUnit, utcnow
+from engine.models import utcnow
 from processes import catalog, i18n
+from processes import groups as process_groups
 
 from . import personal_data
 from .extensions import db
@@ -97,29 +96,12 @@ def team_title(slug: str | None) -> str:
 
 
 def group_title(slug: str | None) -> str:
-    """A group's name for people, in the reader's language, never its slug when anything
-    better is known: a unit's head group is "the heads of <unit>"; a team its catalog name
-    (in English) or the title the admin gave it (in Turkish)."""
-    if not slug:
-        return ""
+    """A group's name for people in the reader's language (:func:`processes.groups.group_title`);
+    the group directory is read once a request."""
     groups = g.get("sek_groups")
     if groups is None:
-        groups = g.sek_groups = _groups()
-    title, unit = groups.get(slug, ("", None))
-    if unit:
-        return _("Heads of %(unit)s", unit=i18n.text(None, unit, _language()))
-    names = catalog.group_names(slug)
-    if _language() == "en":
-        return names[1] if names else i18n.text(None, title, "en") or slug
-    return title or (names[0] if names else slug)
-
-
-def _groups() -> dict[str, tuple[str, str | None]]:
-    """Every group: slug -> (its title, the unit it heads or None); two small queries a page."""
-    heads = dict(db.session.execute(select(OrgUnit.head_group_id, OrgUnit.name)
-                                    .where(OrgUnit.head_group_id.is_not(None)).order_by(OrgUnit.position)).all())
-    return {slug: ("" if title == slug else title or "", heads.get(group_id))
-            for group_id, slug, title in db.session.execute(select(Group.id, Group.slug, Group.title))}
+        groups = g.sek_groups = process_groups.directory(db.session)
+    return process_groups.group_title(slug, _language(), groups)
 
 
 def number(value, decimals: int = 1) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 
+from babel.dates import format_date
 from sqlalchemy.orm import Session
 
-from engine import conversation, instances, links
+from engine import conversation, instances, links, workdays
 from engine.errors import EngineError
 from engine.mail import queue_mail
 from engine.models import MailMessage, ProcessInstance
@@ -100,7 +101,8 @@ def mail_open_requests(session: Session, email: str, locale: str) -> MailMessage
         items.append({"code": instance.tracking_code, "url": tracking_link(instance.tracking_code, contact.email),
                       "title": i18n.text(instance.process_key, instance.definition.name or "", language_of(locale))
                       if instance.definition is not None else "",
-                      "created": instance.created_at.strftime("%d.%m.%Y")})
+                      "created": format_date(instance.created_at.astimezone(workdays.ZONE).date(), "d MMMM y",
+                                             locale=language_of(locale))})
     return queue_template(session, requests and conversation.contact_of(session, requests[0].id).email,
                           "open_requests", locale, requests=items)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from engine import links, notices
 from engine.models import OPEN_TASK_STATES, AuditEvent, Group, HumanTask, ProcessInstance, TaskState, User
 from engine.models.user import user_group
 
-from .. import i18n
+from .. import groups, i18n
 from . import queue_template
 from .render import language_of
 
@@ -41,13 +42,19 @@ def _caused_by(session: Session, task: HumanTask) -> str | None:
                           .order_by(AuditEvent.id).limit(1))
 
 
+# "7 Aralık 2026 14:00" / "7 December 2026, 14:00": a due date as the reader writes it
+_DUE = {"tr": "d MMMM y HH:mm", "en": "d MMMM y, HH:mm"}
+
+
 def task_view(session: Session, task: HumanTask, timezone: str, now=None, language: str | None = "tr") -> dict:
-    """What a staff mail shows of a task, its names in the reader's ``language``."""
+    """What a staff mail shows of a task, its names and due date in the reader's ``language``."""
     instance = session.get(ProcessInstance, task.instance_id)
-    due = task.due_at.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M") if task.due_at else None
     language = language_of(language)
+    due = (format_datetime(task.due_at.astimezone(ZoneInfo(timezone)), _DUE.get(language, _DUE["en"]),
+                           locale=language) if task.due_at else None)
     process = (instance.definition.name if instance and instance.definition else "") or task.process_key
-    return {"name": i18n.text(task.process_key, task.name, language), "group": task.group_name,
+    return {"name": i18n.text(task.process_key, task.name, language),
+            "group": groups.group_title(task.group_name, language, groups.directory(session)),
             "assignee": task.assignee, "due": due,
             "overdue": bool(now and task.due_at and task.due_at <= now),
             "process": i18n.text(task.process_key, process, language),

@@ -133,6 +133,9 @@ def test_staff_mails_name_the_task_and_process_in_the_readers_language(site):
         subject, body, language = mail.subject, mail.body, mail.language
     assert language == "en" and "Resolve the request" in subject
     assert "User Support (SEK 08-04-27)" in body and "Talebi çöz" not in body
+    # the group by its name, the due date as an English reader writes it (not a slug, not 07.11.2026)
+    assert "your group System Support:" in body and "systems" not in body
+    assert re.search(r"Due: \d{1,2} [A-Z][a-z]+ 2026, \d\d:\d\d\n", body), body
 
 
 def test_a_forged_link_opens_nothing(site, web):
@@ -156,6 +159,8 @@ def test_forgot_my_code_mails_the_open_requests_of_the_address_only(site, web):
         code = _code(db, instance_id)
         assert code in body and links.tracking_url(code, REQUESTER) in body
     assert len(LINK.findall(body)) == 2
+    # each request's day, written the reader's way ("3 December 2026", not 03.12.2026)
+    assert len(re.findall(r"\), \d{1,2} [A-Z][a-z]+ 20\d\d\n", body)) == 2, body
     _opens(web, LINK.findall(body)[1], _code(db, first), "Birinci")
 
 
