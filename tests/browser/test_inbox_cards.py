@@ -72,6 +72,8 @@ def test_by_keyboard_rows_open_claim_and_the_filter_is_one_key_away(site, page):
     expect(page.locator("tr.inbox-current")).to_have_count(0)
     page.keyboard.press("Enter")                               # filters the list
     expect(page).to_have_url(re.compile(r"text=Klavye"))
+    page.wait_for_load_state("load")                           # the new page's keys are listened to
+    expect(page.locator("tr[data-task-id]")).to_have_count(2)
 
     page.keyboard.press("j")
     expect(page.locator("tr.inbox-current")).to_have_attribute("data-task-id", str(first_task))
@@ -85,6 +87,8 @@ def test_by_keyboard_rows_open_claim_and_the_filter_is_one_key_away(site, page):
     assert site.task(second_task).state == "ready"
 
     page.go_back()
+    page.wait_for_load_state("load")
+    expect(page.locator("tr[data-task-id]")).to_have_count(2)
     page.keyboard.press("j")
     expect(page.locator("tr.inbox-current")).to_have_attribute("data-task-id", str(first_task))
     page.keyboard.press("c")                                   # claims and opens

@@ -86,7 +86,7 @@ def test_a_new_task_mails_the_groups_immediate_members_but_not_its_cause(desk):
     assert mail.recipients == "ayse@ktu.edu.tr"          # not bora (digest), cem (off), deniz (inactive),
     assert (mail.template, mail.language, mail.instance_id) == ("task_new", "tr", None)   # ece, fatma (the cause)
     assert mail.subject.startswith("Yeni iş: Talebi değerlendir ve yönlendir")
-    assert f"http://sek.test/tasks/{task.id}" in mail.body and "helpdesk" in mail.body
+    assert f"http://sek.test/tasks/{task.id}" in mail.body and "Destek Masası ve 7/24 Hat grubunuza" in mail.body
     assert mail.state == "outbox"                        # no SMTP configured: kept for admins
 
 
@@ -98,7 +98,7 @@ def test_a_new_task_is_mailed_in_the_members_language_and_not_once_claimed(desk)
     run_due_jobs(db.factory, FAST)
     [to_ayse, to_fatma] = sorted(_mails(db), key=lambda m: m.recipients)
     assert (to_ayse.recipients, to_ayse.language) == ("ayse@ktu.edu.tr", "en")
-    assert to_ayse.subject.startswith("New task: ") and "A new task arrived in your group helpdesk" in to_ayse.body
+    assert to_ayse.subject.startswith("New task: ") and "A new task arrived in your group Help Desk and 24/7 Hotline:" in to_ayse.body
     assert (to_fatma.recipients, to_fatma.language) == ("fatma@ktu.edu.tr", "tr")
 
     # claimed before the worker came round: nobody is told any more
