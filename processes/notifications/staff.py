@@ -46,15 +46,21 @@ def _caused_by(session: Session, task: HumanTask) -> str | None:
 _DUE = {"tr": "d MMMM y HH:mm", "en": "d MMMM y, HH:mm"}
 
 
-def task_view(session: Session, task: HumanTask, timezone: str, now=None, language: str | None = "tr") -> dict:
-    """What a staff mail shows of a task, its names and due date in the reader's ``language``."""
+def task_view(session: Session, task: HumanTask, timezone: str, now=None, language: str | None = "tr",
+              directory: dict | None = None) -> dict:
+    """What a staff mail shows of a task, its names and due date in the reader's ``language``.
+
+    :param directory: the :func:`processes.groups.directory` a handler read once for all its
+        mails (read here when not given)
+    """
     instance = session.get(ProcessInstance, task.instance_id)
     language = language_of(language)
     due = (format_datetime(task.due_at.astimezone(ZoneInfo(timezone)), _DUE.get(language, _DUE["en"]),
                            locale=language) if task.due_at else None)
     process = (instance.definition.name if instance and instance.definition else "") or task.process_key
     return {"name": i18n.text(task.process_key, task.name, language),
-            "group": groups.group_title(task.group_name, language, groups.directory(session)),
+            "group": groups.group_title(task.group_name, language,
+                                        groups.directory(session) if directory is None else directory),
             "assignee": task.assignee, "due": due,
             "overdue": bool(now and task.due_at and task.due_at <= now),
             "process": i18n.text(task.process_key, process, language),
@@ -97,17 +103,18 @@ def on_digest(session: Session, notice: notices.Notice) -> None:
     readers = session.scalars(select(User).where(User.active.is_(True), User.notify_mode == notices.DAILY,
                                                  User.email.is_not(None), User.email != "")
                               .order_by(User.username)).all()
+    directory = groups.directory(session) if readers else {}
     for user in readers:
-        groups = sorted(user.group_slugs)
-        if not groups:
+        slugs = sorted(user.group_slugs)
+        if not slugs:
             continue
-        tasks = session.scalars(select(HumanTask).where(HumanTask.group_name.in_(groups),
+        tasks = session.scalars(select(HumanTask).where(HumanTask.group_name.in_(slugs),
                                                         HumanTask.state == TaskState.READY)
                                 .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
                                 .limit(200)).all()
         if tasks:
-            _mail(session, user, "digest", tasks=[task_view(session, t, notice.timezone, notice.now, user.locale)
-                                                  for t in tasks])
+            _mail(session, user, "digest", tasks=[task_view(session, t, notice.timezone, notice.now, user.locale,
+                                                            directory) for t in tasks])
 
 
 def on_overdue(session: Session, notice: notices.Notice) -> None:

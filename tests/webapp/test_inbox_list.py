@@ -75,6 +75,8 @@ def test_rows_say_what_the_request_is_and_filters_narrow_them(client, auth, make
     assert f'data-task-id="{vpn}"' in by_name and f'data-task-id="{printer}"' not in by_name
     soon = client.get("/inbox?section=group&due=24h&category=VPN+Bağlantısı").get_data(as_text=True)
     assert f'data-task-id="{vpn}"' in soon and f'data-task-id="{printer}"' not in soon
+    # the form shows the filter it applied
+    assert '<option value="24h" selected>' in soon and '<option value="VPN Bağlantısı" selected>' in soon
     none = client.get("/inbox?section=group&age=7d").get_data(as_text=True)
     assert 'data-testid="empty-inbox"' in none and "Bu filtreye uyan görev yok." in none
 

@@ -15,7 +15,7 @@ from engine.inbox import InboxFilter
 
 from ..db import command
 from ..extensions import db
-from ..templating import process_title, ptext
+from ..templating import category_title, process_title, ptext
 from ..urls import safe_next
 from . import bp, display
 
@@ -34,7 +34,7 @@ def index():
     steps = {name: ptext(name, key) for key, name in summary.steps}
     return render_template(
         "inbox/index.html", page=page, flt=flt, counts=summary.sections, groups=summary.groups,
-        process_titles=titles, categories=summary.categories, steps=steps,
+        process_titles=titles, categories=[(c, category_title(c)) for c in summary.categories], steps=steps,
         saved=saved_filters.list_filters(session, current_user), choices=display.choices(), link=_linker(flt))
 
 
