@@ -310,8 +310,10 @@ def cmd_jobs_retry(ctx: Context, args) -> int:
 def cmd_demo(ctx: Context, args) -> int:
     from processes import demo
 
+    from .config import secret_key
+
     with ctx.transaction() as session:
-        summary = demo.load_demo(session)
+        summary = demo.load_demo(session, hook_key=secret_key(ctx.config))
     print(summary)
     if args.year is not None:
         from processes import demo_year
