@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import hooks, runtime
+from engine import clock, hooks, runtime
 from engine.models import AuditEvent, HookDelivery, HumanTask, ProcessInstance
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "hooks"
@@ -35,6 +35,7 @@ def hook(db, deploy, pinned_clock):
 
 
 def post(client, secret, body, *, name="izleme", key="alert-1", timestamp=None, signature=None):
+    clock.pin(NOW)       # the pinned clock runs on: each request is sent at NOW, however slow the machine
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     timestamp = str(int(NOW.timestamp()) if timestamp is None else timestamp)
     headers = {"X-SEK-Timestamp": timestamp, "Content-Type": "application/json",
@@ -91,8 +92,10 @@ def test_a_bad_or_missing_signature_is_401_and_logged(client, db, hook):
 def test_a_stale_timestamp_is_401(client, db, hook):
     old = int(NOW.timestamp()) - 301
     assert post(client, hook, ALERT, timestamp=old).status_code == 401
+    assert post(client, hook, ALERT, timestamp=int(NOW.timestamp()) + 400).status_code == 401   # from the future
+    assert post(client, hook, ALERT, timestamp="soon").status_code == 401
     assert post(client, hook, ALERT, timestamp=int(NOW.timestamp()) - 299, key="alert-2").status_code == 201
-    assert [d[1] for d in _deliveries(db)] == ["stale", "started"]
+    assert [d[1] for d in _deliveries(db)] == ["stale", "stale", "stale", "started"]
 
 
 def test_an_oversize_body_is_413(client, db, hook):

@@ -62,6 +62,7 @@ def test_admin_adds_a_hook_and_sees_its_secret_once(admin, client, db, deploy, p
     # the secret works: a signed delivery starts the fixture process, listed as a delivery
     deploy(DATA / "fault_report.bpmn", DATA / "fault_report.alert.schema.json")
     raw = json.dumps({"host": "sw1", "service": "ping", "severity": "warning", "summary": "slow"}).encode()
+    pinned_clock(NOW)
     stamp = str(int(NOW.timestamp()))
     answer = client.post("/api/v1/hooks/izleme", data=raw, headers={
         "X-SEK-Timestamp": stamp, "X-SEK-Signature": hooks.sign(secret, stamp, raw), "Idempotency-Key": "a1"})
