@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, owners, spiff, start_forms, validation
+from . import audit, owners, recurring, spiff, start_forms, validation
 from .errors import NotFoundError, ValidationError
 from .models import OPEN_STATUSES, DefinitionFile, InstanceStatus, ProcessDefinition, ProcessInstance, User
 
@@ -97,6 +97,7 @@ def _deploy_one(session: Session, files, key: str, actor, note) -> DeployResult:
     )
     session.add(definition)
     session.flush()
+    recurring.schedule_definition(session, definition, spec)
     audit.record(session, "definition.deployed", actor=actor, data={
         "key": key, "version": definition.version, "content_hash": digest,
         "files": sorted(needed), "note": note,

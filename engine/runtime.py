@@ -203,15 +203,21 @@ def start_instance(
     data: dict | None = None,
     actor: User | str | None = None,
     version: int | None = None,
+    start_event: str | None = None,
 ) -> ProcessInstance:
     """Start a new instance of a process (its latest version unless ``version``).
+
+    It starts at the process's none start event; a process that also has timer or
+    message start events does not wait at those in this instance. ``start_event`` (a
+    BPMN id) starts it at that start event instead; a timer start event starts as if its
+    timer had fired (what :mod:`engine.recurring` does for each period of a cycle).
 
     Whoever starts it (the portal, a staff page, the API, the CLI, an operator starting
     a follow-up process), ``data`` must fit the process's complete start schema
     (:mod:`engine.start_forms`): nothing starts that a later step would fail on.
 
     :param data: initial data, given to the start event
-    :raises NotFoundError: no such process
+    :raises NotFoundError: no such process, or no such start event in it
     :raises ValidationError: ``data`` is not a JSON object, does not fit the start
         schema or breaks a rule of the process (:mod:`.form_rules`); one problem per field
     :raises WorkflowError: the process failed before its first wait
@@ -221,6 +227,8 @@ def start_instance(
     textinput.check(data)
     definition = definitions.get_definition(session, key, version)
     loaded = definitions.load_by_id(session, definition.id)
+    if start_event is not None and start_event not in spiff.start_events(loaded.spec):
+        raise NotFoundError(f"{key} version {definition.version} has no start event {start_event!r}")
     try:
         start_forms.check(key, loaded.start_form, loaded.start_ui, data or {})
     except ValidationError as exc:
@@ -228,6 +236,12 @@ def start_instance(
         raise
     form_rules.check(key, form_rules.START, data or {})
     workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
+    try:
+        spiff.choose_start(workflow, start_event)
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise WorkflowError(_describe(exc)) from exc
     if data:
         workflow.task_tree.data.update(audit.to_json_value(data))
         for task in workflow.get_tasks(state=SpiffState.READY):
@@ -245,9 +259,10 @@ def start_instance(
     facts.received(session, instance, data)
     active = ActiveInstance(instance, loaded, workflow)
     active.run_engine_steps()
-    active.save(session, "instance.started", actor=actor_name(actor), data={
-        "key": key, "version": definition.version, "data": data or {},
-    })
+    started = {"key": key, "version": definition.version, "data": data or {}}
+    if start_event is not None:
+        started["start_event"] = start_event
+    active.save(session, "instance.started", actor=actor_name(actor), data=started)
     return instance
 
 

@@ -194,3 +194,58 @@ def start_form_files(spec) -> tuple[str | None, str | None]:
             if extensions.get("formJsonSchemaFilename"):
                 return extensions["formJsonSchemaFilename"], extensions.get("formUiSchemaFilename")
     return None, None
+
+
+def start_events(spec) -> dict[str, str]:
+    """The start events of a process: BPMN id -> ``"none"``, ``"timer"``, ``"cycle"`` (a timer
+    with a ``timeCycle``), ``"message"`` or another event kind."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+        CycleTimerEventDefinition,
+        TimerEventDefinition,
+    )
+
+    found = {}
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, StartEvent) and task_spec.bpmn_id:
+            definition = task_spec.event_definition
+            if isinstance(definition, NoneEventDefinition):
+                kind = "none"
+            elif isinstance(definition, CycleTimerEventDefinition):
+                kind = "cycle"
+            elif isinstance(definition, TimerEventDefinition):
+                kind = "timer"
+            else:
+                kind = type(definition).__name__.removesuffix("EventDefinition").lower()
+            found[task_spec.bpmn_id] = kind
+    return found
+
+
+def choose_start(workflow, bpmn_id: str | None) -> None:
+    """Make a fresh workflow start at one start event only.
+
+    ``None`` is the none start event (the portal, staff, the API): a process that also has
+    timer, message or other start events does not run or wait at those in this instance. A
+    process without a none start event starts as Spiff starts it (its start events wait).
+    A timer start event given by id starts as if its timer had just fired (a recurring
+    start); the instance does not wait for the timer itself.
+    """
+    kinds = start_events(workflow.spec)
+    if bpmn_id is None:
+        bpmn_id = next((name for name, kind in kinds.items() if kind == "none"), None)
+        if bpmn_id is None or len(kinds) == 1:
+            return  # as before: one start event, or only event start events
+    for task in workflow.get_tasks(state=TaskState.READY):
+        if task.task_spec is workflow.spec.start:
+            task.run()  # the start task: creates the start events (and their split)
+    for task in workflow.get_tasks(state=TaskState.PREDICTED_MASK | TaskState.READY):
+        spec = task.task_spec
+        if not isinstance(spec, StartEvent) or task.workflow is not workflow:
+            continue
+        if spec.bpmn_id != bpmn_id:
+            task.cancel()
+        elif kinds.get(bpmn_id) in ("cycle", "timer"):
+            task._set_internal_data(event_fired=True)
+            if kinds[bpmn_id] == "cycle":
+                # Spiff adds a cycle timer's children as each cycle passes; here it passed once.
+                task._sync_children(spec.outputs, task.state)

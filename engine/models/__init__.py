@@ -18,6 +18,7 @@ from .request import (
     RequestMessage,
     ServiceRating,
 )
+from .recurring import RecurringSchedule, RecurringStart
 from .saved_filter import SavedFilter
 from .status import RequesterStatus, StatusKind
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
@@ -29,6 +30,6 @@ __all__ = [
     "RequestContact", "RequesterStatus", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
     "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
-    "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "SavedFilter", "StatusKind", "TaskState",
+    "PRIORITIES", "ProcessInstance", "ROLES", "RecurringSchedule", "RecurringStart", "ReplyLink", "RequestFact", "SavedFilter", "StatusKind", "TaskState",
     "User", "UserSession", "utcnow",
 ]
