@@ -77,6 +77,12 @@ class Cycle:
         return start + step * index
 
     @property
+    def parts(self) -> dict[str, int]:
+        """The period's non-zero parts, largest first: ``{"months": 1}``, ``{"weeks": 2}``."""
+        names = ("years", "months", "weeks", "days", "hours", "minutes", "seconds")
+        return {name: getattr(self, name) for name in names if getattr(self, name)}
+
+    @property
     def unit(self) -> str:
         """What one period is, as a word key for the pages: ``year``, ``month``, ``week``,
         ``day``, ``hour``, ``minute`` (exactly one of those, once) or ``other``."""
@@ -326,6 +332,7 @@ class ScheduleView:
     start_event: str
     name: str
     unit: str                     # year, month, week, day, hour, minute or other (see Cycle.unit)
+    parts: dict                   # the period in parts, e.g. {"weeks": 2} (see Cycle.parts)
     cycle: str
     working_day: str | None
     next_at: datetime | None      # Istanbul time, shifted; None once the cycle is over
@@ -350,7 +357,7 @@ def schedules(session: Session, key: str) -> list[ScheduleView]:
             spec = definitions.load_by_id(session, definition.id).spec
             name = next((e.name for e in cycle_start_events(spec) if e.bpmn_id == row.start_event), name)
         views.append(ScheduleView(
-            start_event=row.start_event, name=name, unit=cycle.unit, cycle=row.cycle, working_day=row.working_day,
+            start_event=row.start_event, name=name, unit=cycle.unit, parts=cycle.parts, cycle=row.cycle, working_day=row.working_day,
             next_at=shifted(row.next_period, row.working_day) if row.next_period else None,
             last_at=shifted(row.last_period, row.working_day) if row.last_period else None,
             last_instance_id=row.last_instance_id, last_error=row.last_error,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from engine import conversation, definitions, documentation, runtime
+from engine import conversation, definitions, documentation, recurring, runtime
 from engine.errors import NotFoundError, ValidationError
 from engine.models import AuthorKind
 from processes import catalog, i18n
@@ -41,8 +42,9 @@ def show(key: str):
     entry = _entry_or_404(key)
     stats = definitions.process_stats(db.session, key=key).get(key)
     doc = documentation.latest_documentation(db.session, key)
+    schedules = recurring.schedules(db.session, key) if stats is not None else []
     return diagram_page(render_template(
-        "catalog/show.html", entry=entry, stats=stats, startable=stats is not None and doc is None and _can_start(),
+        "catalog/show.html", entry=entry, stats=stats, schedules=schedules, every=every, startable=stats is not None and doc is None and _can_start(),
         doc_problems=doc[1] if doc else None, may_upload=may_document(entry),
         has_diagram=stats is not None or entry.bpmn_path.is_file()))
 
@@ -63,6 +65,27 @@ def diagram(key: str):
         content = i18n.translate_bpmn(key, content, reader_language(), entry.bpmn_file)
     return Response(content, mimetype="application/xml", headers={
         "Content-Disposition": f'attachment; filename="{entry.bpmn_file}"', "Vary": "Cookie"})
+
+
+_EVERY_ONE = {"years": lambda: _("Every year"), "months": lambda: _("Every month"),
+              "weeks": lambda: _("Every week"), "days": lambda: _("Every day"),
+              "hours": lambda: _("Every hour"), "minutes": lambda: _("Every minute")}
+_EVERY_N = {"years": lambda n: ngettext("%(num)d year", "%(num)d years", n),
+            "months": lambda n: ngettext("%(num)d month", "%(num)d months", n),
+            "weeks": lambda n: ngettext("%(num)d week", "%(num)d weeks", n),
+            "days": lambda n: ngettext("%(num)d day", "%(num)d days", n),
+            "hours": lambda n: ngettext("%(num)d hour", "%(num)d hours", n),
+            "minutes": lambda n: ngettext("%(num)d minute", "%(num)d minutes", n),
+            "seconds": lambda n: ngettext("%(num)d second", "%(num)d seconds", n)}
+
+
+def every(parts: dict[str, int]) -> str:
+    """How often a recurring start runs, in words: "Her ay", "Every 2 weeks"."""
+    if len(parts) == 1:
+        (name, count), = parts.items()
+        if count == 1 and name in _EVERY_ONE:
+            return _EVERY_ONE[name]()
+    return _("Every %(period)s", period=" ".join(_EVERY_N[name](count) for name, count in parts.items()))
 
 
 def _can_start() -> bool:
