@@ -1,0 +1,62 @@
+"""The process page shows a recurring start: how often, the next run (working day), the last run."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from engine import clock, recurring, users
+from engine.jobs import WorkerSettings
+from engine.worker import run_due_jobs
+
+CATALOG = Path(__file__).resolve().parents[1] / "data" / "catalog"
+ZONE = recurring.ZONE
+TIMER_START = """
+    <bpmn:startEvent id="every_month" name="Aylık yedek denetimi">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="workingDay" value="next" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:outgoing>to_monthly_end</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="every_month_definition">
+        <bpmn:timeCycle>"R/2027-01-01T09:00:00+03:00/P1M"</bpmn:timeCycle>
+      </bpmn:timerEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:sequenceFlow id="to_monthly_end" sourceRef="every_month" targetRef="monthly_end"/>
+    <bpmn:endEvent id="monthly_end">
+      <bpmn:incoming>to_monthly_end</bpmn:incoming>
+    </bpmn:endEvent>
+  </bpmn:process>"""
+
+
+def test_the_process_page_shows_the_schedule_in_words(client, auth, make_user, db, deploy, tmp_path,
+                                                      pinned_clock):
+    pinned_clock(datetime(2026, 12, 20, 10, 0, tzinfo=ZONE))
+    folder = tmp_path / "catalog"
+    shutil.copytree(CATALOG, folder)
+    bpmn = folder / "backup.bpmn"
+    bpmn.write_text(bpmn.read_text(encoding="utf-8").replace("  </bpmn:process>", TIMER_START, 1), encoding="utf-8")
+    deploy(folder)
+    make_user("ayse", groups=("systems",))
+    auth.login("ayse")
+    page = client.get("/processes/backup").get_data(as_text=True)
+    # 1 January 2027 is New Year's Day (a Friday): the first start is Monday 4 January.
+    assert "Kendiliğinden başlar" in page
+    assert "Her ay · sonraki: 4 Ocak 2027 Pazartesi 09:00" in page
+    assert "sonraki iş günü" in page and "son çalışma" in page and "henüz çalışmadı" in page
+    assert "R/2027" not in page and "every_month" not in page.replace('data-testid="schedule-every_month"', "")
+
+    clock.pin(datetime(2027, 1, 4, 9, 30, tzinfo=ZONE))
+    assert run_due_jobs(db.factory, WorkerSettings(backoff_seconds=0.01, poll_seconds=0.01)) == 1
+    auth.login("ayse")   # two weeks later: a new sign-in
+    page = client.get("/processes/backup").get_data(as_text=True)
+    assert "sonraki: 1 Şubat 2027 Pazartesi 09:00" in page
+    assert "son çalışma:\n    4 Ocak 2027 Pazartesi 09:00" in page or "4 Ocak 2027 Pazartesi 09:00 (" in page
+
+    with db.tx() as session:   # English on request: the user's language
+        users.get_user(session, "ayse").locale = "en"
+    page = client.get("/processes/backup").get_data(as_text=True)
+    assert "Starts by itself" in page
+    assert "Every month · next: Monday 1 February 2027, 09:00" in page
