@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit, spiff, workdays
-from .errors import Problem, ValidationError
+from .errors import Problem, ValidationError, WorkflowError
 from .models import Job, JobKind, JobState, ProcessDefinition, RecurringSchedule, RecurringStart, utcnow
 
 ZONE = workdays.ZONE
@@ -176,6 +176,7 @@ class StartEventCycle:
     name: str
     expression: str
     working_day: str | None
+    start_data: str | None = None   # the startData property: an expression giving more start data
 
 
 def cycle_start_events(spec) -> list[StartEventCycle]:
@@ -188,7 +189,8 @@ def cycle_start_events(spec) -> list[StartEventCycle]:
         properties = (getattr(task_spec, "extensions", {}) or {}).get("properties", {}) or {}
         working_day = (properties.get("workingDay") or "").strip() or None
         found.append(StartEventCycle(task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id,
-                                     task_spec.event_definition.expression, working_day))
+                                     task_spec.event_definition.expression, working_day,
+                                     (properties.get("startData") or "").strip() or None))
     return sorted(found, key=lambda s: s.bpmn_id)
 
 
@@ -306,6 +308,7 @@ def run_start(session: Session, job: Job) -> None:
     if started is not None and started.instance_id is not None:
         return   # already started (a retry after the start committed)
     data = {"scheduled_for": payload["scheduled_for"], "missed_periods": payload["missed_periods"]}
+    data = {**start_data(session, payload["process"], payload["start_event"], data), **data}
     instance = runtime.start_instance(session, payload["process"], data=data, actor=ACTOR,
                                       start_event=payload["start_event"])
     if started is not None:
@@ -314,6 +317,28 @@ def run_start(session: Session, job: Job) -> None:
         RecurringSchedule.process_key == payload["process"], RecurringSchedule.start_event == payload["start_event"]))
     if schedule is not None:
         schedule.last_instance_id, schedule.last_error = instance.id, None
+
+
+def start_data(session: Session, key: str, start_event: str, data: dict) -> dict:
+    """The start event's ``startData`` (an expression over ``scheduled_for`` and
+    ``missed_periods``, run in the sandbox) for the newest version of the process: the rest
+    of what its start form asks, e.g. ``{"subject": "Aylık yedek denetimi " + scheduled_for[:7]}``.
+
+    :raises WorkflowError: it fails or does not give an object
+    """
+    from . import definitions, runtime
+
+    loaded = definitions.load_by_id(session, definitions.get_definition(session, key).id)
+    event = next((e for e in cycle_start_events(loaded.spec) if e.bpmn_id == start_event), None)
+    if event is None or not event.start_data:
+        return {}
+    try:
+        value = runtime.script_engine().environment.evaluate(event.start_data, dict(data))
+    except Exception as exc:  # noqa: BLE001 - said in words, as the failed job's error
+        raise WorkflowError(f"{start_event}: startData failed: {getattr(exc, 'message', None) or exc}") from exc
+    if not isinstance(value, dict):
+        raise WorkflowError(f"{start_event}: startData must give an object (a dict), not {type(value).__name__}")
+    return value
 
 
 def start_failed(session: Session, job: Job, message: str) -> None:
@@ -364,3 +389,36 @@ def schedules(session: Session, key: str) -> list[ScheduleView]:
             remaining=None if cycle.count is None else max(0, cycle.count - row.next_index)))
     return views
 
+
+
+@dataclass(frozen=True)
+class FailedStart:
+    """A period whose start failed for good (an admin may retry it: :func:`engine.jobs.retry_job`)."""
+
+    job_id: int
+    start_event: str
+    scheduled_for: datetime
+    error: str
+
+
+def failed_starts(session: Session, key: str) -> list[FailedStart]:
+    """The failed recurring starts of a process, newest first (shown to admins on its page)."""
+    rows = session.scalars(select(Job).where(Job.kind == JobKind.RECURRING_START, Job.state == JobState.FAILED)
+                           .order_by(Job.id.desc()))
+    return [FailedStart(job.id, job.payload.get("start_event", ""), datetime.fromisoformat(job.payload["scheduled_for"]),
+                        job.last_error or "") for job in rows if job.payload.get("process") == key]
+
+
+def retry_start(session: Session, key: str, job_id: int, *, actor: str | None) -> Job:
+    """Queue a failed recurring start of process ``key`` again (an admin's action).
+
+    :raises NotFoundError: no such failed start of this process
+    :raises ConflictError: the job is not failed
+    """
+    from . import jobs
+    from .errors import NotFoundError
+
+    job = session.get(Job, job_id)
+    if job is None or job.kind != JobKind.RECURRING_START or job.payload.get("process") != key:
+        raise NotFoundError(f"no recurring start {job_id} of {key}")
+    return jobs.retry_job(session, job_id, actor=actor)

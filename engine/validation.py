@@ -436,6 +436,17 @@ def _check_start_events(name: str, process, found: _Found) -> None:
         cycle = start.find("bpmn:timerEventDefinition/bpmn:timeCycle", NS)
         prop = start.find("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='workingDay']",
                           NS)
+        data = start.find("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='startData']",
+                          NS)
+        if data is not None and (cycle is None or start.getparent() is not process):
+            found.add(name, Problem(at_element(name, start), "startData belongs on a timer start event with a "
+                                                              "timeCycle of the process"))
+        elif data is not None:
+            try:
+                sandbox.check_expression(data.get("value") or "")
+            except Exception as exc:  # noqa: BLE001 - in words
+                found.add(name, Problem(at_element(name, start), "startData expression cannot run in the sandbox: "
+                                                                  f"{getattr(exc, 'message', None) or exc}"))
         if prop is not None and (cycle is None or start.getparent() is not process):
             found.add(name, Problem(at_element(name, start), "workingDay belongs on a timer start event with a "
                                                               "timeCycle of the process"))

@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from engine import conversation, definitions, documentation, recurring, runtime
-from engine.errors import NotFoundError, ValidationError
+from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.models import AuthorKind
 from processes import catalog, i18n
 from processes.notifications import notify_requester
@@ -43,8 +43,9 @@ def show(key: str):
     stats = definitions.process_stats(db.session, key=key).get(key)
     doc = documentation.latest_documentation(db.session, key)
     schedules = recurring.schedules(db.session, key) if stats is not None else []
+    failed = recurring.failed_starts(db.session, key) if current_user.has_role("admin") else []
     return diagram_page(render_template(
-        "catalog/show.html", entry=entry, stats=stats, schedules=schedules, every=every, startable=stats is not None and doc is None and _can_start(),
+        "catalog/show.html", entry=entry, stats=stats, schedules=schedules, every=every, failed_starts=failed, startable=stats is not None and doc is None and _can_start(),
         doc_problems=doc[1] if doc else None, may_upload=may_document(entry),
         has_diagram=stats is not None or entry.bpmn_path.is_file()))
 
@@ -65,6 +66,23 @@ def diagram(key: str):
         content = i18n.translate_bpmn(key, content, reader_language(), entry.bpmn_file)
     return Response(content, mimetype="application/xml", headers={
         "Content-Disposition": f'attachment; filename="{entry.bpmn_file}"', "Vary": "Cookie"})
+
+
+@bp.post("/<key>/recurring/<int:job_id>/retry")
+@require_role("admin")
+def retry_recurring_start(key: str, job_id: int):
+    """An admin queues a failed recurring start again."""
+    _entry_or_404(key)
+    try:
+        with command() as session:
+            recurring.retry_start(session, key, job_id, actor=current_user.username)
+    except NotFoundError:
+        abort(404)
+    except ConflictError:
+        flash(_("This start is not waiting for a retry."), "error")
+        return redirect(url_for("catalog.show", key=key))
+    flash(_("The start is queued again; the worker runs it shortly."), "success")
+    return redirect(url_for("catalog.show", key=key))
 
 
 _EVERY_ONE = {"years": lambda: _("Every year"), "months": lambda: _("Every month"),
