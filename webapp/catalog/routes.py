@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from engine import conversation, definitions, documentation, recurring, runtime
@@ -88,13 +87,14 @@ def retry_recurring_start(key: str, job_id: int):
 _EVERY_ONE = {"years": lambda: _("Every year"), "months": lambda: _("Every month"),
               "weeks": lambda: _("Every week"), "days": lambda: _("Every day"),
               "hours": lambda: _("Every hour"), "minutes": lambda: _("Every minute")}
-_EVERY_N = {"years": lambda n: ngettext("%(num)d year", "%(num)d years", n),
-            "months": lambda n: ngettext("%(num)d month", "%(num)d months", n),
-            "weeks": lambda n: ngettext("%(num)d week", "%(num)d weeks", n),
-            "days": lambda n: ngettext("%(num)d day", "%(num)d days", n),
-            "hours": lambda n: ngettext("%(num)d hour", "%(num)d hours", n),
-            "minutes": lambda n: ngettext("%(num)d minute", "%(num)d minutes", n),
-            "seconds": lambda n: ngettext("%(num)d second", "%(num)d seconds", n)}
+# One or more of a unit: separate messages, not plural forms (Turkish has one form).
+_EVERY_N = {"years": (lambda n: _("%(num)d year", num=n), lambda n: _("%(num)d years", num=n)),
+            "months": (lambda n: _("%(num)d month", num=n), lambda n: _("%(num)d months", num=n)),
+            "weeks": (lambda n: _("%(num)d week", num=n), lambda n: _("%(num)d weeks", num=n)),
+            "days": (lambda n: _("%(num)d day", num=n), lambda n: _("%(num)d days", num=n)),
+            "hours": (lambda n: _("%(num)d hour", num=n), lambda n: _("%(num)d hours", num=n)),
+            "minutes": (lambda n: _("%(num)d minute", num=n), lambda n: _("%(num)d minutes", num=n)),
+            "seconds": (lambda n: _("%(num)d second", num=n), lambda n: _("%(num)d seconds", num=n))}
 
 
 def every(parts: dict[str, int]) -> str:
@@ -103,7 +103,7 @@ def every(parts: dict[str, int]) -> str:
         (name, count), = parts.items()
         if count == 1 and name in _EVERY_ONE:
             return _EVERY_ONE[name]()
-    return _("Every %(period)s", period=" ".join(_EVERY_N[name](count) for name, count in parts.items()))
+    return _("Every %(period)s", period=" ".join(_EVERY_N[name][count != 1](count) for name, count in parts.items()))
 
 
 def _can_start() -> bool:
