@@ -8,6 +8,7 @@ from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, Proces
 from .job import Job, JobKind, JobState
 from .link import ReplyLink
 from .mail import MailMessage, MailState
+from .recurring import RecurringSchedule, RecurringStart
 from .request import (
     Attachment,
     AuthorKind,
@@ -18,7 +19,6 @@ from .request import (
     RequestMessage,
     ServiceRating,
 )
-from .recurring import RecurringSchedule, RecurringStart
 from .saved_filter import SavedFilter
 from .status import RequesterStatus, StatusKind
 from .task import OPEN_TASK_STATES, HumanTask, TaskState
