@@ -139,7 +139,9 @@ def _record_failure(session: Session, job: Job, exc: Exception, settings: Worker
     message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, WorkflowError) else str(exc)
     job.attempts += 1
     job.last_error = message
-    if job.attempts < job.max_attempts:
+    # A failure retrying cannot mend (a mail to a group that does not exist, start data the
+    # started process refuses) fails the job at once, for an admin to fix and retry.
+    if job.attempts < job.max_attempts and not getattr(exc, "permanent", False):
         job.due_at = utcnow() + timedelta(seconds=settings.backoff_seconds * 2 ** (job.attempts - 1))
         return
     job.state, job.finished_at = JobState.FAILED, utcnow()

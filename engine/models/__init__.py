@@ -6,7 +6,7 @@ from .definition import DefinitionFile, ProcessDefinition
 from .fact import PRIORITIES, RequestFact
 from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, ProcessInstance
 from .job import Job, JobKind, JobState
-from .link import ReplyLink
+from .link import InstanceLink, ReplyLink
 from .mail import MailMessage, MailState
 from .request import (
     Attachment,
@@ -27,7 +27,7 @@ from .user_session import UserSession
 __all__ = [
     "ApiToken", "Attachment", "AuditChain", "AuthorKind", "CannedAnswer", "OrgUnit", "RateEvent",
     "RequestContact", "RequesterStatus", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
-    "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
+    "InstanceLink", "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
     "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "SavedFilter", "StatusKind", "TaskState",
     "User", "UserSession", "utcnow",
