@@ -51,6 +51,8 @@ class ServiceContext:
     session: Session
     instance_id: int
     data: dict
+    # The service task running (engine.linked records which task started a child).
+    bpmn_id: str | None = None
 
 
 def claim_next(session: Session, now=None) -> Job | None:
@@ -104,7 +106,7 @@ def _run_service(session: Session, job: Job, settings: WorkerSettings) -> None:
     except SpiffWorkflowException as exc:
         raise WorkflowError(f"{spec.bpmn_id}: parameters failed: {exc}") from exc
     operator = services.get_operator(spec.operation_name)
-    result = operator(ServiceContext(session, job.instance_id, dict(task.data)), **params)
+    result = operator(ServiceContext(session, job.instance_id, dict(task.data), spec.bpmn_id), **params)
     task.data[spec.result_variable] = audit.to_json_value(result)
     task.complete()
     active.run_engine_steps()
