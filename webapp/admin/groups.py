@@ -60,5 +60,5 @@ def update_group(slug: str):
             errors.setdefault(problem.location, []).append(_problem_text(problem))
         return _render(editing=slug, errors=errors, status=422,
                        form={name: textinput.cleaned(value) for name, value in form.items()})
-    flash(_("The address and lead of %(name)s are saved.", name=group_title(slug)), "success")
+    flash(_("%(name)s: address and lead saved.", name=group_title(slug)), "success")
     return redirect(url_for("admin.groups"))
