@@ -38,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, conversation, definitions, requester_status, runtime
-from .errors import EngineError, NotFoundError, ValidationError, WorkflowError
+from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
 from .models import InstanceLink, InstanceStatus, MessageSubscription, ProcessInstance, RequestContact
 
 MESSAGE = "linked_request_done"
@@ -145,6 +145,8 @@ def _deliver(session: Session, parent_id: int, news: dict) -> None:
     try:
         with session.begin_nested():
             runtime.deliver_message(session, MESSAGE, news, instance_id=parent_id)
+    except ConflictError:
+        raise   # a worker holds the parent right now: the whole command is tried again
     except EngineError as exc:
         parent = session.get(ProcessInstance, parent_id)
         if parent is not None:
