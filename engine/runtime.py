@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, facts, form_rules, spiff, start_forms, sync, textinput, workdays
+from . import assets, audit, definitions, facts, form_rules, spiff, start_forms, sync, textinput, workdays
 from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
 from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
 
@@ -221,12 +221,14 @@ def start_instance(
     textinput.check(data)
     definition = definitions.get_definition(session, key, version)
     loaded = definitions.load_by_id(session, definition.id)
+    # inventory numbers (UI widget "asset") must name registered assets: the registry's rule
+    registry = assets.form_problems(session, loaded.start_ui, data or {})
     try:
         start_forms.check(key, loaded.start_form, loaded.start_ui, data or {})
     except ValidationError as exc:
-        form_rules.check(key, form_rules.START, data or {}, exc.problems)
+        form_rules.check(key, form_rules.START, data or {}, [*exc.problems, *registry])
         raise
-    form_rules.check(key, form_rules.START, data or {})
+    form_rules.check(key, form_rules.START, data or {}, registry)
     workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
     if data:
         workflow.task_tree.data.update(audit.to_json_value(data))
