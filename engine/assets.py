@@ -156,10 +156,10 @@ def _check_note(note, found: list[Problem]) -> str:
     if note is None:
         return ""
     if not isinstance(note, str):
-        found.append(Problem("note", "expected text", TYPE))
+        found.append(Problem("change_note", "expected text", TYPE))
         return ""
     note = note.strip()
-    found.extend(textinput.text_problems(note, "note", max_length=NOTE_MAX))
+    found.extend(textinput.text_problems(note, "change_note", max_length=NOTE_MAX))
     return note
 
 
