@@ -17,8 +17,8 @@ from sqlalchemy import select
 from engine import assets
 from engine.jobs import WorkerSettings
 from engine.models import Asset, AssetChange, HumanTask, ProcessInstance
-from engine.worker import run_due_jobs
 from engine.workdays import ZONE
+from engine.worker import run_due_jobs
 from webapp.inbox.forms import build_fields
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "assets"

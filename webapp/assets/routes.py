@@ -12,11 +12,11 @@ from engine import assets, textinput
 from engine.errors import PermissionDeniedError, Problem, ValidationError
 from engine.models import ProcessInstance
 
+from ..asset_words import ACTION_TITLES, FIELD_TITLES, KIND_TITLES, STATUS_TITLES, value_text
 from ..db import command
 from ..extensions import db
 from ..inbox.forms import problem_text
 from . import bp
-from ..asset_words import ACTION_TITLES, FIELD_TITLES, KIND_TITLES, STATUS_TITLES, value_text
 
 # The groups that keep equipment (the catalog's teams whose processes move it).
 EDITOR_GROUPS = ("general", "network", "systems", "workshop")
