@@ -215,3 +215,19 @@ def test_asset_update_operator_refusal_fails_the_job_not_the_registry(moving):
                              .order_by(Job.id.desc()))
         assert "disposed" in (job.last_error or "")
         assert assets.get(session, "DM-SW-2").room == ""
+
+
+def test_the_demo_registers_its_assets_once(clocked):
+    from processes.demo import DEMO_ASSETS, load_assets
+
+    db = clocked
+    with db.tx() as session:
+        assert load_assets(session) == len(DEMO_ASSETS) == 20
+    with db.tx() as session:
+        assert load_assets(session) == 0
+        assert {s: assets.search(session, status=s).total for s in ("in_repair", "retired")} == {"in_repair": 3,
+                                                                                              "retired": 1}
+        assert {a.kind for a in assets.search(session, per_page=100).items} >= {
+            "network_device", "server", "ups", "generator", "cooling", "computer", "printer"}
+        moved = assets.get(session, "253.02.02-2023-0004")
+        assert [c.action for c in assets.history(session, moved)] == ["registered", "moved"]
