@@ -38,6 +38,8 @@ LABELS = {
     "request.duplicate_unlinked": _l("Duplicate link removed"),
     "request.duplicate_removed": _l("A duplicate was unlinked from this request"),
     "task.returned": _l("Task went back to who worked it last"),
+    "asset.registered": _l("Asset registered"),
+    "asset.updated": _l("Asset changed"),
 }
 # What the triage events say, after their label (webapp.triage.PRIORITY_LABELS names the priorities).
 PRIORITY_WORDS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
@@ -51,6 +53,8 @@ def _triage_detail(action: str, data: dict, label: str, detail: dict) -> tuple[s
     other = data.get("main_id") or data.get("duplicate_id")
     if action.startswith("request.duplicate_") and other:
         return f"{label}: #{other}", {}
+    if action.startswith("asset.") and data.get("inventory_no"):   # engine/assets.py: the asset's number
+        return f"{label}: {data['inventory_no']}", {}
     if action == "task.returned" and data.get("assignee"):
         return f"{label} ({data['assignee']})", {}
     return label, detail

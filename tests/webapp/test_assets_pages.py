@@ -172,6 +172,10 @@ def test_the_api_start_and_the_task_page_refuse_unknown_numbers_next_to_the_fiel
     text = client.get("/assets/255.01.02-2024-0017").get_data(as_text=True)
     assert f'href="/instances/{instance.id}"' in text and f"talep {instance.tracking_code}" in _text(text)
     assert "sistem (bir süreç adımı)" in _text(text) and "Bilgi İşlem B-012 → Bilgi İşlem B-014" in _text(text)
+    # and the request's history names the assets its steps changed
+    request_page = _text(client.get(f"/instances/{instance.id}").get_data(as_text=True))
+    assert "Demirbaş kaydedildi: DM-YEDEK-01" in request_page
+    assert "Demirbaş değiştirildi: 255.01.02-2024-0017" in request_page
 
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "data-asset-search" in page and "asset_field.js" in page and 'data-api="/api/v1/assets"' in page
