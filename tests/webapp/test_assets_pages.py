@@ -180,9 +180,10 @@ def test_the_api_start_and_the_task_page_refuse_unknown_numbers_next_to_the_fiel
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "data-asset-search" in page and "asset_field.js" in page and 'data-api="/api/v1/assets"' in page
     token = auth.csrf(f"/tasks/{task_id}")
-    bad = client.post(f"/tasks/{task_id}/complete", data={"csrf_token": token, "uplink": "DM-404"})
-    assert bad.status_code == 422
+    bad = client.post(f"/tasks/{task_id}/complete", data={"csrf_token": token, "uplink": "DM-404", "remark": "x" * 301})
+    assert bad.status_code == 422   # every refusal at once
     assert _field_error(bad.get_data(as_text=True), "uplink") == "Bu demirbaş numarası kayıtlı değil."
+    assert _field_error(bad.get_data(as_text=True), "remark") == "En çok 300 karakter girin."
     refused = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"uplink": "DM-404"}},
                           headers={"X-CSRFToken": token})
     assert refused.status_code == 422 and "uplink" in refused.get_json()["error"]["fields"]

@@ -26,6 +26,7 @@ from engine.forms import validate_form_data
 from processes import rules
 
 from .. import asset_words
+from ..extensions import db
 
 
 @dataclass
@@ -374,7 +375,8 @@ def check_submission(fields: list[Field], schema: dict, data: dict) -> list[str]
 
     Text the engine refuses (:mod:`engine.textinput`: control characters, broken
     Unicode, sizes) is reported the same way, and shown again without the refused
-    characters.
+    characters; so are inventory numbers the asset registry does not know
+    (:func:`engine.assets.form_problems`), together with the form's other problems.
 
     :returns: the problems that belong to no field; see :func:`has_errors`
     """
@@ -391,6 +393,11 @@ def check_submission(fields: list[Field], schema: dict, data: dict) -> list[str]
         limited = {p.location for p in exc.problems if p.code == "maxLength"}
         problems = [*(p for p in problems if not (p.code == textinput.MAX_LENGTH and p.location in limited)),
                     *exc.problems]
+    # inventory numbers: the registry's check (the engine makes it again on start and completion)
+    registry = {f.name: {"ui:widget": assets.WIDGET, "ui:options": {"kinds": f.asset_kinds}}
+                for f in fields if f.kind == "asset"}
+    if registry:
+        problems = [*problems, *assets.form_problems(db.session, registry, data)]
     for item in fields:
         if isinstance(item.value, str):
             item.value = textinput.cleaned(item.value)
