@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 import processes
 from engine import assets, definitions, runtime, services, validation
 from engine.models import HumanTask, ProcessInstance
+from tests.browser.a11y import check_page
 
 pytestmark = pytest.mark.browser
 
@@ -58,3 +59,28 @@ def test_staff_find_an_asset_by_model_and_choose_it_with_the_keyboard(site, page
     with site.tx() as session:
         assert session.get(HumanTask, task_id).state == "completed"
         assert session.get(ProcessInstance, instance_id).status == "completed"
+
+
+def test_the_registry_pages_are_accessible_on_a_desktop_and_a_phone(site, page: Page):
+    site.add_user("demirbas.sistem", "systems")
+    with site.tx() as session:
+        if assets.find(session, "BT-SRV-0001") is None:
+            assets.register(session, {"inventory_no": "BT-SRV-0001", "kind": "server", "model": "Dell PowerEdge R750",
+                                      "site": "Merkez Kampüs", "room": "B-012", "rack": "B1", "rack_unit": 10,
+                                      "status": "in_use"}, actor="tkyetkili")
+            assets.update(session, "BT-SRV-0001", {"status": "in_repair"}, actor="tkyetkili", note="Disk arızası")
+    site.sign_in(page, "demirbas.sistem")
+    page.get_by_test_id("nav-assets").click()
+    expect(page.locator("main h1")).to_have_text("Demirbaş kaydı")
+    page.fill("#asset-q", "BT-SRV")
+    page.locator("[data-testid=asset-filters] button[type=submit]").click()
+    expect(page.get_by_test_id("asset-row")).to_have_count(1)
+    check_page(page, "the asset registry")
+    page.get_by_role("link", name="BT-SRV-0001").click()
+    expect(page.get_by_test_id("asset-status")).to_have_text("Onarımda")
+    check_page(page, "an asset with its history")
+    page.get_by_test_id("asset-edit").click()
+    page.fill("#field-rack_unit", "99")
+    page.locator("[data-testid=asset-form] button[type=submit]").click()
+    expect(page.get_by_test_id("error-rack_unit")).to_have_text("1 ile 60 arasında bir kabin yuvası girin.")
+    check_page(page, "the asset form with an error")
