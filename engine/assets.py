@@ -187,8 +187,9 @@ def register(session: Session, values: dict, *, actor: str | None, instance_id: 
         found.append(Problem("inventory_no", "letters, digits, '.', '/' and '-' only", INVALID))
     elif find(session, number) is not None:
         found.append(Problem("inventory_no", "this inventory number is registered already", TAKEN))
-    if "kind" not in values:
+    if values.get("kind") in (None, ""):
         found.append(Problem("kind", "this field is required", REQUIRED))
+        values = {name: value for name, value in values.items() if name != "kind"}
     clean = _check_values(values, found)
     clean.setdefault("status", "in_stock")
     if clean.get("status") == "disposed":
@@ -233,8 +234,9 @@ def update(session: Session, inventory_no, changes: dict, *, actor: str | None,
     found: list[Problem] = []
     if "inventory_no" in changes and normalize(changes["inventory_no"]) != asset.inventory_no:
         found.append(Problem("inventory_no", "an inventory number cannot change", INVALID))
-    if "kind" in changes and changes["kind"] is None:
+    if "kind" in changes and changes["kind"] in (None, ""):
         found.append(Problem("kind", "this field is required", REQUIRED))
+        changes = {name: value for name, value in changes.items() if name != "kind"}
     clean = _check_values(changes, found)
     new_status = clean.get("status", asset.status)
     if new_status != asset.status and new_status not in TRANSITIONS[asset.status]:

@@ -87,7 +87,7 @@ def test_an_equipment_group_member_registers_and_moves_an_asset_with_csrf_and_fi
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert _field_error(page, "inventory_no") == "Bu demirbaş numarası zaten kayıtlı."
-    assert _field_error(page, "kind") == "Seçeneklerden birini seçin."
+    assert _field_error(page, "kind") == "Bu alan zorunludur."
     assert _field_error(page, "rack_unit") == "Kabin yuvası için kabini de yazın."
 
     created = client.post("/assets/new", data={
