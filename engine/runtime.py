@@ -253,8 +253,9 @@ def start_instance(
 def _check_start(session: Session, key: str, loaded: definitions.LoadedDefinition, start_event: str | None,
                  data: dict) -> None:
     """Refuse start data that does not fit the form of the start event it starts at: the none
-    start event's form (what people start the process with) or the event's own, completed
-    with the requester's fields (:mod:`.start_forms`), the asset registry's numbers
+    start event's form (what people start the process with), completed with the requester's
+    fields (:mod:`.start_forms`), or a timer's or message's own (no requester: nobody asked),
+    the asset registry's numbers
     (:mod:`.assets`) and the process's rules for that step."""
     if start_event is None:
         form, ui, step = loaded.start_form, loaded.start_ui, form_rules.START
@@ -265,7 +266,7 @@ def _check_start(session: Session, key: str, loaded: definitions.LoadedDefinitio
         step = start_event
     registry = assets.form_problems(session, ui, data)
     try:
-        start_forms.check(key, copy.deepcopy(form), copy.deepcopy(ui), data)
+        start_forms.check(key, copy.deepcopy(form), copy.deepcopy(ui), data, by_event=start_event is not None)
     except ValidationError as exc:
         form_rules.check(key, step, data, [*exc.problems, *registry])
         raise
