@@ -1,0 +1,1 @@
+"""infrastructure_setup (placeholder, written below)."""
