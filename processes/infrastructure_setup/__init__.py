@@ -1,1 +1,31 @@
-"""infrastructure_setup (placeholder, written below)."""
+"""infrastructure_setup: SEK 08-04-01 Bilgi İşlem Altyapı Kurulum Süreci (general processes).
+
+Sources and choices. Seed 003 gives the title only; the steps follow how a Turkish public
+university's Bilgi İşlem Daire Başkanlığı sets up infrastructure, and the rules it works under:
+
+- The need (a new building or block, a computer lab, new network points, a server room)
+  comes from a unit through the portal (``portal=True``), from staff, or from SEK 08-04-30
+  (network planning), which hands over a project already surveyed, designed, costed and
+  approved (``planning_tracking_code``): that request skips straight to the purchase.
+- Site survey (keşif) before design: cabling, cabinets, power and earthing, cooling and
+  cable trays decide what can be built; an impossible setup ends with the reason mailed.
+- Design and cost (yaklaşık maliyet, as Kamu İhale Kanunu 4734 md. 9 requires before a
+  purchase), then the Daire Başkanı's approval as the spending authority's delegate
+  (harcama yetkilisi, 5018 sayılı Kanun md. 31): approve, send back for revision with a
+  note, or refuse with a reason for the requester. A reminder to the management group's
+  lead after three working days.
+- Hardware is bought through SEK 08-04-16 (Donanım Alım) when it runs; until then (its
+  ``start_request`` answers ``started: false``) the team follows the purchase as a task
+  of its own and records the Taşınır İşlem Fişi.
+- Installation (ten working days, then the team's lead is told), then an acceptance test
+  with the requesting unit's representative (cable certification, port/VLAN, wireless
+  coverage); a failed test goes to "fix the defects" and is tested again.
+- The installed items go into the asset registry (Taşınır Mal Yönetmeliği: every item
+  under its taşınır number): the installation form lists one number a line (with the
+  serial after ";"), one kind and model for the lot; validate.py checks the lines.
+- The requester is told at each end: infeasible, refused, installed.
+"""
+
+# what staff read in the data panel beside the forms' fields (processes/data_panel.py)
+STAFF_DATA = {"decision_note": "Daire Başkanının notu", "planning_tracking_code": "Projelendirme talebi",
+              "defects": "Kabul testindeki eksikler"}
