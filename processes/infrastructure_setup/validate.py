@@ -13,6 +13,14 @@ from ..rules import problem, read_date, today
 KEY = "infrastructure_setup"
 # A taşınır (inventory) number, then optionally ";" and a serial number.
 ITEM = re.compile(r"^\s*(?P<inventory_no>[^;\s][^;]*?)\s*(?:;\s*(?P<serial>[^;]*?)\s*)?$")
+# An inventory number as the asset registry takes it (engine/assets.py): letters, digits,
+# ".", "/" and "-", at most 40 characters; a serial number at most 100.
+INVENTORY_NO = re.compile(r"^[0-9A-Z][0-9A-Z./-]{0,39}$")
+SERIAL_MAX = 100
+
+
+def _registry_number(number: str) -> str:
+    return number.strip().translate({ord("i"): "I", ord("ı"): "I"}).upper()
 
 
 def parse_items(lines) -> list[dict]:
@@ -47,11 +55,14 @@ def check_installation(data: dict, now: datetime) -> list[Problem]:
         found.append(problem(KEY, "installed_on", "Kurulumun bittiği gün ileride olamaz."))
     lines = [line for line in data.get("asset_items") or [] if isinstance(line, str)]
     items = parse_items(lines)
-    if len(items) != len(lines):
-        found.append(problem(KEY, "asset_items", "Her satıra bir taşınır numarası yazın, seri numarası varsa "
-                                                 "noktalı virgülden sonra (ör. 253.03.02.01-26-14; FOC1234X0AB)."))
+    malformed = [item["inventory_no"] for item in items
+                 if not INVENTORY_NO.match(_registry_number(item["inventory_no"])) or len(item["serial"]) > SERIAL_MAX]
+    if len(items) != len(lines) or malformed:
+        found.append(problem(KEY, "asset_items", "Her satıra bir taşınır numarası yazın (harf, rakam, nokta, eğik "
+                                                 "çizgi ve tire; en çok 40 karakter), seri numarası varsa noktalı "
+                                                 "virgülden sonra (ör. 253.03.02.01-26-14; FOC1234X0AB)."))
     else:
-        numbers = [item["inventory_no"] for item in items]
+        numbers = [_registry_number(item["inventory_no"]) for item in items]
         twice = sorted({n for n in numbers if numbers.count(n) > 1})
         if twice:
             found.append(problem(KEY, "asset_items", "Aynı taşınır numarası birden çok satırda: %(numbers)s.",

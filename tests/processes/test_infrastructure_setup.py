@@ -82,6 +82,8 @@ def test_the_installation_form_reads_one_inventory_number_a_line(site):
     assert db.refused_fields(instance_id, "install", "altyapi.ekip",
                              {**bad, "asset_items": ["253.3.2-26-14; A; B"]}) == ["asset_items"]
     assert db.refused_fields(instance_id, "install", "altyapi.ekip",
+                             {**bad, "asset_items": ["253 14 (kat 2)"]}) == ["asset_items"]      # not a registry number
+    assert db.refused_fields(instance_id, "install", "altyapi.ekip",
                              {**bad, "asset_items": ["253-14", "253-14 ; X1"]}) == ["asset_items"]
     assert db.refused_fields(instance_id, "install", "altyapi.ekip",
                              {**bad, "installed_on": "2026-11-20"}) == ["installed_on"]
