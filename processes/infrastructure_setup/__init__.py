@@ -6,7 +6,7 @@ university's Bilgi İşlem Daire Başkanlığı sets up infrastructure, and the 
 - The need (a new building or block, a computer lab, new network points, a server room)
   comes from a unit through the portal (``portal=True``), from staff, or from SEK 08-04-30
   (network planning), which hands over a project already surveyed, designed, costed and
-  approved (``planning_tracking_code``): that request skips straight to the purchase.
+  approved (``planned_project``): that request skips straight to the purchase.
 - Site survey (keşif) before design: cabling, cabinets, power and earthing, cooling and
   cable trays decide what can be built; an impossible setup ends with the reason mailed.
 - Design and cost (yaklaşık maliyet, as Kamu İhale Kanunu 4734 md. 9 requires before a
@@ -27,5 +27,5 @@ university's Bilgi İşlem Daire Başkanlığı sets up infrastructure, and the 
 """
 
 # what staff read in the data panel beside the forms' fields (processes/data_panel.py)
-STAFF_DATA = {"decision_note": "Daire Başkanının notu", "planning_tracking_code": "Projelendirme talebi",
+STAFF_DATA = {"decision_note": "Daire Başkanının notu", "planned_project": "Projelendirilen proje (08-04-30)",
               "defects": "Kabul testindeki eksikler"}

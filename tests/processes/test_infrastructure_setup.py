@@ -167,7 +167,7 @@ def test_hardware_to_buy_is_followed_before_the_installation(site):
 
 def test_a_project_planned_in_08_04_30_goes_straight_to_the_purchase(site):
     db = site
-    instance_id = db.start(KEY, _need(planning_tracking_code="SEK-2026-00042", design_summary="Omurga fiber",
+    instance_id = db.start(KEY, _need(planned_project="Hukuk Fakültesi yeni bina", design_summary="Omurga fiber",
                                       bill_of_materials="...", estimated_cost=400000, hardware_needed=True,
                                       hardware_list="2 omurga anahtarı"))
     assert db.human_tasks(instance_id) == [("procure", "general", "ready")]
