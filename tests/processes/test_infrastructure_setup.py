@@ -6,9 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from engine import runtime, workdays
-from engine.models import InstanceStatus, utcnow
+from engine import assets, conversation, directory, runtime, users, workdays
+from engine.models import AssetChange, InstanceLink, InstanceStatus, ProcessInstance, utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
@@ -24,10 +25,21 @@ PASSED = {"tests_done": "Fluke sertifikasyon ölçümleri: 24/24 geçti.", "unit
           "test_result": "pass"}
 
 
+TEAM_LEAD = "altyapi.lider@example.edu.tr"
+HEAD = "daire.baskani@example.edu.tr"
+
+
 @pytest.fixture
 def site(db, deploy, make_user):
+    """The general team (its lead with an address: overdue mails go to ``lead:general``) and
+    the department head, the management group's lead."""
     make_user("altyapi.ekip", groups=("general",))
-    make_user("daire.baskani", groups=("management",))
+    make_user("sistem.alim", groups=("systems",))     # buys the hardware (SEK 08-04-16)
+    with db.tx() as session:
+        users.add_user(session, "altyapi.lider", groups=("general",), email=TEAM_LEAD)
+        users.add_user(session, "daire.baskani", groups=("management",), email=HEAD)
+        directory.set_contact(session, "general", "altyapi@bidb.example.edu.tr", "altyapi.lider", actor="test")
+        directory.set_contact(session, "management", "bidb@example.edu.tr", "daire.baskani", actor="test")
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
     return db
 
@@ -135,6 +147,8 @@ def test_installed_from_stock_tested_twice_and_registered(site):
 
     _team(db, instance_id, "install", {**INSTALLED, "asset_kind": "network_device",
                                        "asset_model": "Cisco C9200-24P", "asset_items": ["253.3.2-26-14; FOC1234X0AB"]})
+    with db.tx() as session:
+        assert assets.find(session, "253.3.2-26-14") is None          # not before the acceptance
     assert db.refused_fields(instance_id, "acceptance", "altyapi.ekip", {**PASSED, "test_result": "fail"}) == [
         "defects"]
     _team(db, instance_id, "acceptance", {**PASSED, "test_result": "fail", "defects": "3 noktada NEXT hatası."})
@@ -142,12 +156,12 @@ def test_installed_from_stock_tested_twice_and_registered(site):
     _team(db, instance_id, "fix_defects", {"defects_fixed": "3 priz yeniden sonlandırıldı."})
     assert db.human_tasks(instance_id)[-1] == ("acceptance", "general", "ready")
     _team(db, instance_id, "acceptance", PASSED)
-    assert db.human_tasks(instance_id)[-1][0] == "register_assets"
-    _team(db, instance_id, "register_assets", {})
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert _steps(db, instance_id) == ["survey", "design", "approve", "install", "acceptance", "fix_defects",
-                                       "acceptance", "register_assets"]
+                                       "acceptance"]
+    with db.tx() as session:
+        assert assets.get(session, "253.3.2-26-14").serial == "FOC1234X0AB"
     assert _requester_mails(db, instance_id) == [("setup_done", "Altyapı kurulumu tamamlandı")]
     assert "Z-14 laboratuvarına 24 ağ noktası" in db.mails(instance_id)[0].body
 
@@ -185,9 +199,7 @@ def test_a_late_survey_is_mailed_to_the_team_lead(site, clock_at, every_start):
     clock_at(due + timedelta(minutes=1))
     db.work()
 
-    [(to, subject)] = db.mail_headers(instance_id)
-    assert subject == "Keşfi gecikmiş altyapı kurulum talebi: Z-14 için ağ noktaları"
-    assert to.startswith("lead:general") or "@" in to
+    assert db.mail_headers(instance_id) == [(TEAM_LEAD, "Keşfi gecikmiş altyapı kurulum talebi: Z-14 için ağ noktaları")]
     assert db.human_tasks(instance_id) == [("survey", "general", "ready")]
 
 
@@ -201,8 +213,7 @@ def test_the_head_is_reminded_after_three_working_days(site, sek_worker):
 
     sek_worker(due - utcnow() + timedelta(minutes=2))
 
-    [(to, subject)] = db.mail_headers(instance_id)
-    assert subject == "Hatırlatma: onay bekleyen altyapı kurulumu: Z-14 için ağ noktaları"
+    assert db.mail_headers(instance_id) == [(HEAD, "Hatırlatma: onay bekleyen altyapı kurulumu: Z-14 için ağ noktaları")]
     assert "85000 TL" in db.mail_bodies(instance_id)[0]
     assert db.human_tasks(instance_id)[-1] == ("approve", "management", "ready")
 
@@ -213,8 +224,7 @@ def test_a_late_installation_is_mailed_to_the_team_lead(site, clock_at):
     [due] = db.timer_dues(instance_id)
     clock_at(due + timedelta(minutes=1))
     db.work()
-    [(_, subject)] = db.mail_headers(instance_id)
-    assert subject == "Süresi geçen altyapı kurulumu: Z-14 için ağ noktaları"
+    assert db.mail_headers(instance_id) == [(TEAM_LEAD, "Süresi geçen altyapı kurulumu: Z-14 için ağ noktaları")]
     assert db.human_tasks(instance_id)[-1] == ("install", "general", "ready")
 
 
@@ -222,10 +232,84 @@ def test_the_requester_in_english(site):
     db = site
     with db.tx() as session:
         instance_id = runtime.start_instance(session, KEY, data=_need(), actor="portal").id
-        from engine import conversation
         conversation.record_contact(session, instance_id, name="Ahmet Kaya", email=REQUESTER, locale="en")
     db.work()
     _team(db, instance_id, "survey", {**SURVEYED, "feasible": False, "infeasible_reason": "Kanal yok."})
     [mail] = db.mails(instance_id)
     assert db.requester_subject(instance_id, mail, "setup_infeasible", "en", to=REQUESTER) == (
         "Your infrastructure setup request cannot be carried out")
+
+
+# -- linked requests and the asset registry (issue 14's engine pieces) ---------------------------
+
+STUB = ROOT / "tests" / "data" / "linked" / "hardware_procurement.bpmn"
+ITEMS = {"asset_kind": "network_device", "asset_model": "Cisco C9200-24P",
+         "asset_items": ["253.03.02.01-26-14; FOC1234X0AB", "253.03.02.01-26-15"]}
+
+
+def _children(db, instance_id: int) -> list[ProcessInstance]:
+    with db.tx() as session:
+        return list(session.scalars(select(ProcessInstance).join(InstanceLink, InstanceLink.child_id == ProcessInstance.id)
+                                    .where(InstanceLink.parent_id == instance_id).order_by(ProcessInstance.id)))
+
+
+def test_while_08_04_16_does_not_run_the_team_follows_the_purchase(site):
+    db = site
+    instance_id = _approved(db, hardware_needed=True, hardware_list="1 adet 24 port PoE anahtar")
+
+    assert db.human_tasks(instance_id)[-1] == ("procure", "general", "ready")
+    assert _children(db, instance_id) == []
+    assert "linked.not_started" in db.actions(instance_id)
+
+
+def test_the_purchase_runs_as_a_linked_08_04_16_and_its_end_lets_the_installation_begin(site, deploy):
+    db = site
+    deploy(STUB)
+    instance_id = _approved(db, hardware_needed=True, hardware_list="1 adet 24 port PoE anahtar")
+
+    [child] = _children(db, instance_id)
+    assert child.process_key == "hardware_procurement"
+    assert db.human_tasks(child.id) == [("buy", "systems", "ready")]
+    assert db.status(instance_id) == InstanceStatus.WAITING
+    with db.tx() as session:
+        data = runtime.load_instance(session, child.id).workflow.last_task.data
+        assert data["items"] == "1 adet 24 port PoE anahtar" and data["requester_email"] == REQUESTER
+        assert conversation.contact_of(session, child.id).email == REQUESTER
+
+    db.complete(child.id, "buy", "sistem.alim", {"outcome": "bought"}, claim=False)
+
+    assert db.status(child.id) == InstanceStatus.COMPLETED
+    assert db.human_tasks(instance_id)[-1] == ("install", "general", "ready")
+    assert "procure" not in _steps(db, instance_id)
+
+
+def test_a_cancelled_purchase_comes_back_to_the_team(site, deploy):
+    db = site
+    deploy(STUB)
+    instance_id = _approved(db, hardware_needed=True, hardware_list="1 adet 24 port PoE anahtar")
+    [child] = _children(db, instance_id)
+    with db.tx() as session:
+        runtime.cancel_instance(session, child.id, actor="daire.baskani", reason="Bütçe yok")
+    db.work()
+    assert db.human_tasks(instance_id)[-1] == ("procure", "general", "ready")
+
+
+def test_the_installed_items_go_into_the_asset_registry_under_the_request(site):
+    db = site
+    instance_id = _approved(db)
+    _team(db, instance_id, "install", {**INSTALLED, **ITEMS})
+    _team(db, instance_id, "acceptance", PASSED)
+
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert "register_assets" not in _steps(db, instance_id)
+    with db.tx() as session:
+        first = assets.get(session, "253.03.02.01-26-14")
+        second = assets.get(session, "253.03.02.01-26-15")
+        assert (first.kind, first.model, first.serial, first.status) == (
+            "network_device", "Cisco C9200-24P", "FOC1234X0AB", "in_use")
+        assert (first.site, first.room, first.owner_unit) == (
+            "Kanuni Kampüsü, Mühendislik Fakültesi", "Zemin kat, Z-14", "Bilgisayar Mühendisliği Bölümü")
+        assert second.serial == ""
+        changes = list(session.scalars(select(AssetChange).where(AssetChange.instance_id == instance_id)))
+        assert len(changes) == 2
+    assert _requester_mails(db, instance_id) == [("setup_done", "Altyapı kurulumu tamamlandı")]

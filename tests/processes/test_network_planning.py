@@ -6,9 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from engine import workdays
-from engine.models import InstanceStatus, utcnow
+from engine import conversation, directory, runtime, users, workdays
+from engine.models import InstanceLink, InstanceStatus, ProcessInstance, utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
@@ -22,10 +23,21 @@ COSTED = {"bill_of_materials": "2 omurga anahtarı, 8 erişim anahtarı, 40 AP, 
           "funding": "construction", "procurement_needed": True, "procurement_items": "8 adet 48 port PoE anahtar"}
 
 
+NETWORK_LEAD = "ag.lider@example.edu.tr"
+HEAD = "daire.baskani@example.edu.tr"
+
+
 @pytest.fixture
 def site(db, deploy, make_user):
+    """The network team (its lead with an address: overdue mails go to ``lead:network``) and
+    the department head, the management group's lead."""
     make_user("ag.proje", groups=("network",))
-    make_user("daire.baskani", groups=("management",))
+    with db.tx() as session:
+        users.add_user(session, "ag.lider", groups=("network",), email=NETWORK_LEAD)
+        users.add_user(session, "daire.baskani", groups=("management",), email=HEAD)
+        users.ensure_group(session, "general")
+        directory.set_contact(session, "network", "ag@bidb.example.edu.tr", "ag.lider", actor="test")
+        directory.set_contact(session, "management", "bidb@example.edu.tr", "daire.baskani", actor="test")
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
     return db
 
@@ -124,9 +136,7 @@ def test_a_late_survey_is_mailed_to_the_group_lead(site, clock_at, every_start):
     assert db.work() == 0
     clock_at(due + timedelta(minutes=1))
     db.work()
-    [(to, subject)] = db.mail_headers(instance_id)
-    assert subject == "Keşfi gecikmiş altyapı projesi: Hukuk Fakültesi yeni bina"
-    assert to.startswith("lead:network") or "@" in to
+    assert db.mail_headers(instance_id) == [(NETWORK_LEAD, "Keşfi gecikmiş altyapı projesi: Hukuk Fakültesi yeni bina")]
     assert db.human_tasks(instance_id) == [("survey", "network", "ready")]
 
 
@@ -135,7 +145,43 @@ def test_the_head_is_reminded_after_five_working_days(site, sek_worker):
     instance_id = _costed(db)
     [due] = db.timer_dues(instance_id)
     sek_worker(due - utcnow() + timedelta(minutes=2))
-    [(_, subject)] = db.mail_headers(instance_id)
-    assert subject == "Hatırlatma: onay bekleyen altyapı projesi: Hukuk Fakültesi yeni bina"
+    assert db.mail_headers(instance_id) == [(HEAD, "Hatırlatma: onay bekleyen altyapı projesi: Hukuk Fakültesi yeni bina")]
     assert "2400000 TL" in db.mail_bodies(instance_id)[0]
     assert db.human_tasks(instance_id)[-1] == ("approve", "management", "ready")
+
+
+# -- the hand-over as a linked request (issue 14's engine pieces) --------------------------------
+
+
+def test_an_approved_project_starts_its_setup_as_a_linked_request(site, deploy):
+    db = site
+    deploy(*sorted(BPMN.glob("infrastructure_setup.*")))
+    instance_id = _costed(db)
+    db.complete(instance_id, "approve", "daire.baskani", {"decision": "approve"})
+
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert "handover" not in _steps(db, instance_id)
+    with db.tx() as session:
+        [link] = session.scalars(select(InstanceLink).where(InstanceLink.parent_id == instance_id))
+        child = session.get(ProcessInstance, link.child_id)
+        assert child.process_key == "infrastructure_setup"
+        assert conversation.contact_of(session, child.id).email == CONTACT
+        code = child.tracking_code
+    # The approved project skips the setup's survey, design and approval: the purchase is next.
+    assert db.human_tasks(child.id) == [("procure", "general", "ready")]
+    with db.tx() as session:
+        data = runtime.load_instance(session, child.id).workflow.last_task.data
+    assert data["design_summary"] == DESIGNED["topology"] and data["estimated_cost"] == 2400000
+    assert data["planned_project"] == "Hukuk Fakültesi yeni bina"
+    assert data["need_kind"] == "building" and data["site"] == "Merkez Kampüs, Hukuk Fakültesi"
+    assert _requester_mails(db, instance_id) == [
+        ("planning_approved", "Altyapı projeniz onaylandı: Hukuk Fakültesi yeni bina")]
+    assert f"takip koduyla izleyebilirsiniz: {code}" in db.mails(instance_id)[0].body
+
+
+def test_without_a_running_setup_process_the_team_hands_over_by_hand(site):
+    db = site
+    instance_id = _costed(db)
+    db.complete(instance_id, "approve", "daire.baskani", {"decision": "approve"})
+    assert db.human_tasks(instance_id)[-1] == ("handover", "network", "ready")
+    assert "linked.not_started" in db.actions(instance_id)
