@@ -14,15 +14,22 @@ university's Bilgi İşlem Daire Başkanlığı sets up infrastructure, and the 
   (harcama yetkilisi, 5018 sayılı Kanun md. 31): approve, send back for revision with a
   note, or refuse with a reason for the requester. A reminder to the management group's
   lead after three working days.
-- Hardware is bought through SEK 08-04-16 (Donanım Alım) when it runs; until then (its
-  ``start_request`` answers ``started: false``) the team follows the purchase as a task
-  of its own and records the Taşınır İşlem Fişi.
+- Hardware is bought through SEK 08-04-16 (Donanım Alım), started as a linked child
+  request with the hardware list (``start_request``); the setup waits for its
+  ``linked_request_done`` and installs once it completed. Until 08-04-16 runs
+  (``started: false``), or when the purchase was cancelled, the team follows the purchase
+  as a task of its own and records the Taşınır İşlem Fişi.
 - Installation (ten working days, then the team's lead is told), then an acceptance test
   with the requesting unit's representative (cable certification, port/VLAN, wireless
   coverage); a failed test goes to "fix the defects" and is tested again.
 - The installed items go into the asset registry (Taşınır Mal Yönetmeliği: every item
-  under its taşınır number): the installation form lists one number a line (with the
-  serial after ";"), one kind and model for the lot; validate.py checks the lines.
+  under its taşınır number) once the acceptance test passes: the installation form lists
+  one number a line (with the serial after ";"), one kind and model for the lot
+  (validate.py checks the lines as the registry takes numbers); a loop calls
+  ``asset_register`` for each, in use, at the request's site and room, owned by the
+  requesting unit. A number already in the registry fails that step (the request goes to
+  error, visible to admins): the form cannot look the registry up, and registering an
+  item twice must not pass silently.
 - The requester is told at each end: infeasible, refused, installed.
 """
 

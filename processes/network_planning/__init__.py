@@ -16,9 +16,12 @@ university's network team designs infrastructure for a unit:
   project back for revision with a note, or refuses with a reason for the unit; a
   reminder to the management group's lead after five working days.
 - An approved project is handed over to SEK 08-04-01 (infrastructure setup), started as a
-  linked child request with the project's design, cost and hardware list, which skips
-  08-04-01's own survey, design and approval. Where 08-04-01 cannot be started, the team
-  opens it by hand and records its tracking code.
+  linked child request (``start_request``) with the unit's contact as its requester and
+  the project's name (``planned_project``), design, cost and hardware list, which skip
+  08-04-01's own survey, design and approval; the requester is mailed the setup's tracking
+  code. The date needed by is not passed on (08-04-01 refuses a past date, and a project
+  may take longer than the unit hoped). Where 08-04-01 cannot be started, the team opens
+  it by hand and records its tracking code.
 - Due times: survey and design ten working days each (site visits follow the building
   works), cost five; an overdue survey is mailed to the group's lead (``lead:network``).
 """
