@@ -70,9 +70,9 @@ def _e(code: str | None, key: str, title_tr: str, title_en: str, group: str, por
 CATALOG = (
     _e("01", "infrastructure_setup", "Bilgi İşlem Altyapı Kurulum Süreci", "IT Infrastructure Setup", "general"),
     _e("02", "infrastructure_continuity", "Bilgi İşlem Altyapısı Sürekliliğinin Sağlanması Süreci",
-       "IT Infrastructure Continuity", "general"),
+       "IT Infrastructure Continuity", "general", requester_optional=("requester", "requester_email", "subject")),
     _e("03", "infrastructure_maintenance", "Bilgi İşlem Altyapısı Arıza ve Bakım Süreci",
-       "IT Infrastructure Faults and Maintenance", "general"),
+       "IT Infrastructure Faults and Maintenance", "general", portal=True),
     _e("08", "lab_support", "Öğrenci Bilgisayar Laboratuvarları Destek Hizmetleri Sunum Süreci",
        "Student Computer Lab Support", "general"),
     _e("28", "network_os_update", "Ağ Cihazları OS Güncelleme", "Network Device OS Update", "network"),

@@ -44,6 +44,8 @@ USERS = (
     ("cagri", ["staff"], ["callcenter"]),
     ("sahip", ["staff", "process_owner"], ["systems"]),
     ("mudur", ["staff"], ["management"]),
+    ("genel", ["staff"], ["general"]),
+    ("atolye", ["staff"], ["workshop"]),
     ("birim", ["staff"], ["unitheads"]),
     ("amir.muhendislik", ["staff"], ["unithead-muhendislik"]),
     ("amir.fen", ["staff"], ["unithead-fen"]),
