@@ -1,0 +1,152 @@
+"""SEK 08-04-02 infrastructure continuity: every path through the engine, on both databases.
+
+A check (UPS and generator, cooling, redundant links, restore drill) goes to the group that
+runs it; each item's result and evidence are recorded; a failed item needs what failed and
+opens a fault in SEK 08-04-03; a check left undone for 5 working days is told to the
+group's lead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from SpiffWorkflow.util.task import TaskState as SpiffState
+
+from engine import runtime, workdays
+from engine.models import InstanceStatus
+from engine.workdays import ZONE
+
+ROOT = Path(__file__).resolve().parents[2]
+BPMN = ROOT / "bpmn"
+KEY = "infrastructure_continuity"
+STAFF = {"general": "genel.sureklilik", "network": "ag.sureklilik", "systems": "sistem.sureklilik"}
+POWER_OK = {
+    "ups_asset": "253.3.7.02.0000412", "ups_result": "ok", "ups_evidence": "Otonomi 18 dk, yük %42, alarm yok.",
+    "generator_asset": "253.3.7.01.0000031", "generator_result": "ok",
+    "generator_evidence": "30 dk yük altında çalıştı, 9 sn'de devreye girdi, yakıt %80.",
+    "transfer_result": "ok", "transfer_evidence": "Geçişte kesinti yok.",
+}
+
+
+@pytest.fixture
+def site(db, deploy, make_user):
+    for group, username in STAFF.items():
+        make_user(username, groups=(group,))
+    deploy(*sorted(BPMN.glob(f"{KEY}.*")))
+    return db
+
+
+def _start(db, check_type: str, **more) -> int:
+    return db.start(KEY, {"check_type": check_type, **more}, actor=STAFF["general"])
+
+
+def _data(db, instance_id: int) -> dict:
+    """The data of a finished instance."""
+    with db.tx() as session:
+        return runtime.load_instance(session, instance_id).workflow.data
+
+
+def _ready_data(db, instance_id: int, bpmn_id: str) -> dict:
+    """The data the open task ``bpmn_id`` sees."""
+    with db.tx() as session:
+        workflow = runtime.load_instance(session, instance_id).workflow
+        [ready] = [t for t in workflow.get_tasks(spec_name=bpmn_id) if t.state == SpiffState.READY]
+        return ready.data
+
+
+@pytest.mark.parametrize(("check_type", "task", "group"), [
+    ("power", "check_power", "general"), ("cooling", "check_cooling", "general"),
+    ("links", "check_links", "network"), ("restore", "check_restore", "systems")])
+def test_each_check_goes_to_the_group_that_runs_it_due_in_five_working_days(site, check_type, task, group):
+    db = site
+    instance_id = _start(db, check_type, reason="Elektrik kesintisi sonrası")
+    assert db.human_tasks(instance_id) == [(task, group, "ready")]
+    due = workdays.add_working_days(datetime(2026, 11, 2, 10, 0, tzinfo=ZONE), 5)
+    assert db.timer_due(instance_id, due)
+    assert abs(db.task(instance_id, task).due_at - due) < timedelta(minutes=1)
+
+
+def test_a_check_that_passes_every_item_closes_with_its_evidence(site):
+    db = site
+    instance_id = _start(db, "power")
+    assert db.refused_fields(instance_id, "check_power", STAFF["general"],
+                             {**POWER_OK, "ups_evidence": ""}) == ["ups_evidence"]
+    db.complete(instance_id, "check_power", STAFF["general"], POWER_OK)
+
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    data = _data(db, instance_id)
+    assert (data["failed_count"], data["generator_evidence"]) == (
+        0, "30 dk yük altında çalıştı, 9 sn'de devreye girdi, yakıt %80.")
+    assert db.timer_dues(instance_id) == []
+    assert db.mails(instance_id) == []
+
+
+def test_every_failed_item_needs_what_failed_and_opens_a_fault(site):
+    db = site
+    instance_id = _start(db, "power")
+    failed = {**POWER_OK, "ups_result": "failed", "ups_evidence": "Otonomi 3 dk (hedef 15 dk).",
+              "transfer_result": "failed", "transfer_evidence": "Geri geçişte 2 sn kesinti."}
+    assert sorted(db.refused_fields(instance_id, "check_power", STAFF["general"], failed)) == [
+        "transfer_failure", "ups_failure"]
+    db.complete(instance_id, "check_power", STAFF["general"], {
+        **failed, "ups_failure": "Akü grubu ömrünü doldurmuş.", "transfer_failure": "ATS rölesi geç tetikliyor."})
+
+    # one fault for each failed item, in the form's order
+    assert db.human_tasks(instance_id)[-1] == ("open_fault", "general", "ready")
+    fault = _ready_data(db, instance_id, "open_fault")
+    first = fault["fault_data"]
+    assert fault["failed_count"] == 2
+    assert first["kind"] == "power" and first["urgency"] == "high"
+    assert first["subject"] == "Süreklilik kontrolünde başarısız: UPS akü ve otonomi testi"
+    assert "Akü grubu ömrünü doldurmuş." in first["message"] and "Otonomi 3 dk" in first["message"]
+    assert first["inventory_no"] == "253.3.7.02.0000412"
+    db.complete(instance_id, "open_fault", STAFF["general"], {"fault_reference": "ARZ001"})
+    db.complete(instance_id, "open_fault", STAFF["general"], {"fault_reference": "ARZ002"})
+
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert [f["tracking_code"] for f in _data(db, instance_id)["opened_faults"]] == ["ARZ001", "ARZ002"]
+    assert [f["title"] for f in _data(db, instance_id)["opened_faults"]] == [
+        "UPS akü ve otonomi testi", "Otomatik transfer (ATS) geçişi"]
+
+
+def test_a_failed_restore_drill_is_a_server_fault_naming_the_system(site):
+    db = site
+    instance_id = _start(db, "restore")
+    db.complete(instance_id, "check_restore", STAFF["systems"], {
+        "restore_system": "BYS veritabanı", "restore_result": "failed",
+        "restore_evidence": "1 Kasım yedeği 4 saatte yüklendi (hedef 2 saat).",
+        "restore_failure": "Geri yükleme hedef süreyi aştı.",
+        "integrity_result": "ok", "integrity_evidence": "20 örnek kayıt karşılaştırıldı."})
+    fault = _ready_data(db, instance_id, "open_fault")["fault_data"]
+    assert fault["kind"] == "server"
+    assert fault["subject"].endswith("Yedekten geri yükleme: BYS veritabanı")
+    assert "inventory_no" not in fault
+
+
+def test_a_check_left_undone_is_told_to_the_lead_of_its_group(site, clock_at, every_start):
+    db = site
+    instance_id = _start(db, "links")
+    [due] = db.timer_dues(instance_id)
+    assert due == db.timer_due(instance_id, workdays.add_working_days(every_start, 5))
+    clock_at(due - timedelta(minutes=5))
+    assert db.work() == 0
+    clock_at(due + timedelta(minutes=1))
+    db.work()
+
+    assert [(m.recipients, m.subject) for m in db.mails(instance_id)] == [
+        ("lead:network", "Yapılmayan süreklilik kontrolü: Yedekli bağlantı testi")]
+    assert db.human_tasks(instance_id) == [("check_links", "network", "ready")]       # still to do
+    db.complete(instance_id, "check_links", STAFF["network"], {
+        "uplink_result": "ok", "uplink_evidence": "Yedek hatta 4 sn'de geçti.",
+        "core_result": "skipped", "core_evidence": "Bakım penceresi ertelendi."})
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+
+
+def test_sek_worker_once_with_a_shifted_clock_reminds_the_lead(site, sek_worker):
+    db = site
+    instance_id = _start(db, "cooling")
+    proc = sek_worker(timedelta(days=8))
+    assert "job(s) run" in proc.stdout
+    assert [m.recipients for m in db.mails(instance_id)] == ["lead:general"]
