@@ -33,8 +33,11 @@ from .models import (
 # process that wants the tracking page's reply or reopen button uses the same names).
 REPLY = "requester_reply"
 REOPEN = "reopen"
-# backup_restore waits for the requester's check of the restored data: {ok: bool, note: str}.
+# backup_restore waits for the requester's check of the restored data: {ok: bool, note: str};
+# infrastructure_maintenance for the reporter's check of a repair, with the same payload.
 RESTORE_CONFIRMED = "restore_confirmed"
+REPAIR_CONFIRMED = "repair_confirmed"
+CONFIRMATIONS = (RESTORE_CONFIRMED, REPAIR_CONFIRMED)
 BODY_MAX = 10000
 NOTE_MAX = 4000
 COMMENT_MAX = 2000
@@ -46,7 +49,7 @@ class Stage(enum.StrEnum):
 
     IN_PROGRESS = "in_progress"
     WAITING_FOR_YOU = "waiting_for_you"     # the team asked a question
-    CONFIRM = "confirm"                     # check a restore and confirm it
+    CONFIRM = "confirm"                     # check a restore or a repair and confirm it
     RESOLVED = "resolved"                   # answered; may still be reopened
     CLOSED = "closed"
 
@@ -136,7 +139,7 @@ def stage_of(session: Session, instance: ProcessInstance) -> Stage:
         return Stage.RESOLVED
     if REPLY in waiting:
         return Stage.WAITING_FOR_YOU
-    if RESTORE_CONFIRMED in waiting:
+    if waiting & set(CONFIRMATIONS):
         return Stage.CONFIRM
     return Stage.IN_PROGRESS
 
@@ -219,10 +222,18 @@ def rate(session: Session, instance: ProcessInstance, score: int, comment: str =
     return rating
 
 
+def confirmation_of(session: Session, instance_id: int) -> str | None:
+    """Which of :data:`CONFIRMATIONS` the instance waits for (the tracking page words its
+    question by it), or None."""
+    waiting = waiting_for(session, instance_id)
+    return next((name for name in CONFIRMATIONS if name in waiting), None)
+
+
 def confirm_restore(session: Session, instance: ProcessInstance, ok: bool, note: str = "", *,
                     email: str) -> RequestMessage | None:
-    """The requester checked restored data (backup_restore): ``ok`` closes the request,
-    otherwise it goes back to the systems team with ``note`` (then required).
+    """The requester checked restored data (backup_restore) or a repair
+    (infrastructure_maintenance): ``ok`` closes the request, otherwise it goes back to the
+    team with ``note`` (then required).
 
     The note also joins the conversation, so staff read it where they read the rest.
 
@@ -233,13 +244,13 @@ def confirm_restore(session: Session, instance: ProcessInstance, ok: bool, note:
     textinput.check(note, "note", max_length=NOTE_MAX)
     if not ok and not note:
         raise ValidationError("say what is wrong", [Problem("note", "say what is wrong", "required")])
-    if RESTORE_CONFIRMED not in waiting_for(session, instance.id):
+    waited = confirmation_of(session, instance.id)
+    if waited is None:
         raise ConflictError("the request does not wait for a confirmation")
     actor = f"requester:{email.strip().lower()}"
     message = None
     if note:
         message = add_message(session, instance.id, note, author_kind=AuthorKind.REQUESTER, author=email,
                               actor=actor)
-    runtime.deliver_message(session, RESTORE_CONFIRMED, {"ok": bool(ok), "note": note}, instance_id=instance.id,
-                            actor=actor)
+    runtime.deliver_message(session, waited, {"ok": bool(ok), "note": note}, instance_id=instance.id, actor=actor)
     return message
