@@ -286,3 +286,16 @@ def test_no_fault_found_the_reporter_is_told_why(site):
     assert "ağ kablosu takılı değildi" in db.mail_bodies(instance_id)[0]
     assert _shown(db, instance_id)[-1] == ("outcome", "Arıza bulunamadı")
     assert db.timer_dues(instance_id) == []
+
+
+def test_a_fault_staff_report_without_an_address_closes_when_repaired(site):
+    db = site
+    instance_id = db.start(KEY, _data(requester=None, requester_email=None, subject=None, kind="cooling",
+                                      location="Merkez sistem odası"), actor=STAFF["general"])
+    _do(db, instance_id, "diagnose", {"diagnosis": "Klima 2 kompresörü arızalı.", "action": "inhouse"})
+    _do(db, instance_id, "repair", {"work_done": "Kompresör değiştirildi."})
+
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert db.mails(instance_id) == []
+    assert _shown(db, instance_id)[-1] == ("outcome", "Onarıldı")
+    assert db.human_tasks(instance_id) == [("diagnose", "general", "completed"), ("repair", "general", "completed")]

@@ -477,6 +477,19 @@ def test_every_choice_of_a_full_deployment_opens_its_form(client, db, deploy):
     assert 'name="purpose"' in vpn and 'name="target_systems"' in vpn
 
 
+def test_the_portal_wants_a_name_an_address_and_a_subject_where_other_doors_need_none(client, db, deploy):
+    """A fault may come from monitoring without a reporter; on the portal the reporter is asked."""
+    deploy(*sorted(BPMN.glob("infrastructure_maintenance.*")))
+    portal = Portal(client)
+    path = "/talep/infrastructure_maintenance"
+    response = portal.send(path, requester="", requester_email="", subject="", kind="network", urgency="normal",
+                           location="Fen Fakültesi B blok")
+    assert response.status_code == 422
+    assert all(field_error(portal.page, name) for name in ("requester", "requester_email", "subject"))
+    assert value_of(portal.page, "location") == "Fen Fakültesi B blok"
+    assert counts(db) == NOTHING
+
+
 def test_a_start_form_field_is_checked_next_to_it(client, db, deploy):
     deploy(*sorted(BPMN.glob("vpn_request.*")))
     portal = Portal(client)
