@@ -9,6 +9,7 @@ transaction.
 
 from __future__ import annotations
 
+import copy
 import secrets
 import threading
 from collections import OrderedDict
@@ -21,12 +22,23 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, facts, form_rules, spiff, start_forms, sync, textinput, workdays
+from . import (
+    audit,
+    definitions,
+    facts,
+    form_rules,
+    spiff,
+    start_events,
+    start_forms,
+    sync,
+    textinput,
+    workdays,
+)
 from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
-from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
+from .models import InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, User, utcnow
 
 TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 TRACKING_LENGTH = 10
@@ -317,6 +329,91 @@ def deliver_message(
         })
         delivered.append(instance_id_)
     return delivered
+
+
+def message_start_targets(session: Session, message_name: str) -> list[tuple[ProcessDefinition, str]]:
+    """The newest deployed version of each process that a message ``message_name`` starts,
+    with the bpmn id of its message start event, by process key."""
+    latest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    rows = session.scalars(select(ProcessDefinition).join(
+        latest, (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version))
+        .order_by(ProcessDefinition.key))
+    targets = []
+    for definition in rows:
+        try:
+            loaded = definitions.load_by_id(session, definition.id)
+        except ValidationError:   # a drawing kept as documentation starts nothing
+            continue
+        bpmn_id = start_events.message_starts(loaded.spec).get(message_name)
+        if bpmn_id is not None:
+            targets.append((definition, bpmn_id))
+    return targets
+
+
+def start_by_message(
+    session: Session,
+    message_name: str,
+    payload: dict | None,
+    *,
+    actor: User | str | None = None,
+) -> list[ProcessInstance]:
+    """Start every process that message ``message_name`` starts, at its message start event.
+
+    Each is the newest deployed version of a process with a ``startEvent`` whose
+    ``messageEventDefinition`` names that message. ``payload`` is the start data: checked
+    like every door against the complete start schema of that start event's form
+    (:mod:`engine.start_forms`; a form named on the message start event, as on a none
+    start event), the rules registered for the start event's BPMN id (:mod:`.form_rules`)
+    and the text rules (:mod:`.textinput`). The none start event's branch does not run.
+    All are checked before any starts: either every process starts or none does.
+
+    :returns: the new instances, by process key
+    :raises NotFoundError: no deployed process starts on this message
+    :raises ValidationError: the payload does not fit a start form (one problem per field)
+    :raises WorkflowError: a process failed before its first wait
+    """
+    if payload is not None and not isinstance(payload, dict):
+        raise ValidationError("the message payload must be a JSON object", [])
+    data = payload or {}
+    textinput.check(data)
+    targets = message_start_targets(session, message_name)
+    if not targets:
+        raise NotFoundError(f"no deployed process starts on message {message_name!r}")
+    for definition, bpmn_id in targets:
+        loaded = definitions.load_by_id(session, definition.id)
+        form_name, ui_name = start_events.form_files(loaded.spec, bpmn_id)
+        form = loaded.forms.get(form_name) if form_name else None
+        ui = loaded.forms.get(ui_name) if ui_name else None
+        try:
+            start_forms.check(definition.key, copy.deepcopy(form), copy.deepcopy(ui), data)
+        except ValidationError as exc:
+            form_rules.check(definition.key, bpmn_id, data, exc.problems)
+            raise
+        form_rules.check(definition.key, bpmn_id, data)
+    started = []
+    for definition, bpmn_id in targets:
+        loaded = definitions.load_by_id(session, definition.id)
+        workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
+        workflow.task_tree.data.update(audit.to_json_value(data))
+        for task in workflow.get_tasks(state=SpiffState.READY):
+            task.data.update(audit.to_json_value(data))
+        start_events.begin_at(workflow, bpmn_id)
+        instance = ProcessInstance(
+            definition=definition, process_key=definition.key, tracking_code=_unique_tracking_code(session),
+            started_by=actor_name(actor), state={}, status=InstanceStatus.RUNNING,
+        )
+        session.add(instance)
+        session.flush()
+        facts.received(session, instance, data)
+        active = ActiveInstance(instance, loaded, workflow)
+        active.run_engine_steps()
+        active.save(session, "instance.started", actor=actor_name(actor), data={
+            "key": definition.key, "version": definition.version, "data": data,
+            "message": message_name, "start_event": bpmn_id,
+        })
+        started.append(instance)
+    return started
 
 
 def fire_due_timers(session: Session, instance_id: int) -> tuple[list[str], set[str]]:

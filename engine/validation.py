@@ -348,6 +348,16 @@ def _dangling_event_and_data_refs(name: str, process):
             if ref is not None and ref not in defined:
                 yield Problem(at_element(name, definition.getparent()),
                               f"{attribute} '{ref}' names no bpmn:{target} of this file")
+    messages = {m.get("id"): (m.get("name") or "").strip() for m in root.iterfind(".//bpmn:message", NS)}
+    for definition in process.iterfind(".//bpmn:messageEventDefinition", NS):
+        ref = definition.get("messageRef")
+        if not ref:
+            yield Problem(at_element(name, definition.getparent()),
+                          "message event names no message: give its messageEventDefinition a messageRef "
+                          "to a bpmn:message with a name")
+        elif ref in messages and not messages[ref]:
+            yield Problem(at_element(name, definition.getparent()),
+                          f"message '{ref}' has no name: the name is what senders and webhooks address")
     by_id = {element.get("id"): element for element in process.iter("{*}*") if element.get("id")}
     for gateway in process.iterfind(".//bpmn:eventBasedGateway", NS):
         for flow in gateway.getparent().iterfind("bpmn:sequenceFlow", NS):

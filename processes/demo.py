@@ -10,7 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import canned, conversation, definitions, runtime, services, tasks, users, validation
+from engine import canned, conversation, definitions, hooks, runtime, services, tasks, users, validation
+from engine.errors import NotFoundError
 from engine.models import AuthorKind, HumanTask, ProcessInstance, utcnow
 
 from . import install
@@ -34,6 +35,11 @@ GROUPS = {
 }
 
 DEMO_PASSWORD = "sek-demo-2026"
+# The monitoring system's webhook (08-04-26 reports a fault, 08-04-03 catches message
+# monitoring_alert): POST /api/v1/hooks/izleme with a flat JSON alert.
+MONITORING_HOOK = "izleme"
+MONITORING_MAPPING = {"host": "/host", "service": "/service", "severity": "/severity", "summary": "/summary",
+                      "detected_at": "/detected_at", "subject": "/summary"}
 
 USERS = (
     ("admin", ["admin"], []),
@@ -196,8 +202,12 @@ def _as_sent_from_portal(session: Session, instance_id: int, data: dict) -> None
                                  author=data["requester_email"], actor="demo")
 
 
-def load_demo(session: Session) -> str:
-    """Deploy the BPMN folder, create groups and users, and start sample requests once."""
+def load_demo(session: Session, *, hook_key: str | None = None) -> str:
+    """Deploy the BPMN folder, create groups and users, and start sample requests once.
+
+    :param hook_key: the app's secret key: the monitoring webhook ``izleme`` is added
+        (once) and its secret, derived from this key, is named in the summary
+    """
     install()
     files = validation.load_paths([str(BPMN_DIR)])
     results = definitions.deploy(session, files, actor="demo", note="demo data",
@@ -227,5 +237,17 @@ def load_demo(session: Session) -> str:
             _as_sent_from_portal(session, instance.id, data)
             started += 1
     deployed = ", ".join(str(r) for r in results)
-    return (f"demo loaded: {deployed}; {len(USERS)} users (password {DEMO_PASSWORD!r}); "
-            f"{started} sample requests started")
+    summary = (f"demo loaded: {deployed}; {len(USERS)} users (password {DEMO_PASSWORD!r}); "
+               f"{started} sample requests started")
+    if hook_key is not None:
+        summary += f"; webhook {MONITORING_HOOK} secret {_monitoring_hook_secret(session, hook_key)}"
+    return summary
+
+
+def _monitoring_hook_secret(session: Session, hook_key: str) -> str:
+    try:
+        return hooks.secret_of(hooks.hook_by_name(session, MONITORING_HOOK), hook_key)
+    except NotFoundError:
+        _hook, secret = hooks.create_hook(session, MONITORING_HOOK, "monitoring_alert", mapping=MONITORING_MAPPING,
+                                          actor="demo", master_key=hook_key)
+        return secret

@@ -109,6 +109,8 @@ def _protect() -> None:
     across sites)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
+    if request.path.startswith("/api/v1/hooks/"):
+        return  # a webhook: its HMAC signature is its authentication (webapp/api/hooks.py), no session is used
     if request.path.startswith("/api/") and (
             request.headers.get("Authorization", "").startswith("Bearer ") or not current_user.is_authenticated):
         return  # a token call, or no one signed in: the API answers 401 without touching anything

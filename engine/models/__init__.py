@@ -4,6 +4,7 @@ from .audit import AuditChain, AuditEvent
 from .base import Base, utcnow
 from .definition import DefinitionFile, ProcessDefinition
 from .fact import PRIORITIES, RequestFact
+from .hook import Hook, HookDelivery, HookMode
 from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, ProcessInstance
 from .job import Job, JobKind, JobState
 from .link import ReplyLink
@@ -26,7 +27,7 @@ from .user_session import UserSession
 
 __all__ = [
     "ApiToken", "Attachment", "AuditChain", "AuthorKind", "CannedAnswer", "OrgUnit", "RateEvent",
-    "RequestContact", "RequesterStatus", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "HumanTask",
+    "RequestContact", "RequesterStatus", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "Hook", "HookDelivery", "HookMode", "HumanTask",
     "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
     "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "SavedFilter", "StatusKind", "TaskState",
