@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import requester_status, runtime, workdays
-from engine.errors import NotFoundError
+from engine.errors import NotFoundError, ValidationError
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, utcnow
 from engine.workdays import ZONE
 
@@ -299,3 +299,46 @@ def test_a_fault_staff_report_without_an_address_closes_when_repaired(site):
     assert db.mails(instance_id) == []
     assert _shown(db, instance_id)[-1] == ("outcome", "Onarıldı")
     assert db.human_tasks(instance_id) == [("diagnose", "general", "completed"), ("repair", "general", "completed")]
+
+
+# -- from monitoring (SEK 08-04-26) ------------------------------------------------------------
+
+ALERT = {"host": "sw-core-01.example.edu.tr", "service": "ping", "severity": "critical",
+         "summary": "Çekirdek anahtar yanıt vermiyor", "detected_at": "2026-11-02T09:58:00+03:00"}
+
+
+def _alert(db, payload: dict) -> int:
+    with db.tx() as session:
+        [instance] = runtime.start_by_message(session, "monitoring_alert", payload, actor="izleme")
+        instance_id = instance.id
+    db.work()
+    return instance_id
+
+
+def test_a_monitoring_alert_is_a_fault_of_its_kind_and_urgency_without_a_reporter(site):
+    db = site
+    critical = _alert(db, ALERT)
+    task = _open(db, critical, "diagnose")
+    assert task.group_name == "network"                               # a ping check: a network device
+    assert db.timer_due(critical, datetime(2026, 11, 2, 14, 0, tzinfo=ZONE))   # critical: four hours
+    assert db.instance(critical).process_key == KEY
+    warning = _alert(db, {**ALERT, "host": "bys-db-02", "service": "disk", "severity": "warning",
+                          "summary": "Disk doluluk oranı %92", "detected_at": ""})
+    assert _open(db, warning, "diagnose").group_name == "systems"    # anything else: a server
+    assert db.timer_due(warning, datetime(2026, 11, 3, 10, 0, tzinfo=ZONE))      # a warning is high: 1 day
+
+    _do(db, critical, "diagnose", {"diagnosis": "Güç kaynağı yanmış.", "action": "inhouse"})
+    _do(db, critical, "repair", {"work_done": "Yedek güç kaynağı takıldı."})
+    assert db.status(critical) == InstanceStatus.COMPLETED             # nobody to ask: closed when repaired
+    assert db.mails(critical) == []
+    assert _shown(db, critical)[-1] == ("outcome", "Onarıldı")
+
+
+def test_an_alert_that_does_not_fit_the_form_starts_nothing(site):
+    db = site
+    with db.tx() as session, pytest.raises(ValidationError) as caught:
+        runtime.start_by_message(session, "monitoring_alert", {**ALERT, "severity": "info", "host": ""})
+    assert sorted(p.location for p in caught.value.problems) == ["host", "severity"]
+    with db.tx() as session:
+        assert session.scalar(select(ProcessInstance.id)) is None
+
