@@ -16,8 +16,8 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, health, mail, notices, runtime, services
-from .errors import ConflictError, NotFoundError, WorkflowError
+from . import audit, health, mail, notices, recurring, runtime, services
+from .errors import ConflictError, NotFoundError, ValidationError, WorkflowError
 from .mail import MailSettings
 from .models import (
     OPEN_TASK_STATES,
@@ -131,14 +131,30 @@ def _run_overdue(session: Session, job: Job, settings: WorkerSettings) -> None:
     notices.run_overdue(session, job, timezone=settings.timezone, overdue_minutes=settings.overdue_minutes)
 
 
+def _run_recurring(session: Session, job: Job, settings: WorkerSettings) -> None:
+    recurring.run_schedule(session, job)
+
+
+def _run_recurring_start(session: Session, job: Job, settings: WorkerSettings) -> None:
+    recurring.run_start(session, job)
+
+
 _HANDLERS = {JobKind.TIMER: _run_timer, JobKind.SERVICE: _run_service, JobKind.MAIL: _run_mail,
-             JobKind.NOTICE: _run_notice, JobKind.DIGEST: _run_digest, JobKind.OVERDUE: _run_overdue}
+             JobKind.NOTICE: _run_notice, JobKind.DIGEST: _run_digest, JobKind.OVERDUE: _run_overdue,
+             JobKind.RECURRING: _run_recurring, JobKind.RECURRING_START: _run_recurring_start}
 
 
 def _record_failure(session: Session, job: Job, exc: Exception, settings: WorkerSettings) -> None:
     message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, WorkflowError) else str(exc)
     job.attempts += 1
     job.last_error = message
+    if job.kind == JobKind.RECURRING_START:
+        if isinstance(exc, ValidationError):
+            # Start data the process refuses is refused again on every retry: fail now.
+            problems = "; ".join(str(p) for p in exc.problems)
+            job.last_error = message = f"{message} ({problems})" if problems else message
+            job.attempts = max(job.attempts, job.max_attempts)
+        recurring.start_failed(session, job, message)
     if job.attempts < job.max_attempts:
         job.due_at = utcnow() + timedelta(seconds=settings.backoff_seconds * 2 ** (job.attempts - 1))
         return

@@ -215,15 +215,21 @@ def start_instance(
     data: dict | None = None,
     actor: User | str | None = None,
     version: int | None = None,
+    start_event: str | None = None,
 ) -> ProcessInstance:
     """Start a new instance of a process (its latest version unless ``version``).
+
+    It starts at the process's none start event; a process that also has timer or
+    message start events does not wait at those in this instance. ``start_event`` (a
+    BPMN id) starts it at that start event instead; a timer start event starts as if its
+    timer had fired (what :mod:`engine.recurring` does for each period of a cycle).
 
     Whoever starts it (the portal, a staff page, the API, the CLI, an operator starting
     a follow-up process), ``data`` must fit the process's complete start schema
     (:mod:`engine.start_forms`): nothing starts that a later step would fail on.
 
     :param data: initial data, given to the start event
-    :raises NotFoundError: no such process
+    :raises NotFoundError: no such process, or no such start event in it
     :raises ValidationError: ``data`` is not a JSON object, does not fit the start
         schema or breaks a rule of the process (:mod:`.form_rules`); one problem per field
     :raises WorkflowError: the process failed before its first wait
@@ -233,20 +239,48 @@ def start_instance(
     textinput.check(data)
     definition = definitions.get_definition(session, key, version)
     loaded = definitions.load_by_id(session, definition.id)
+    if start_event is not None and start_event not in start_events.kinds(loaded.spec):
+        raise NotFoundError(f"{key} version {definition.version} has no start event {start_event!r}")
+    _check_start(key, loaded, start_event, data or {})
+    return _begin(session, definition, loaded, data or {}, actor=actor, start_event=start_event)
+
+
+def _check_start(key: str, loaded: definitions.LoadedDefinition, start_event: str | None, data: dict) -> None:
+    """Refuse start data that does not fit the form of the start event it starts at: the none
+    start event's form (what people start the process with) or the event's own, completed
+    with the requester's fields (:mod:`.start_forms`), and the process's rules for that step."""
+    if start_event is None:
+        form, ui, step = loaded.start_form, loaded.start_ui, form_rules.START
+    else:
+        form_name, ui_name = start_events.form_files(loaded.spec, start_event)
+        form = loaded.forms.get(form_name) if form_name else None
+        ui = loaded.forms.get(ui_name) if ui_name else None
+        step = start_event
     try:
-        start_forms.check(key, loaded.start_form, loaded.start_ui, data or {})
+        start_forms.check(key, copy.deepcopy(form), copy.deepcopy(ui), data)
     except ValidationError as exc:
-        form_rules.check(key, form_rules.START, data or {}, exc.problems)
+        form_rules.check(key, step, data, exc.problems)
         raise
-    form_rules.check(key, form_rules.START, data or {})
+    form_rules.check(key, step, data)
+
+
+def _begin(session: Session, definition: ProcessDefinition, loaded: definitions.LoadedDefinition, data: dict, *,
+           actor: User | str | None, start_event: str | None, audit_data: dict | None = None) -> ProcessInstance:
+    """Create the instance of checked start data at ``start_event`` and run it to its first waits."""
     workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
+    try:
+        start_events.choose(workflow, start_event)
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise WorkflowError(_describe(exc)) from exc
     if data:
         workflow.task_tree.data.update(audit.to_json_value(data))
         for task in workflow.get_tasks(state=SpiffState.READY):
             task.data.update(audit.to_json_value(data))
     instance = ProcessInstance(
         definition=definition,
-        process_key=key,
+        process_key=definition.key,
         tracking_code=_unique_tracking_code(session),
         started_by=actor_name(actor),
         state={},
@@ -257,9 +291,10 @@ def start_instance(
     facts.received(session, instance, data)
     active = ActiveInstance(instance, loaded, workflow)
     active.run_engine_steps()
-    active.save(session, "instance.started", actor=actor_name(actor), data={
-        "key": key, "version": definition.version, "data": data or {},
-    })
+    started = {"key": definition.key, "version": definition.version, "data": data}
+    if start_event is not None:
+        started["start_event"] = start_event
+    active.save(session, "instance.started", actor=actor_name(actor), data={**started, **(audit_data or {})})
     return instance
 
 
@@ -380,40 +415,12 @@ def start_by_message(
     targets = message_start_targets(session, message_name)
     if not targets:
         raise NotFoundError(f"no deployed process starts on message {message_name!r}")
+    loaded = {definition.id: definitions.load_by_id(session, definition.id) for definition, _ in targets}
     for definition, bpmn_id in targets:
-        loaded = definitions.load_by_id(session, definition.id)
-        form_name, ui_name = start_events.form_files(loaded.spec, bpmn_id)
-        form = loaded.forms.get(form_name) if form_name else None
-        ui = loaded.forms.get(ui_name) if ui_name else None
-        try:
-            start_forms.check(definition.key, copy.deepcopy(form), copy.deepcopy(ui), data)
-        except ValidationError as exc:
-            form_rules.check(definition.key, bpmn_id, data, exc.problems)
-            raise
-        form_rules.check(definition.key, bpmn_id, data)
-    started = []
-    for definition, bpmn_id in targets:
-        loaded = definitions.load_by_id(session, definition.id)
-        workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
-        workflow.task_tree.data.update(audit.to_json_value(data))
-        for task in workflow.get_tasks(state=SpiffState.READY):
-            task.data.update(audit.to_json_value(data))
-        start_events.begin_at(workflow, bpmn_id)
-        instance = ProcessInstance(
-            definition=definition, process_key=definition.key, tracking_code=_unique_tracking_code(session),
-            started_by=actor_name(actor), state={}, status=InstanceStatus.RUNNING,
-        )
-        session.add(instance)
-        session.flush()
-        facts.received(session, instance, data)
-        active = ActiveInstance(instance, loaded, workflow)
-        active.run_engine_steps()
-        active.save(session, "instance.started", actor=actor_name(actor), data={
-            "key": definition.key, "version": definition.version, "data": data,
-            "message": message_name, "start_event": bpmn_id,
-        })
-        started.append(instance)
-    return started
+        _check_start(definition.key, loaded[definition.id], bpmn_id, data)
+    return [_begin(session, definition, loaded[definition.id], data, actor=actor, start_event=bpmn_id,
+                   audit_data={"message": message_name})
+            for definition, bpmn_id in targets]
 
 
 def fire_due_timers(session: Session, instance_id: int) -> tuple[list[str], set[str]]:

@@ -22,8 +22,6 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as timer_module
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
@@ -185,17 +183,3 @@ def new_workflow(spec, subprocess_specs, script_engine):
     """Create a fresh workflow for a spec."""
     _Serializers.get()  # SpiffWorkflow configured before anything runs
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
-
-
-def start_form_files(spec) -> tuple[str | None, str | None]:
-    """The form and UI schema files named on the process's start event, if any.
-
-    A message start event's form is that message's (:mod:`engine.start_events`), not
-    the form people start the process with.
-    """
-    for task_spec in spec.task_specs.values():
-        if isinstance(task_spec, StartEvent) and not isinstance(task_spec.event_definition, MessageEventDefinition):
-            extensions = getattr(task_spec, "extensions", None) or {}
-            if extensions.get("formJsonSchemaFilename"):
-                return extensions["formJsonSchemaFilename"], extensions.get("formUiSchemaFilename")
-    return None, None

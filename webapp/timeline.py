@@ -23,6 +23,7 @@ LABELS = {
     "task.completed": _l("Task completed"),
     "task.reassigned": _l("Task reassigned"),
     "timer.fired": _l("Timer fired"),
+    "schedule.fired": _l("Recurring start"),
     "message.delivered": _l("Message received"),
     "service.completed": _l("Service task completed"),
     "job.failed": _l("Background job failed"),

@@ -9,6 +9,7 @@ from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, Proces
 from .job import Job, JobKind, JobState
 from .link import ReplyLink
 from .mail import MailMessage, MailState
+from .recurring import RecurringSchedule, RecurringStart
 from .request import (
     Attachment,
     AuthorKind,
@@ -30,6 +31,6 @@ __all__ = [
     "RequestContact", "RequesterStatus", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "Hook", "HookDelivery", "HookMode", "HumanTask",
     "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
-    "PRIORITIES", "ProcessInstance", "ROLES", "ReplyLink", "RequestFact", "SavedFilter", "StatusKind", "TaskState",
+    "PRIORITIES", "ProcessInstance", "ROLES", "RecurringSchedule", "RecurringStart", "ReplyLink", "RequestFact", "SavedFilter", "StatusKind", "TaskState",
     "User", "UserSession", "utcnow",
 ]

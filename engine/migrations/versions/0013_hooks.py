@@ -7,7 +7,7 @@ Create Date: 2026-12-03 17:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013_hooks'
+revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
