@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import select
 
-from engine import runtime, workdays
-from engine.models import InstanceStatus
+from engine import clock, recurring, runtime, workdays
+from engine.models import InstanceStatus, ProcessInstance
 from engine.workdays import ZONE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +132,8 @@ def test_a_check_left_undone_is_told_to_the_lead_of_its_group(site, clock_at, ev
     [due] = db.timer_dues(instance_id)
     assert due == db.timer_due(instance_id, workdays.add_working_days(every_start, 5))
     clock_at(due - timedelta(minutes=5))
-    assert db.work() == 0
+    db.work()                                   # (the schedules may start other checks meanwhile)
+    assert db.mails(instance_id) == []
     clock_at(due + timedelta(minutes=1))
     db.work()
 
@@ -150,3 +152,65 @@ def test_sek_worker_once_with_a_shifted_clock_reminds_the_lead(site, sek_worker)
     proc = sek_worker(timedelta(days=8))
     assert "job(s) run" in proc.stdout
     assert [m.recipients for m in db.mails(instance_id)] == ["lead:general"]
+
+
+# -- on schedule (C1) ---------------------------------------------------------------------------
+
+
+def _instances(db) -> list[tuple[int, str]]:
+    """Every instance of the process, oldest first, as ``(id, its first task)``."""
+    with db.tx() as session:
+        ids = list(session.scalars(select(ProcessInstance.id).where(ProcessInstance.process_key == KEY)
+                                   .order_by(ProcessInstance.id)))
+    return [(i, db.human_tasks(i)[0][0]) for i in ids]
+
+
+def test_the_schedules_are_on_the_process_page_with_their_next_period(site):
+    db = site
+    with db.tx() as session:
+        views = {view.start_event: view for view in recurring.schedules(session, KEY)}
+    assert {name: (view.next_at, view.parts) for name, view in views.items()} == {
+        "scheduled_power": (datetime(2026, 11, 5, 10, 0, tzinfo=ZONE), {"months": 1}),
+        "scheduled_cooling": (datetime(2026, 11, 12, 10, 0, tzinfo=ZONE), {"months": 1}),
+        "scheduled_links": (datetime(2027, 1, 14, 10, 0, tzinfo=ZONE), {"months": 3}),
+        "scheduled_restore": (datetime(2027, 1, 21, 10, 0, tzinfo=ZONE), {"months": 3}),
+    }
+
+
+def test_each_period_starts_its_check_once_and_a_weekend_moves_to_monday(site, clock_at):
+    db = site
+    clock_at(datetime(2026, 11, 5, 9, 59, tzinfo=ZONE))
+    db.work()
+    assert _instances(db) == []
+    clock_at(datetime(2026, 11, 5, 10, 1, tzinfo=ZONE))            # Thursday: the UPS and generator test
+    db.work()
+    db.work()
+    [(power, task)] = _instances(db)
+    assert task == "check_power" and db.human_tasks(power) == [("check_power", "general", "ready")]
+    data = _ready_data(db, power, "check_power")
+    assert (data["scheduled_for"], data["missed_periods"], data["check_type"]) == (
+        "2026-11-05T10:00:00+03:00", 0, "power")
+
+    clock_at(datetime(2026, 11, 12, 10, 1, tzinfo=ZONE))           # the cooling check
+    db.work()
+    # 5 December 2026 is a Saturday: the next UPS test starts on Monday 7 December, 10:00
+    clock_at(datetime(2026, 12, 5, 10, 1, tzinfo=ZONE))
+    db.work()
+    assert [task for _i, task in _instances(db)] == ["check_power", "check_cooling"]
+    clock_at(datetime(2026, 12, 7, 10, 1, tzinfo=ZONE))
+    db.work()
+    assert [task for _i, task in _instances(db)] == ["check_power", "check_cooling", "check_power"]
+    assert _ready_data(db, _instances(db)[-1][0], "check_power")["scheduled_for"] == "2026-12-07T10:00:00+03:00"
+
+
+def test_sek_worker_once_with_a_shifted_clock_starts_the_quarter_s_restore_drill(site, sek_worker):
+    db = site
+    # Long after the first restore drill: the missed periods collapse into one start.
+    sek_worker(datetime(2027, 1, 21, 10, 5, tzinfo=ZONE) - clock.now())
+    sek_worker(datetime(2027, 1, 21, 10, 5, tzinfo=ZONE) - clock.now())
+    tasks = [task for _i, task in _instances(db)]
+    assert tasks.count("check_restore") == 1 and tasks.count("check_links") == 1
+    assert tasks.count("check_power") == 1 and tasks.count("check_cooling") == 1
+    [restore] = [i for i, task in _instances(db) if task == "check_restore"]
+    assert db.human_tasks(restore) == [("check_restore", "systems", "ready")]
+    assert _ready_data(db, restore, "check_restore")["scheduled_for"] == "2027-01-21T10:00:00+03:00"
