@@ -51,6 +51,8 @@ class ServiceContext:
     session: Session
     instance_id: int
     data: dict
+    # The service task running (engine.linked records which task started a child).
+    bpmn_id: str | None = None
 
 
 def claim_next(session: Session, now=None) -> Job | None:
@@ -104,7 +106,7 @@ def _run_service(session: Session, job: Job, settings: WorkerSettings) -> None:
     except SpiffWorkflowException as exc:
         raise WorkflowError(f"{spec.bpmn_id}: parameters failed: {exc}") from exc
     operator = services.get_operator(spec.operation_name)
-    result = operator(ServiceContext(session, job.instance_id, dict(task.data)), **params)
+    result = operator(ServiceContext(session, job.instance_id, dict(task.data), spec.bpmn_id), **params)
     task.data[spec.result_variable] = audit.to_json_value(result)
     task.complete()
     active.run_engine_steps()
@@ -148,14 +150,16 @@ def _record_failure(session: Session, job: Job, exc: Exception, settings: Worker
     message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, WorkflowError) else str(exc)
     job.attempts += 1
     job.last_error = message
+    # A failure retrying cannot mend (a mail to a group that does not exist, start data the
+    # started process refuses) fails the job at once, for an admin to fix and retry.
+    permanent = getattr(exc, "permanent", False)
     if job.kind == JobKind.RECURRING_START:
         if isinstance(exc, ValidationError):
-            # Start data the process refuses is refused again on every retry: fail now.
+            permanent = True
             problems = "; ".join(str(p) for p in exc.problems)
             job.last_error = message = f"{message} ({problems})" if problems else message
-            job.attempts = max(job.attempts, job.max_attempts)
         recurring.start_failed(session, job, message)
-    if job.attempts < job.max_attempts:
+    if job.attempts < job.max_attempts and not permanent:
         job.due_at = utcnow() + timedelta(seconds=settings.backoff_seconds * 2 ** (job.attempts - 1))
         return
     job.state, job.finished_at = JobState.FAILED, utcnow()

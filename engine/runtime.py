@@ -96,6 +96,7 @@ class ActiveInstance:
     def save(self, session: Session, action: str, *, actor: str | None, data=None) -> None:
         """Write state, derived rows and an audit event (flush, never commit)."""
         status_before, waits_before = self.instance.status, set(self.previous.get("messages", ()))
+        ended_before = self.instance.completed_at is not None
         sync.write_state(session, self)
         facts.saved(session, self, action, data, status_before, waits_before)
         audit.record(session, action, actor=actor, instance_id=self.instance.id, data=data)
@@ -103,6 +104,9 @@ class ActiveInstance:
             derived_action, derived_data = self.derived_events.pop(0)
             audit.record(session, derived_action, actor=None, instance_id=self.instance.id, data=derived_data)
         remember(session, self)
+        from . import linked  # linked starts and tells instances through this module
+
+        linked.saved(session, self, ended_before=ended_before)
 
     def get_task(self, task_uuid: str):
         task = self.workflow.get_task_from_id(UUID(task_uuid))

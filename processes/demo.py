@@ -10,7 +10,18 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import canned, conversation, definitions, hooks, runtime, services, tasks, users, validation
+from engine import (
+    canned,
+    conversation,
+    definitions,
+    directory,
+    hooks,
+    runtime,
+    services,
+    tasks,
+    users,
+    validation,
+)
 from engine.errors import NotFoundError
 from engine.models import AuthorKind, HumanTask, ProcessInstance, utcnow
 
@@ -57,7 +68,27 @@ USERS = (
     ("amir.fen", ["staff"], ["unithead-fen"]),
     ("denetci", ["auditor"], []),
     ("yonetici", ["manager"], []),
+    ("genel", ["staff"], ["general"]),
+    ("yarizamanli", ["staff"], ["parttime"]),
+    ("atolye", ["staff"], ["workshop"]),
 )
+
+# Each group's address and lead (a member above): BPMN names mail recipients as
+# group:<slug> / lead:<slug> (engine.directory), never as an address.
+GROUP_DIRECTORY = {
+    "helpdesk": ("destek@bidb.example.edu.tr", "destek"),
+    "network": ("ag@bidb.example.edu.tr", "ag"),
+    "systems": ("sistem@bidb.example.edu.tr", "sahip"),
+    "software": ("yazilim@bidb.example.edu.tr", "yazilim"),
+    "callcenter": ("cagri@bidb.example.edu.tr", "cagri"),
+    "management": ("baskanlik@bidb.example.edu.tr", "mudur"),
+    "unitheads": ("birim-amirleri@example.edu.tr", "birim"),
+    "unithead-muhendislik": ("muhendislik-dekanlik@example.edu.tr", "amir.muhendislik"),
+    "unithead-fen": ("fen-dekanlik@example.edu.tr", "amir.fen"),
+    "general": ("genel@bidb.example.edu.tr", "genel"),
+    "parttime": ("yarizamanli@bidb.example.edu.tr", "yarizamanli"),
+    "workshop": ("atolye@bidb.example.edu.tr", "atolye"),
+}
 
 SAMPLE_REQUESTS = (
     {"subject": "Personel e-posta şifremi unuttum", "requester": "Ayşe Yılmaz",
@@ -217,6 +248,8 @@ def load_demo(session: Session, *, hook_key: str | None = None) -> str:
     for username, roles, groups in USERS:
         users.add_user(session, username, roles=roles, groups=groups, password=DEMO_PASSWORD,
                        email=f"{username}@example.edu.tr", actor="demo")
+    for slug, (email, lead) in GROUP_DIRECTORY.items():
+        directory.set_contact(session, slug, email, lead, actor="demo")
     ensure_units(session, UNITS, actor="demo")
     for unit in list_units(session):
         if unit.name in UNIT_HEADS and unit.head_group is None:

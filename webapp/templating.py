@@ -158,6 +158,18 @@ def month_name(month: int) -> str:
     return format_date(date(2000, month, 1), "LLLL")
 
 
+def linked_requests(instance) -> dict:
+    """The request's parent ("Üst talep") and children ("Bağlı talepler", engine.linked), only
+    those the signed-in user may see (engine.instances.can_view)."""
+    from engine import instances, linked
+
+    session, user = db.session, current_user
+    parent = linked.parent_of(session, instance.id)
+    children = linked.children_of(session, instance.id)
+    return {"parent": parent.instance if parent and instances.can_view(session, user, parent.instance) else None,
+            "children": [c.instance for c in children if instances.can_view(session, user, c.instance)]}
+
+
 def init_templating(app: Flask) -> None:
     app.add_template_filter(markdown, "markdown")
     app.add_template_filter(when, "when")
@@ -168,6 +180,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(team_title)
     app.add_template_global(group_title)
     app.add_template_global(category_title)
+    app.add_template_global(linked_requests)
     app.add_template_filter(ptext, "ptext")
     app.add_template_filter(number, "number")
     app.add_template_filter(percent, "percent")

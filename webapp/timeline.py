@@ -39,6 +39,10 @@ LABELS = {
     "request.duplicate_unlinked": _l("Duplicate link removed"),
     "request.duplicate_removed": _l("A duplicate was unlinked from this request"),
     "task.returned": _l("Task went back to who worked it last"),
+    "linked.started": _l("Linked request started"),
+    "linked.started_by": _l("Started by another request"),
+    "linked.not_started": _l("Linked request not started: its process is not in use"),
+    "linked.delivery_failed": _l("The end of a linked request could not be passed on"),
 }
 # What the triage events say, after their label (webapp.triage.PRIORITY_LABELS names the priorities).
 PRIORITY_WORDS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
@@ -52,6 +56,8 @@ def _triage_detail(action: str, data: dict, label: str, detail: dict) -> tuple[s
     other = data.get("main_id") or data.get("duplicate_id")
     if action.startswith("request.duplicate_") and other:
         return f"{label}: #{other}", {}
+    if action.startswith("linked.") and data.get("tracking_code"):
+        return f"{label}: {data['tracking_code']}", {}
     if action == "task.returned" and data.get("assignee"):
         return f"{label} ({data['assignee']})", {}
     return label, detail

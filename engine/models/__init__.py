@@ -7,7 +7,7 @@ from .fact import PRIORITIES, RequestFact
 from .hook import Hook, HookDelivery, HookMode
 from .instance import OPEN_STATUSES, InstanceStatus, MessageSubscription, ProcessInstance
 from .job import Job, JobKind, JobState
-from .link import ReplyLink
+from .link import InstanceLink, ReplyLink
 from .mail import MailMessage, MailState
 from .recurring import RecurringSchedule, RecurringStart
 from .request import (
@@ -29,7 +29,7 @@ from .user_session import UserSession
 __all__ = [
     "ApiToken", "Attachment", "AuditChain", "AuthorKind", "CannedAnswer", "OrgUnit", "RateEvent",
     "RequestContact", "RequesterStatus", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "Hook", "HookDelivery", "HookMode", "HumanTask",
-    "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
+    "InstanceLink", "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
     "MessageSubscription", "OPEN_STATUSES", "OPEN_TASK_STATES", "ProcessDefinition",
     "PRIORITIES", "ProcessInstance", "ROLES", "RecurringSchedule", "RecurringStart", "ReplyLink", "RequestFact", "SavedFilter", "StatusKind", "TaskState",
     "User", "UserSession", "utcnow",

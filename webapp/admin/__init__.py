@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import hooks, outbox, routes, units  # noqa: E402,F401
+from . import groups, hooks, outbox, routes, units  # noqa: E402,F401
