@@ -15,7 +15,7 @@ import pytest
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine import clock, recurring, runtime, workdays
+from engine import clock, directory, linked, recurring, runtime, users, workdays
 from engine.models import InstanceStatus, ProcessInstance
 from engine.workdays import ZONE
 
@@ -31,10 +31,21 @@ POWER_OK = {
 }
 
 
+GROUPS = ("general", "network", "systems", "workshop", "management")
+LEAD = "ag.lider@bidb.example.edu.tr"    # the network team's lead; the other groups have none
+
+
 @pytest.fixture
 def site(db, deploy, make_user):
     for group, username in STAFF.items():
         make_user(username, groups=(group,))
+    with db.tx() as session:   # the group directory the lead:<slug> mails go through (C4)
+        for slug in GROUPS:
+            users.ensure_group(session, slug)
+            directory.set_contact(session, slug, f"{slug}@bidb.example.edu.tr", None, actor="test")
+        lead = users.add_user(session, "ag.lider", groups=("network",), email=LEAD)
+        lead.notify_mode = "off"
+        directory.set_contact(session, "network", "network@bidb.example.edu.tr", "ag.lider", actor="test")
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
     return db
 
@@ -94,17 +105,17 @@ def test_every_failed_item_needs_what_failed_and_opens_a_fault(site):
     db.complete(instance_id, "check_power", STAFF["general"], {
         **failed, "ups_failure": "Akü grubu ömrünü doldurmuş.", "transfer_failure": "ATS rölesi geç tetikliyor."})
 
-    # one fault for each failed item, in the form's order
-    assert db.human_tasks(instance_id)[-1] == ("open_fault", "general", "ready")
-    fault = _ready_data(db, instance_id, "open_fault")
+    # one fault for each failed item, in the form's order (08-04-03 is not deployed here: by hand)
+    assert db.human_tasks(instance_id)[-1] == ("open_fault_manually", "general", "ready")
+    fault = _ready_data(db, instance_id, "open_fault_manually")
     first = fault["fault_data"]
     assert fault["failed_count"] == 2
     assert first["kind"] == "power" and first["urgency"] == "high"
     assert first["subject"] == "Süreklilik kontrolünde başarısız: UPS akü ve otonomi testi"
     assert "Akü grubu ömrünü doldurmuş." in first["message"] and "Otonomi 3 dk" in first["message"]
     assert first["inventory_no"] == "253.3.7.02.0000412"
-    db.complete(instance_id, "open_fault", STAFF["general"], {"fault_reference": "ARZ001"})
-    db.complete(instance_id, "open_fault", STAFF["general"], {"fault_reference": "ARZ002"})
+    db.complete(instance_id, "open_fault_manually", STAFF["general"], {"fault_reference": "ARZ001"})
+    db.complete(instance_id, "open_fault_manually", STAFF["general"], {"fault_reference": "ARZ002"})
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert [f["tracking_code"] for f in _data(db, instance_id)["opened_faults"]] == ["ARZ001", "ARZ002"]
@@ -120,7 +131,7 @@ def test_a_failed_restore_drill_is_a_server_fault_naming_the_system(site):
         "restore_evidence": "1 Kasım yedeği 4 saatte yüklendi (hedef 2 saat).",
         "restore_failure": "Geri yükleme hedef süreyi aştı.",
         "integrity_result": "ok", "integrity_evidence": "20 örnek kayıt karşılaştırıldı."})
-    fault = _ready_data(db, instance_id, "open_fault")["fault_data"]
+    fault = _ready_data(db, instance_id, "open_fault_manually")["fault_data"]
     assert fault["kind"] == "server"
     assert fault["subject"].endswith("Yedekten geri yükleme: BYS veritabanı")
     assert "inventory_no" not in fault
@@ -138,7 +149,7 @@ def test_a_check_left_undone_is_told_to_the_lead_of_its_group(site, clock_at, ev
     db.work()
 
     assert [(m.recipients, m.subject) for m in db.mails(instance_id)] == [
-        ("lead:network", "Yapılmayan süreklilik kontrolü: Yedekli bağlantı testi")]
+        (LEAD, "Yapılmayan süreklilik kontrolü: Yedekli bağlantı testi")]
     assert db.human_tasks(instance_id) == [("check_links", "network", "ready")]       # still to do
     db.complete(instance_id, "check_links", STAFF["network"], {
         "uplink_result": "ok", "uplink_evidence": "Yedek hatta 4 sn'de geçti.",
@@ -151,7 +162,7 @@ def test_sek_worker_once_with_a_shifted_clock_reminds_the_lead(site, sek_worker)
     instance_id = _start(db, "cooling")
     proc = sek_worker(timedelta(days=8))
     assert "job(s) run" in proc.stdout
-    assert [m.recipients for m in db.mails(instance_id)] == ["lead:general"]
+    assert [m.recipients for m in db.mails(instance_id)] == ["general@bidb.example.edu.tr"]
 
 
 # -- on schedule (C1) ---------------------------------------------------------------------------
@@ -214,3 +225,49 @@ def test_sek_worker_once_with_a_shifted_clock_starts_the_quarter_s_restore_drill
     [restore] = [i for i, task in _instances(db) if task == "check_restore"]
     assert db.human_tasks(restore) == [("check_restore", "systems", "ready")]
     assert _ready_data(db, restore, "check_restore")["scheduled_for"] == "2027-01-21T10:00:00+03:00"
+
+
+# -- the faults it opens (C3) -----------------------------------------------------------------
+
+
+def test_every_failed_item_opens_a_linked_fault_in_08_04_03(site, deploy):
+    db = site
+    deploy(*sorted(BPMN.glob("infrastructure_maintenance.*")))
+    instance_id = _start(db, "power")
+    db.complete(instance_id, "check_power", STAFF["general"], {
+        **POWER_OK, "ups_result": "failed", "ups_evidence": "Otonomi 3 dk (hedef 15 dk).",
+        "ups_failure": "Akü grubu ömrünü doldurmuş.",
+        "transfer_result": "failed", "transfer_evidence": "Geri geçişte 2 sn kesinti.",
+        "transfer_failure": "ATS rölesi geç tetikliyor."})
+
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    with db.tx() as session:
+        children = [(r.instance.id, r.instance.process_key, r.bpmn_id, r.instance.tracking_code)
+                    for r in linked.children_of(session, instance_id)]
+        assert linked.parent_of(session, children[0][0]).instance.id == instance_id
+    assert [(key, bpmn_id) for _i, key, bpmn_id, _c in children] == [
+        ("infrastructure_maintenance", "open_fault")] * 2
+    opened = _data(db, instance_id)["opened_faults"]
+    assert [f["tracking_code"] for f in opened] == [code for *_rest, code in children]
+    ups, transfer = (child for child, *_rest in children)
+    assert db.human_tasks(ups) == [("diagnose", "general", "ready")]      # power: the general team
+    assert db.timer_due(ups, datetime(2026, 11, 3, 10, 0, tzinfo=ZONE))     # urgency high: 1 working day
+    fault = _ready_data(db, ups, "diagnose")
+    assert fault["subject"] == "Süreklilik kontrolünde başarısız: UPS akü ve otonomi testi"
+    assert "Akü grubu ömrünü doldurmuş." in fault["message"]
+    assert _ready_data(db, transfer, "diagnose")["subject"].endswith("Otomatik transfer (ATS) geçişi")
+    assert "linked.started" in db.actions(instance_id)
+
+
+def test_without_08_04_03_deployed_the_fault_is_opened_by_hand(site):
+    db = site
+    instance_id = _start(db, "cooling")
+    db.complete(instance_id, "check_cooling", STAFF["general"], {
+        "cooling_result": "failed", "cooling_evidence": "Yedek klima devreye girmedi.",
+        "cooling_failure": "Yedek ünitenin kartı arızalı.",
+        "environment_result": "ok", "environment_evidence": "22 °C, %45 nem."})
+    assert db.human_tasks(instance_id)[-1] == ("open_fault_manually", "general", "ready")
+    db.complete(instance_id, "open_fault_manually", STAFF["general"], {"fault_reference": "ARZ123"})
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert _data(db, instance_id)["opened_faults"] == [
+        {"title": "Klima ve soğutma üniteleri", "tracking_code": "ARZ123"}]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import requester_status, runtime, workdays
+from engine import directory, requester_status, runtime, users, workdays
 from engine.errors import NotFoundError, ValidationError
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, utcnow
 from engine.workdays import ZONE
@@ -28,10 +28,21 @@ STAFF = {"network": "ag.ariza", "systems": "sistem.ariza", "general": "genel.ari
 REPAIRED = {"work_done": "Arızalı SFP modülü değiştirildi, bağlantı 10 Gbit/s ile geri geldi."}
 
 
+GROUPS = ("general", "network", "systems", "workshop", "management")
+LEAD = "ag.lider@bidb.example.edu.tr"    # the network team's lead; the other groups have none
+
+
 @pytest.fixture
 def site(db, deploy, make_user):
     for group, username in STAFF.items():
         make_user(username, groups=(group,))
+    with db.tx() as session:   # the group directory the lead:<slug> mails go through (C4)
+        for slug in GROUPS:
+            users.ensure_group(session, slug)
+            directory.set_contact(session, slug, f"{slug}@bidb.example.edu.tr", None, actor="test")
+        lead = users.add_user(session, "ag.lider", groups=("network",), email=LEAD)
+        lead.notify_mode = "off"
+        directory.set_contact(session, "network", "network@bidb.example.edu.tr", "ag.lider", actor="test")
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
     return db
 
@@ -214,7 +225,7 @@ def test_the_contractor_repairs_and_a_late_promise_is_told_to_the_lead(site, clo
     assert db.timer_due(instance_id, promised)
     clock_at(promised + timedelta(minutes=1))
     db.work()
-    [late] = [m for m in db.mails(instance_id) if m.recipients == "lead:systems"]
+    [late] = [m for m in db.mails(instance_id) if m.recipients == "systems@bidb.example.edu.tr"]
     assert late.subject == "Yüklenici sözünü tutmadı: Depolama ünitesi disk hatası"
     assert "Örnek Bilişim A.Ş. firması 2026/114 sayılı sözleşme" in late.body and "TCK-88231" in late.body
     assert _open(db, instance_id, "vendor_follow") is not None          # still the team's to follow
@@ -237,7 +248,7 @@ def test_past_its_due_time_the_lead_is_told_and_a_critical_fault_reaches_the_man
     clock_at(datetime(2026, 11, 2, 14, 1, tzinfo=ZONE))        # four hours on: the critical one is late
     db.work()
     assert [(m.recipients, m.subject) for m in db.mails(critical)] == [
-        ("lead:general", "Süresi geçen arıza kaydı (kritik): UPS devre dışı")]
+        ("general@bidb.example.edu.tr", "Süresi geçen arıza kaydı (kritik): UPS devre dışı")]
     assert db.human_tasks(critical) == [("diagnose", "general", "ready"), ("management_review", "management", "ready")]
     assert db.mails(normal) == []
     db.complete(critical, "management_review", "mudur.ariza", {"management_note": "Kiralık UPS getirildi."})
@@ -246,7 +257,7 @@ def test_past_its_due_time_the_lead_is_told_and_a_critical_fault_reaches_the_man
     clock_at(workdays.add_working_days(datetime(2026, 11, 2, 10, 0, tzinfo=ZONE), 3) + timedelta(minutes=1))
     db.work()
     assert [(m.recipients, m.subject) for m in db.mails(normal)] == [
-        ("lead:network", "Süresi geçen arıza kaydı (normal): Priz çalışmıyor")]
+        (LEAD, "Süresi geçen arıza kaydı (normal): Priz çalışmıyor")]
     assert [row[0] for row in db.human_tasks(normal)] == ["diagnose"]      # no management task
 
 
@@ -256,7 +267,7 @@ def test_a_repair_past_its_due_time_is_escalated_too(site, clock_at):
     _do(db, instance_id, "diagnose", {"diagnosis": "Anahtar güç kaynağı yanmış.", "action": "inhouse"})
     clock_at(workdays.add_working_days(datetime(2026, 11, 2, 10, 0, tzinfo=ZONE), 3) + timedelta(minutes=1))
     db.work()
-    assert [m.recipients for m in db.mails(instance_id)] == ["lead:network"]
+    assert [m.recipients for m in db.mails(instance_id)] == [LEAD]
     assert _open(db, instance_id, "repair") is not None
 
 
