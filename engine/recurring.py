@@ -319,12 +319,18 @@ def run_start(session: Session, job: Job) -> None:
         schedule.last_instance_id, schedule.last_error = instance.id, None
 
 
+class StartDataError(WorkflowError):
+    """A start event's ``startData`` failed: every retry would fail the same way."""
+
+    permanent = True
+
+
 def start_data(session: Session, key: str, start_event: str, data: dict) -> dict:
     """The start event's ``startData`` (an expression over ``scheduled_for`` and
     ``missed_periods``, run in the sandbox) for the newest version of the process: the rest
     of what its start form asks, e.g. ``{"subject": "Aylık yedek denetimi " + scheduled_for[:7]}``.
 
-    :raises WorkflowError: it fails or does not give an object
+    :raises StartDataError: it fails or does not give an object
     """
     from . import definitions, runtime
 
@@ -335,9 +341,9 @@ def start_data(session: Session, key: str, start_event: str, data: dict) -> dict
     try:
         value = runtime.script_engine().environment.evaluate(event.start_data, dict(data))
     except Exception as exc:  # noqa: BLE001 - said in words, as the failed job's error
-        raise WorkflowError(f"{start_event}: startData failed: {getattr(exc, 'message', None) or exc}") from exc
+        raise StartDataError(f"{start_event}: startData failed: {getattr(exc, 'message', None) or exc}") from exc
     if not isinstance(value, dict):
-        raise WorkflowError(f"{start_event}: startData must give an object (a dict), not {type(value).__name__}")
+        raise StartDataError(f"{start_event}: startData must give an object (a dict), not {type(value).__name__}")
     return value
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import (
+    assets,
     audit,
     definitions,
     facts,
@@ -245,14 +246,17 @@ def start_instance(
     loaded = definitions.load_by_id(session, definition.id)
     if start_event is not None and start_event not in start_events.kinds(loaded.spec):
         raise NotFoundError(f"{key} version {definition.version} has no start event {start_event!r}")
-    _check_start(key, loaded, start_event, data or {})
+    _check_start(session, key, loaded, start_event, data or {})
     return _begin(session, definition, loaded, data or {}, actor=actor, start_event=start_event)
 
 
-def _check_start(key: str, loaded: definitions.LoadedDefinition, start_event: str | None, data: dict) -> None:
+def _check_start(session: Session, key: str, loaded: definitions.LoadedDefinition, start_event: str | None,
+                 data: dict) -> None:
     """Refuse start data that does not fit the form of the start event it starts at: the none
-    start event's form (what people start the process with) or the event's own, completed
-    with the requester's fields (:mod:`.start_forms`), and the process's rules for that step."""
+    start event's form (what people start the process with), completed with the requester's
+    fields (:mod:`.start_forms`), or a timer's or message's own (no requester: nobody asked),
+    the asset registry's numbers
+    (:mod:`.assets`) and the process's rules for that step."""
     if start_event is None:
         form, ui, step = loaded.start_form, loaded.start_ui, form_rules.START
     else:
@@ -260,12 +264,13 @@ def _check_start(key: str, loaded: definitions.LoadedDefinition, start_event: st
         form = loaded.forms.get(form_name) if form_name else None
         ui = loaded.forms.get(ui_name) if ui_name else None
         step = start_event
+    registry = assets.form_problems(session, ui, data)
     try:
-        start_forms.check(key, copy.deepcopy(form), copy.deepcopy(ui), data)
+        start_forms.check(key, copy.deepcopy(form), copy.deepcopy(ui), data, by_event=start_event is not None)
     except ValidationError as exc:
-        form_rules.check(key, step, data, exc.problems)
+        form_rules.check(key, step, data, [*exc.problems, *registry])
         raise
-    form_rules.check(key, step, data)
+    form_rules.check(key, step, data, registry)
 
 
 def _begin(session: Session, definition: ProcessDefinition, loaded: definitions.LoadedDefinition, data: dict, *,
@@ -421,7 +426,7 @@ def start_by_message(
         raise NotFoundError(f"no deployed process starts on message {message_name!r}")
     loaded = {definition.id: definitions.load_by_id(session, definition.id) for definition, _ in targets}
     for definition, bpmn_id in targets:
-        _check_start(definition.key, loaded[definition.id], bpmn_id, data)
+        _check_start(session, definition.key, loaded[definition.id], bpmn_id, data)
     return [_begin(session, definition, loaded[definition.id], data, actor=actor, start_event=bpmn_id,
                    audit_data={"message": message_name})
             for definition, bpmn_id in targets]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import (
+    assets,
     canned,
     conversation,
     definitions,
@@ -61,8 +62,6 @@ USERS = (
     ("cagri", ["staff"], ["callcenter"]),
     ("sahip", ["staff", "process_owner"], ["systems"]),
     ("mudur", ["staff"], ["management"]),
-    ("genel", ["staff"], ["general"]),
-    ("atolye", ["staff"], ["workshop"]),
     ("birim", ["staff"], ["unitheads"]),
     ("amir.muhendislik", ["staff"], ["unithead-muhendislik"]),
     ("amir.fen", ["staff"], ["unithead-fen"]),
@@ -233,6 +232,79 @@ def _as_sent_from_portal(session: Session, instance_id: int, data: dict) -> None
                                  author=data["requester_email"], actor="demo")
 
 
+# The asset registry's demo: the data centre's racks, the campus network, power and cooling, a lab
+# (numbers as on taşınır labels: account code, year, sequence).
+_DC = {"site": "Merkez Kampüs", "room": "Bilgi İşlem Veri Merkezi (B-012)"}
+DEMO_ASSETS = (
+    {"inventory_no": "253.02.03-2022-0001", "kind": "network_device", "model": "Cisco Catalyst 9500-24Y4C (omurga)",
+     "serial": "FDO2533Q1AB", **_DC, "rack": "A1", "rack_unit": 40, "status": "in_use", "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2022-0002", "kind": "network_device", "model": "Cisco Catalyst 9500-24Y4C (omurga)",
+     "serial": "FDO2533Q1AC", **_DC, "rack": "A2", "rack_unit": 40, "status": "in_use", "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2021-0014", "kind": "network_device", "model": "Cisco ASR 1001-X (sınır yönlendirici)",
+     "serial": "SSI2118024K", **_DC, "rack": "A1", "rack_unit": 36, "status": "in_use", "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2023-0007", "kind": "network_device", "model": "Fortinet FortiGate 600F (güvenlik duvarı)",
+     "serial": "FG6H0FTB23900412", **_DC, "rack": "A1", "rack_unit": 32, "status": "in_use",
+     "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2020-0031", "kind": "network_device", "model": "HPE Aruba 2930F-48G (kenar anahtar)",
+     "serial": "CN09KP21X7", "site": "Mühendislik Fakültesi", "room": "Zemin kat kabin odası", "rack": "M-Z1",
+     "rack_unit": 20, "status": "in_use", "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2020-0032", "kind": "network_device", "model": "HPE Aruba 2930F-48G (kenar anahtar)",
+     "serial": "CN09KP21Y2", "site": "Fen Fakültesi", "room": "1. kat kabin odası", "rack": "F-1",
+     "rack_unit": 18, "status": "in_repair", "owner_unit": "Ağ Hizmetleri",
+     "note": "Güç kaynağı arızalı; garanti kapsamında üreticide."},
+    {"inventory_no": "253.02.03-2016-0009", "kind": "network_device", "model": "Cisco Catalyst 3750X-48P",
+     "serial": "FDO1634R0ZT", "site": "Merkez Kampüs", "room": "Ağ deposu", "status": "retired",
+     "owner_unit": "Ağ Hizmetleri", "note": "Destek süresi bitti; yerine Aruba 2930F takıldı."},
+    {"inventory_no": "253.02.02-2023-0003", "kind": "server", "model": "Dell PowerEdge R750 (sanallaştırma düğümü 1)",
+     "serial": "7XK2LM3", **_DC, "rack": "B1", "rack_unit": 10, "status": "in_use", "owner_unit": "Sistem Destek"},
+    {"inventory_no": "253.02.02-2023-0004", "kind": "server", "model": "Dell PowerEdge R750 (sanallaştırma düğümü 2)",
+     "serial": "7XK2LM4", **_DC, "rack": "B1", "rack_unit": 12, "status": "in_use", "owner_unit": "Sistem Destek"},
+    {"inventory_no": "253.02.02-2021-0011", "kind": "server", "model": "HPE ProLiant DL380 Gen10 (yedekleme)",
+     "serial": "CZJ1120B7Q", **_DC, "rack": "B2", "rack_unit": 6, "status": "in_repair", "owner_unit": "Sistem Destek",
+     "note": "Disk denetleyicisi değişiyor."},
+    {"inventory_no": "253.02.02-2024-0002", "kind": "server", "model": "Dell PowerEdge R660 (e-posta)",
+     "serial": "9QW4RT2", **_DC, "rack": "B2", "rack_unit": 14, "status": "in_use", "owner_unit": "Sistem Destek"},
+    {"inventory_no": "253.03.01-2022-0001", "kind": "ups", "model": "APC Symmetra PX 40kW", "serial": "PX40-22A0117",
+     **_DC, "status": "in_use", "owner_unit": "Genel Süreçler"},
+    {"inventory_no": "253.03.01-2019-0004", "kind": "ups", "model": "APC Smart-UPS SRT 10kVA", "serial": "AS1917220034",
+     "site": "Mühendislik Fakültesi", "room": "Zemin kat kabin odası", "rack": "M-Z1", "rack_unit": 1,
+     "status": "in_use", "owner_unit": "Genel Süreçler"},
+    {"inventory_no": "253.03.02-2018-0001", "kind": "generator", "model": "Aksa AC 275 (275 kVA dizel jeneratör)",
+     "serial": "AKS-18-27531", "site": "Merkez Kampüs", "room": "Jeneratör binası", "status": "in_use",
+     "owner_unit": "Genel Süreçler"},
+    {"inventory_no": "253.03.04-2022-0001", "kind": "cooling", "model": "Vertiv Liebert PDX 35 kW (hassas klima)",
+     "serial": "VRT2207PDX0091", **_DC, "status": "in_use", "owner_unit": "Genel Süreçler"},
+    {"inventory_no": "253.03.04-2022-0002", "kind": "cooling", "model": "Vertiv Liebert PDX 35 kW (hassas klima)",
+     "serial": "VRT2207PDX0092", **_DC, "status": "in_repair", "owner_unit": "Genel Süreçler",
+     "note": "Kompresör bakımı; yedek ünite devrede."},
+    {"inventory_no": "253.02.01-2024-0101", "kind": "computer", "model": "Dell OptiPlex 7010 SFF",
+     "serial": "5HJ8KL3", "site": "Mühendislik Fakültesi", "room": "Bilgisayar Laboratuvarı 3", "status": "in_use",
+     "owner_unit": "Atölye Hizmetleri", "note": "Masa 1"},
+    {"inventory_no": "253.02.01-2024-0102", "kind": "computer", "model": "Dell OptiPlex 7010 SFF",
+     "serial": "5HJ8KL4", "site": "Mühendislik Fakültesi", "room": "Bilgisayar Laboratuvarı 3", "status": "in_use",
+     "owner_unit": "Atölye Hizmetleri", "note": "Masa 2"},
+    {"inventory_no": "253.02.01-2024-0103", "kind": "computer", "model": "Dell OptiPlex 7010 SFF",
+     "serial": "5HJ8KL5", "site": "Mühendislik Fakültesi", "room": "Atölye", "status": "in_stock",
+     "owner_unit": "Atölye Hizmetleri", "note": "Yedek; laboratuvara arıza olursa takılır."},
+    {"inventory_no": "253.02.05-2021-0006", "kind": "printer", "model": "HP LaserJet Enterprise M611dn",
+     "serial": "PHBQL12345", "site": "Merkez Kampüs", "room": "Bilgi İşlem Destek Masası", "status": "in_use",
+     "owner_unit": "Destek Masası"},
+)
+
+
+def load_assets(session: Session) -> int:
+    """Register the demo assets once (an empty registry only); a few with a history."""
+    if assets.search(session, per_page=1).total:
+        return 0
+    for values in DEMO_ASSETS:
+        assets.register(session, values, actor="demo")
+    assets.update(session, "253.02.02-2023-0004", {"rack_unit": 16}, actor="sistem",
+                  note="Kabin düzenlemesi")
+    assets.update(session, "253.02.03-2020-0032", {"note": DEMO_ASSETS[5]["note"]}, actor="ag",
+                  note="Arıza kaydı açıldı")
+    return len(DEMO_ASSETS)
+
+
 def load_demo(session: Session, *, hook_key: str | None = None) -> str:
     """Deploy the BPMN folder, create groups and users, and start sample requests once.
 
@@ -257,6 +329,7 @@ def load_demo(session: Session, *, hook_key: str | None = None) -> str:
     if not canned.list_all(session):
         for category, title, body in CANNED:
             canned.save(session, category=category, title=title, body=body, by="demo", allowed_categories=CATEGORIES)
+    registered = load_assets(session)
     started = 0
     if not session.scalar(select(func.count()).select_from(ProcessInstance)):
         for data in SAMPLE_REQUESTS:
@@ -271,7 +344,7 @@ def load_demo(session: Session, *, hook_key: str | None = None) -> str:
             started += 1
     deployed = ", ".join(str(r) for r in results)
     summary = (f"demo loaded: {deployed}; {len(USERS)} users (password {DEMO_PASSWORD!r}); "
-               f"{started} sample requests started")
+               f"{started} sample requests started; {registered} assets registered")
     if hook_key is not None:
         summary += f"; webhook {MONITORING_HOOK} secret {_monitoring_hook_secret(session, hook_key)}"
     return summary

@@ -58,6 +58,7 @@ def build_app(config: dict | None = None) -> Flask:
     from .account import bp as account_bp
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .assets import bp as assets_bp
     from .audit import bp as audit_bp
     from .canned import bp as canned_bp
     from .catalog import bp as catalog_bp
@@ -83,7 +84,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
                       portal_bp, canned_bp, attachments_bp, account_bp, audit_bp, personal_data_bp, versions_bp,
-                      modeler_bp, reports_bp, search_bp):
+                      modeler_bp, reports_bp, search_bp, assets_bp):
         app.register_blueprint(blueprint)
     return app
 

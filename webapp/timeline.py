@@ -43,6 +43,8 @@ LABELS = {
     "linked.started_by": _l("Started by another request"),
     "linked.not_started": _l("Linked request not started: its process is not in use"),
     "linked.delivery_failed": _l("The end of a linked request could not be passed on"),
+    "asset.registered": _l("Asset registered"),
+    "asset.updated": _l("Asset changed"),
 }
 # What the triage events say, after their label (webapp.triage.PRIORITY_LABELS names the priorities).
 PRIORITY_WORDS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
@@ -58,6 +60,8 @@ def _triage_detail(action: str, data: dict, label: str, detail: dict) -> tuple[s
         return f"{label}: #{other}", {}
     if action.startswith("linked.") and data.get("tracking_code"):
         return f"{label}: {data['tracking_code']}", {}
+    if action.startswith("asset.") and data.get("inventory_no"):   # engine/assets.py: the asset's number
+        return f"{label}: {data['inventory_no']}", {}
     if action == "task.returned" and data.get("assignee"):
         return f"{label} ({data['assignee']})", {}
     return label, detail

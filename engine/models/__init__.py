@@ -1,5 +1,6 @@
 """SQLAlchemy models, one topic a module, all on one declarative ``Base``."""
 
+from .asset import ASSET_KINDS, ASSET_STATUSES, Asset, AssetChange
 from .audit import AuditChain, AuditEvent
 from .base import Base, utcnow
 from .definition import DefinitionFile, ProcessDefinition
@@ -27,6 +28,7 @@ from .user import ROLES, ApiToken, Group, User
 from .user_session import UserSession
 
 __all__ = [
+    "ASSET_KINDS", "ASSET_STATUSES", "Asset", "AssetChange",
     "ApiToken", "Attachment", "AuditChain", "AuthorKind", "CannedAnswer", "OrgUnit", "RateEvent",
     "RequestContact", "RequesterStatus", "RequestMessage", "ServiceRating", "AuditEvent", "Base", "DefinitionFile", "Group", "Hook", "HookDelivery", "HookMode", "HumanTask",
     "InstanceLink", "InstanceStatus", "Job", "JobKind", "JobState", "MailMessage", "MailState",
