@@ -15,7 +15,7 @@ import pytest
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine import clock, directory, linked, recurring, runtime, users, workdays
+from engine import assets, clock, directory, linked, recurring, runtime, users, workdays
 from engine.models import InstanceStatus, ProcessInstance
 from engine.workdays import ZONE
 
@@ -46,6 +46,10 @@ def site(db, deploy, make_user):
         lead = users.add_user(session, "ag.lider", groups=("network",), email=LEAD)
         lead.notify_mode = "off"
         directory.set_contact(session, "network", "network@bidb.example.edu.tr", "ag.lider", actor="test")
+        for number, kind, model in (("253.3.7.02.0000412", "ups", "APC Symmetra 40 kVA"),
+                                    ("253.3.7.01.0000031", "generator", "Aksa AC 300")):
+            assets.register(session, {"inventory_no": number, "kind": kind, "model": model, "status": "in_use",
+                                      "site": "Merkez sistem odası"}, actor="test")
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
     return db
 
@@ -85,6 +89,10 @@ def test_a_check_that_passes_every_item_closes_with_its_evidence(site):
     instance_id = _start(db, "power")
     assert db.refused_fields(instance_id, "check_power", STAFF["general"],
                              {**POWER_OK, "ups_evidence": ""}) == ["ups_evidence"]
+    # the devices are the registry's: a number not there, or of another kind, is refused
+    assert sorted(db.refused_fields(instance_id, "check_power", STAFF["general"],
+                                    {**POWER_OK, "ups_asset": "253.3.7.02.9999999",
+                                     "generator_asset": "253.3.7.02.0000412"})) == ["generator_asset", "ups_asset"]
     db.complete(instance_id, "check_power", STAFF["general"], POWER_OK)
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED

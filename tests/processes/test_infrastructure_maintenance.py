@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import directory, requester_status, runtime, users, workdays
+from engine import assets, directory, requester_status, runtime, users, workdays
 from engine.errors import NotFoundError, ValidationError
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, utcnow
 from engine.workdays import ZONE
@@ -25,6 +25,7 @@ KEY = "infrastructure_maintenance"
 REPORTER = "ayse.kaya@example.edu.tr"
 STAFF = {"network": "ag.ariza", "systems": "sistem.ariza", "general": "genel.ariza", "workshop": "atolye.ariza",
          "management": "mudur.ariza"}
+SWITCH = "253.02.03-2020-0040"      # the floor switch in the asset registry (C5)
 REPAIRED = {"work_done": "Arızalı SFP modülü değiştirildi, bağlantı 10 Gbit/s ile geri geldi."}
 
 
@@ -43,6 +44,8 @@ def site(db, deploy, make_user):
         lead = users.add_user(session, "ag.lider", groups=("network",), email=LEAD)
         lead.notify_mode = "off"
         directory.set_contact(session, "network", "network@bidb.example.edu.tr", "ag.lider", actor="test")
+        assets.register(session, {"inventory_no": SWITCH, "kind": "network_device", "model": "HPE Aruba 2930F-48G",
+                                  "site": "Fen Fakültesi", "room": "B blok 3. kat", "status": "in_use"}, actor="test")
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
     return db
 
@@ -51,7 +54,7 @@ def _data(**changes) -> dict:
     data = {"requester": "Ayşe Kaya", "requester_email": REPORTER, "unit": "Fen Fakültesi",
             "subject": "Kat anahtarı kapandı", "message": "3. kattaki odalarda ağ yok.",
             "kind": "network", "urgency": "normal", "location": "Fen Fakültesi B blok, 3. kat dağıtım dolabı",
-            "inventory_no": "253.3.2.01.0001234"}
+            "inventory_no": SWITCH}
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -144,8 +147,10 @@ def test_repaired_in_house_and_confirmed_by_the_reporter(site):
     assert db.human_tasks(instance_id) == [("diagnose", "network", "completed"), ("repair", "network", "completed")]
     assert db.timer_dues(instance_id) == []
     assert _shown(db, instance_id)[-1] == ("outcome", "Onarıldı")
-    assert db.actions(instance_id) == ["instance.started", "task.claimed", "task.completed", "task.claimed",
-                                       "task.completed", "service.completed", "message.delivered"]
+    assert db.actions(instance_id) == [
+        "instance.started", "task.claimed", "task.completed", "asset.updated", "service.completed",
+        "task.claimed", "task.completed", "asset.updated", "service.completed", "service.completed",
+        "message.delivered"]
 
 
 def test_not_fixed_goes_back_to_the_team_with_the_reporters_note_and_a_new_due_time(site, clock_at):
@@ -353,3 +358,41 @@ def test_an_alert_that_does_not_fit_the_form_starts_nothing(site):
     with db.tx() as session:
         assert session.scalar(select(ProcessInstance.id)) is None
 
+
+
+# -- the asset registry (C5) ---------------------------------------------------------------------
+
+
+def _asset(db) -> tuple[str, list[tuple[str, int | None, str]]]:
+    """The switch's status and its history as ``(action, request, note)``."""
+    with db.tx() as session:
+        asset = assets.get(session, SWITCH)
+        return asset.status, [(c.action, c.instance_id, c.note) for c in assets.history(session, asset)]
+
+
+def test_the_faulty_device_is_in_repair_in_the_registry_until_it_is_repaired(site):
+    db = site
+    assert db.refused_start(KEY, _data(inventory_no="253.02.03-2020-9999")) == ["inventory_no"]
+    instance_id = db.start(KEY, _data())
+    assert _asset(db)[0] == "in_use"                      # reported is not yet diagnosed
+    _do(db, instance_id, "diagnose", {"diagnosis": "SFP modülü arızalı.", "action": "inhouse"})
+    assert _asset(db)[0] == "in_repair"
+    _do(db, instance_id, "repair", REPAIRED)
+
+    status, history = _asset(db)
+    assert status == "in_use"
+    assert history[1:] == [("status", instance_id, "Arıza: Kat anahtarı kapandı"),
+                           ("status", instance_id, "Onarıldı: " + REPAIRED["work_done"])]
+
+
+def test_a_device_named_at_diagnosis_follows_the_repair_and_no_fault_leaves_it_alone(site):
+    db = site
+    unnamed = db.start(KEY, _data(inventory_no=None))
+    assert db.refused_fields(unnamed, "diagnose", "ag.ariza", {"diagnosis": "Anahtar kapalı.", "action": "inhouse",
+                                                                "inventory_no": "YOK-1"}) == ["inventory_no"]
+    _do(db, unnamed, "diagnose", {"diagnosis": "SFP modülü arızalı.", "action": "vendor", "inventory_no": SWITCH})
+    assert _asset(db)[0] == "in_repair"
+
+    no_fault = db.start(KEY, _data(subject="Ağ yavaş"))
+    _do(db, no_fault, "diagnose", {"diagnosis": "Sorun yok.", "action": "no_fault", "no_fault_note": "Ölçüm normal."})
+    assert [entry[1] for entry in _asset(db)[1]].count(no_fault) == 0
