@@ -207,8 +207,8 @@ def test_each_period_starts_its_check_once_and_a_weekend_moves_to_monday(site, c
     [(power, task)] = _instances(db)
     assert task == "check_power" and db.human_tasks(power) == [("check_power", "general", "ready")]
     data = _ready_data(db, power, "check_power")
-    assert (data["scheduled_for"], data["missed_periods"], data["check_type"]) == (
-        "2026-11-05T10:00:00+03:00", 0, "power")
+    assert (data["scheduled_for"], data["missed_periods"], data["check_type"], data["subject"]) == (
+        "2026-11-05T10:00:00+03:00", 0, "power", "Aylık UPS ve jeneratör testi 2026-11")
 
     clock_at(datetime(2026, 11, 12, 10, 1, tzinfo=ZONE))           # the cooling check
     db.work()
