@@ -35,10 +35,12 @@ REPLY = "requester_reply"
 REOPEN = "reopen"
 # backup_restore waits for the requester's check of the restored data: {ok: bool, note: str}.
 RESTORE_CONFIRMED = "restore_confirmed"
+# infrastructure_maintenance waits for the reporter to confirm a repair: the same payload.
+REPAIR_CONFIRMED = "repair_confirmed"
 # software_maintenance waits for the requester's acceptance test of a fix: the same payload.
 ACCEPTANCE_CONFIRMED = "acceptance_confirmed"
 # The requester's confirmations the tracking page can send, in the order they are looked for.
-CONFIRMATIONS = (RESTORE_CONFIRMED, ACCEPTANCE_CONFIRMED)
+CONFIRMATIONS = (RESTORE_CONFIRMED, ACCEPTANCE_CONFIRMED, REPAIR_CONFIRMED)
 BODY_MAX = 10000
 NOTE_MAX = 4000
 COMMENT_MAX = 2000
@@ -50,7 +52,7 @@ class Stage(enum.StrEnum):
 
     IN_PROGRESS = "in_progress"
     WAITING_FOR_YOU = "waiting_for_you"     # the team asked a question
-    CONFIRM = "confirm"                     # check a restore and confirm it
+    CONFIRM = "confirm"                     # check a restore or a repair and confirm it
     RESOLVED = "resolved"                   # answered; may still be reopened
     CLOSED = "closed"
 
@@ -231,9 +233,10 @@ def rate(session: Session, instance: ProcessInstance, score: int, comment: str =
 
 def confirm_restore(session: Session, instance: ProcessInstance, ok: bool, note: str = "", *,
                     email: str) -> RequestMessage | None:
-    """The requester checked the result: restored data (backup_restore) or a fix on the test
-    system (software_maintenance's acceptance test). ``ok`` lets the request go on (closes
-    it, or releases the fix), otherwise it goes back to the team with ``note`` (then required).
+    """The requester checked the result: restored data (backup_restore), a repair
+    (infrastructure_maintenance) or a fix on the test system (software_maintenance's
+    acceptance test). ``ok`` lets the request go on (closes it, or releases the fix),
+    otherwise it goes back to the team with ``note`` (then required).
 
     The note also joins the conversation, so staff read it where they read the rest.
 

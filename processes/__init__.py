@@ -15,6 +15,7 @@ PROCESS_PACKAGES = (
     "user_support", "vpn_request", "yurtnet_registration", "message_routing", "call_record",
     "server_external_access", "backup_restore", "software_request", "notifications", "assets",
     "infrastructure_setup", "network_planning", "software_maintenance",
+    "infrastructure_continuity", "infrastructure_maintenance",
 )
 
 

@@ -93,6 +93,11 @@ GROUPS = (
     ("hardware", "Donanım ve veri", "Hardware and data", (
         _c("Donanım / Arıza", "Bilgisayar, yazıcı ya da ağ cihazı arızası.",
            "A broken computer, printer or network device.", "Hardware / fault"),
+        _p("infrastructure_maintenance", "Altyapı arıza bildirimi", "Report an infrastructure fault",
+           "Ağ cihazı, sunucu, UPS, sistem odası soğutması ya da kablolama arızası: aciliyetine göre ilgili "
+           "ekibe gider.",
+           "A fault of a network device, a server, a UPS, system-room cooling or cabling: it goes to the team "
+           "that owns it, by urgency."),
         _p("backup_restore", "Yedekten geri yükleme", "Restore from backup",
            "Silinen ya da bozulan bir dosyanın, e-postanın veya veritabanının yedekten "
                              "geri yüklenmesini isteyin.",

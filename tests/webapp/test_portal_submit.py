@@ -466,7 +466,7 @@ def test_every_choice_of_a_full_deployment_opens_its_form(client, db, deploy):
     links = [html.unescape(link) for link in re.findall(r'data-key="[a-z_]+"\s+href="([^"]+)"', page)]
     keys = set(re.findall(r'data-key="([a-z_]+)"', page))
     assert keys == {"user_support", "vpn_request", "yurtnet_registration", "server_external_access",
-                    "software_request", "backup_restore", "message_routing"}
+                    "software_request", "backup_restore", "message_routing", "infrastructure_maintenance"}
     assert len(links) == len(CATEGORIES) + len(keys) - 1
     for link in links:
         form = client.get(link)
@@ -475,6 +475,19 @@ def test_every_choice_of_a_full_deployment_opens_its_form(client, db, deploy):
         assert 'name="national_id"' in text and 'name="captcha_answer"' in text, link
     vpn = client.get("/talep/vpn_request").get_data(as_text=True)
     assert 'name="purpose"' in vpn and 'name="target_systems"' in vpn
+
+
+def test_the_portal_wants_a_name_an_address_and_a_subject_where_other_doors_need_none(client, db, deploy):
+    """A fault may come from monitoring without a reporter; on the portal the reporter is asked."""
+    deploy(*sorted(BPMN.glob("infrastructure_maintenance.*")))
+    portal = Portal(client)
+    path = "/talep/infrastructure_maintenance"
+    response = portal.send(path, requester="", requester_email="", subject="", kind="network", urgency="normal",
+                           location="Fen Fakültesi B blok")
+    assert response.status_code == 422
+    assert all(field_error(portal.page, name) for name in ("requester", "requester_email", "subject"))
+    assert value_of(portal.page, "location") == "Fen Fakültesi B blok"
+    assert counts(db) == NOTHING
 
 
 def test_a_start_form_field_is_checked_next_to_it(client, db, deploy):

@@ -71,8 +71,11 @@ def build_form(session, choice: Choice) -> PortalForm:
     """
     schema, ui = definitions.start_schema(session, choice.key)
     # What the engine checks every start against, and more: a requester on the portal
-    # also names their unit and writes a message.
-    schema["required"] = [*schema["required"], *(n for n in ("unit", "message") if n not in schema["required"])]
+    # always gives a name, the address the tracking code goes to and a subject (even where
+    # other doors may start without them: staff, monitoring), names their unit and writes
+    # a message.
+    schema["required"] = [*schema["required"], *(n for n in ("requester", "requester_email", "subject", "unit",
+                                                              "message") if n not in schema["required"])]
     units = [unit.name for unit in list_units(session, active_only=True)]
     if units:   # without units configured the field stays free text
         schema["properties"]["unit"] = {**schema["properties"]["unit"], "enum": units}
