@@ -19,7 +19,8 @@ from processes.i18n import text
 from processes.user_support.recategorize import recategorize
 
 PORTAL_PROCESSES = ("user_support", "vpn_request", "yurtnet_registration", "server_external_access",
-                    "software_request", "backup_restore", "message_routing", "call_record")
+                    "software_request", "backup_restore", "message_routing", "call_record",
+                    "lab_access_restriction", "network_os_update", "network_config_update")
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
 
