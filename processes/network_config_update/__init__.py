@@ -13,9 +13,11 @@ Choices:
 
 - The change owner is a network engineer who starts the change from the staff start page;
   they are the "requester" and get the requester mails (scheduled, rejected, done, failed).
-- Devices are named by their taşınır (demirbaş) numbers from the asset registry; several
-  devices a change. Once the asset registry exists the form field searches it and the
-  device records get a note of the change when it is done.
+- Devices are named by their taşınır (demirbaş) numbers (Taşınır Mal Yönetmeliği) from the
+  asset registry, several devices a change: the field searches the registry and every door
+  refuses a number that is not a registered network device. When the change is verified
+  each device's record gets a note of it (``asset_update``, one device after the other), so
+  the device's history links to the request; a change rolled back leaves no note.
 - Approval by ``bpmn/network_change.approval.dmn`` (shared with SEK 08-04-28): standard
   changes (low risk, not campus-wide) by the network group in one working day; normal
   changes (medium risk, or low risk campus-wide) by the network group's change review in

@@ -11,8 +11,10 @@ backup, apply, verify, rollback, users told); this process adds what an update n
   checksum as the vendor publishes it, compared before installing (an image altered on its
   way is a known attack on network devices; the vendors' hardening guides and USOM's
   advisories ask for the check);
-- the verification records the version the devices run afterwards, which goes to the
-  devices' records in the asset registry once it exists;
+- the verification records the version the devices run afterwards, and each device's
+  record in the asset registry gets it as a note (from and to which version), linked to
+  the request (the registry has no version field: the note's history is the device's
+  software history);
 - the rollback is the previous image and the configuration backup.
 
 The window rule and the forms after the start are shared with SEK 08-04-29

@@ -42,7 +42,7 @@ def _request(**changes) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def _setup(db, deploy, make_user):
+def _setup(db, deploy, make_user, group_directory):
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
     make_user("ag.uzmani", groups=("network",))
 
@@ -176,7 +176,7 @@ def test_a_request_nobody_reviewed_before_the_apply_time_ends_and_the_lead_is_to
     assert db.human_tasks(instance_id) == [("review_restriction", "network", TaskState.CANCELLED)]
     assert _subjects(db, instance_id) == [
         ("lab_restriction_too_late", "Sınav erişim kısıtlamanız zamanında değerlendirilemedi"),
-        ("lead:network", "Değerlendirilmeden kalan sınav kısıtlaması: Mühendislik B-204")]
+        ("network@bidb.example.edu.tr", "Değerlendirilmeden kalan sınav kısıtlaması: Mühendislik B-204")]
     assert _statuses(db, instance_id)[-1] == "Zamanında değerlendirilemedi"
 
 
@@ -187,7 +187,8 @@ def test_the_exam_starts_with_the_restriction_not_applied_and_the_lead_is_told(d
 
     assert db.task(instance_id, "apply_restriction").state == TaskState.READY   # still open
     to, subject = _subjects(db, instance_id)[-1]
-    assert (to, subject) == ("lead:network", "ACİL: sınav başladı, erişim kısıtlaması uygulanmadı: Mühendislik B-204")
+    assert (to, subject) == ("network@bidb.example.edu.tr",
+                             "ACİL: sınav başladı, erişim kısıtlaması uygulanmadı: Mühendislik B-204")
     assert "Erişime açık: Yalnızca şu adresler" in db.mails(instance_id)[-1].body
 
     db.complete(instance_id, "apply_restriction", "ag.uzmani", {"applied": True})

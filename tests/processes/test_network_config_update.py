@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import requester_status, runtime
+from engine import assets, requester_status, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, TaskState, utcnow
 from engine.workdays import ZONE, add_working_days
@@ -31,6 +31,11 @@ CLOSES = datetime(2026, 11, 5, 23, 30, tzinfo=ZONE)
 BACKUP = {"backup_location": "tftp://yedek.example.edu.tr/sw-muh-1/2026-11-05.cfg"}
 VERIFIED = {"verification": "verified", "checks": ["reachability", "neighbours", "monitoring"]}
 FAILED = {"verification": "failed", "checks": ["reachability"], "failure_reason": "VLAN 120'de DHCP yanıt vermiyor."}
+# The help desk, the systems team (the owner chose it) and the faculty's address, as the
+# group directory resolves them (tests/processes/conftest.py GROUP_ADDRESSES).
+TOLD = "helpdesk@bidb.example.edu.tr, systems@bidb.example.edu.tr, muhendislik@example.edu.tr"
+NETWORK_LEAD = "network@bidb.example.edu.tr"   # no lead named: the group's address
+SWITCHES = ("BIDB-2024-0117", "BIDB-2024-0118")
 
 
 def _change(**changes) -> dict:
@@ -52,8 +57,14 @@ def _change(**changes) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def _setup(db, deploy, make_user):
+def _setup(db, deploy, make_user, group_directory):
     deploy(*sorted(BPMN.glob(f"{KEY}.*")), *sorted(BPMN.glob("network_change.*")))
+    with db.tx() as session:
+        for number in SWITCHES:
+            assets.register(session, {"inventory_no": number, "kind": "network_device", "status": "in_use",
+                                      "model": "HPE Aruba 2930F-48G", "site": "Mühendislik Fakültesi"}, actor="test")
+        assets.register(session, {"inventory_no": "BIDB-2023-0501", "kind": "server", "status": "in_use"},
+                        actor="test")
     make_user("ag.sorumlusu", groups=("network",))
     make_user("ag.uzmani", groups=("network",))
     make_user("daire.baskani", groups=("management",))
@@ -85,6 +96,15 @@ def _data(db, instance_id: int) -> dict:
         return dict(runtime.load_instance(session, instance_id).workflow.last_task.data)
 
 
+def _device_notes(db) -> dict[str, list[tuple[str, str, int]]]:
+    """What each switch's history in the asset registry says after its registration."""
+    with db.tx() as session:
+        return {number: [(row.action, row.note, row.instance_id)
+                         for row in assets.history(session, assets.get(session, number))
+                         if row.action != "registered"]
+                for number in SWITCHES}
+
+
 def _approved(db, **changes) -> int:
     instance_id = _start(db, **changes)
     db.complete(instance_id, "approve_change", "ag.sorumlusu", {"approval": "approve"})
@@ -106,6 +126,9 @@ def _in_window(db, **changes) -> int:
     ({"window_start": "05.11.2026 22:00", "window_end": "yarın"}, ["window_end", "window_start"]),
     ({"notify_emails": ["muhendislik"]}, ["notify_emails.0"]),
     ({"rollback_plan": "yok"}, ["rollback_plan"]),
+    # the asset registry: every number must be a registered network device
+    ({"devices": ["BIDB-2024-0117", "BIDB-2099-0001"]}, ["devices.1"]),
+    ({"devices": ["BIDB-2023-0501"]}, ["devices.0"]),
 ])
 def test_a_change_the_form_refuses_never_starts(db, changes, fields):
     assert db.refused_start(KEY, _change(**changes)) == fields
@@ -161,7 +184,7 @@ def test_a_late_approval_reminds_the_approvers_lead_once(db):
     db.work_at(due)
 
     assert _mails(db, instance_id) == [
-        ("lead:management", "Onay bekleyen ağ değişikliği: Mühendislik binası kenar anahtarlarına VLAN 120")]
+        ("management@bidb.example.edu.tr", "Onay bekleyen ağ değişikliği: Mühendislik binası kenar anahtarlarına VLAN 120")]
     assert "Planlanan pencere: 2026-11-05 22:00 - 2026-11-05 23:30" in db.mails(instance_id)[0].body
     assert db.task(instance_id, "approve_change").state == TaskState.READY
     db.complete(instance_id, "approve_change", "daire.baskani", {"approval": "approve"})
@@ -208,7 +231,7 @@ def test_an_approved_change_is_announced_then_done_in_its_window(db):
     # Told before: the help desk, the chosen group, the unit; the owner gets the schedule.
     assert db.status(instance_id) == InstanceStatus.WAITING
     announce, scheduled = db.mails(instance_id)
-    assert announce.recipients == "group:helpdesk, group:systems, muhendislik@example.edu.tr"
+    assert announce.recipients == TOLD
     assert announce.subject == "Planlı ağ çalışması: 05.11.2026 22:00-23:30"
     assert "Etkilenen birimler: Mühendislik Fakültesi" in announce.body
     assert "Beklenen kesinti: 5 dakika" in announce.body
@@ -232,13 +255,15 @@ def test_an_approved_change_is_announced_then_done_in_its_window(db):
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert _mails(db, instance_id)[2:] == [
-        ("group:helpdesk, group:systems, muhendislik@example.edu.tr",
-         "Planlı ağ çalışması tamamlandı: 05.11.2026 22:00-23:30"),
+        (TOLD, "Planlı ağ çalışması tamamlandı: 05.11.2026 22:00-23:30"),
         ("network_change_done", "Ağ değişikliği tamamlandı")]
     assert "Yedek: " + BACKUP["backup_location"] in db.mails(instance_id)[-1].body
     assert _statuses(db, instance_id) == [
         "Onay bekliyor", "Onaylandı: bakım penceresini bekliyor", "Uygulanıyor: yapılandırma yedekleniyor",
         "Uygulanıyor", "Doğrulanıyor", "Tamamlandı"]
+    # Each device's record in the asset registry notes the change, with this request.
+    note = "Yapılandırma değiştirildi: Mühendislik binası kenar anahtarlarına VLAN 120 (05.11.2026 22:00-23:30)"
+    assert _device_notes(db) == {number: [("noted", note, instance_id)] for number in SWITCHES}
 
 
 def test_the_window_timer_fires_through_sek_worker_once(db, sek_worker):
@@ -256,7 +281,7 @@ def test_a_window_that_ends_with_the_change_not_applied_tells_the_network_lead(d
     db.work_at(CLOSES)
 
     to, subject = _mails(db, instance_id)[-1]
-    assert (to, subject) == ("lead:network", "Bakım penceresi aşıldı: Mühendislik binası kenar anahtarlarına VLAN 120")
+    assert (to, subject) == (NETWORK_LEAD, "Bakım penceresi aşıldı: Mühendislik binası kenar anahtarlarına VLAN 120")
     assert db.task(instance_id, "apply_change").state == TaskState.READY
     assert db.task(instance_id, "apply_change").due_at == CLOSES
 
@@ -275,7 +300,7 @@ def test_a_failed_verification_is_rolled_back_until_the_devices_are_restored(db)
     db.complete(instance_id, "verify_rollback", "ag.uzmani",
                 {"rollback_result": "not_restored", "rollback_verify_note": "Gi1/0/24 hâlâ VLAN 120'de."})
     assert _mails(db, instance_id)[-1] == (
-        "lead:network", "ACİL: geri dönüş başarısız: Mühendislik binası kenar anahtarlarına VLAN 120")
+        NETWORK_LEAD, "ACİL: geri dönüş başarısız: Mühendislik binası kenar anahtarlarına VLAN 120")
     assert [row[0] for row in db.human_tasks(instance_id)][-1] == "rollback_change"
     db.complete(instance_id, "rollback_change", "ag.uzmani", {"rolled_back": True})
     db.complete(instance_id, "verify_rollback", "ag.uzmani",
@@ -288,3 +313,4 @@ def test_a_failed_verification_is_rolled_back_until_the_devices_are_restored(db)
         "Ağ değişikliği doğrulanamadı ve geri alındı"
     assert "Neden: VLAN 120'de DHCP yanıt vermiyor." in failed.body
     assert _statuses(db, instance_id)[-1] == "Başarısız: geri alındı"
+    assert _device_notes(db) == {number: [] for number in SWITCHES}   # a change undone leaves no note

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import requester_status, runtime
+from engine import assets, requester_status, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, TaskState, utcnow
 from engine.workdays import ZONE, add_working_days
@@ -27,6 +27,7 @@ KEY = "network_os_update"
 OWNER = "selin.yildiz@example.edu.tr"
 OPENS = datetime(2026, 11, 7, 1, 0, tzinfo=ZONE)      # Saturday night, 01:00-04:00
 CLOSES = datetime(2026, 11, 7, 4, 0, tzinfo=ZONE)
+CORE = ("BIDB-2021-0003", "BIDB-2021-0004")
 CHECKSUM = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
@@ -48,8 +49,12 @@ def _update(**changes) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def _setup(db, deploy, make_user):
+def _setup(db, deploy, make_user, group_directory):
     deploy(*sorted(BPMN.glob(f"{KEY}.*")), *sorted(BPMN.glob("network_change.*")))
+    with db.tx() as session:
+        for number in CORE:
+            assets.register(session, {"inventory_no": number, "kind": "network_device", "status": "in_use",
+                                      "model": "Cisco Catalyst 9500"}, actor="test")
     make_user("ag.sorumlusu", groups=("network",))
     make_user("ag.uzmani", groups=("network",))
     make_user("daire.baskani", groups=("management",))
@@ -83,6 +88,7 @@ def _installed(db, **changes) -> int:
     ({"release_notes_url": "cisco.com sürüm notları"}, ["release_notes_url"]),
     ({"target_version": None, "update_reason": "merak"}, ["target_version", "update_reason"]),
     ({"devices": None}, ["devices"]),
+    ({"devices": ["BIDB-2021-0003", "BIDB-2021-9999"]}, ["devices.1"]),
 ])
 def test_an_update_the_form_refuses_never_starts(db, changes, fields):
     assert db.refused_start(KEY, _update(**changes)) == fields
@@ -124,7 +130,7 @@ def test_an_installed_update_records_the_running_version(db):
     instance_id = _installed(db)
 
     announce = db.mails(instance_id)[0]
-    assert announce.recipients == "group:helpdesk"   # the help desk, whoever else is told
+    assert announce.recipients == "helpdesk@bidb.example.edu.tr"   # the help desk, whoever else is told
     assert "işletim sistemi güncellemesi" in announce.body
     scheduled = db.mails(instance_id)[1]
     assert "Hedef sürüm: 17.9.5" in scheduled.body and "Onay notu: ISSU yok." in scheduled.body
@@ -137,6 +143,13 @@ def test_an_installed_update_records_the_running_version(db):
     assert _owner_mails(db, instance_id)[-1] == ("network_change_done", "Ağ değişikliği tamamlandı")
     assert "Cihazlarda çalışan sürüm: 17.9.5" in db.mails(instance_id)[-1].body
     assert _statuses(db, instance_id)[-1] == "Tamamlandı"
+    # The devices' records in the asset registry note the version they run now.
+    with db.tx() as session:
+        for number in CORE:
+            [*_, last] = assets.history(session, assets.get(session, number))
+            assert (last.action, last.instance_id) == ("noted", instance_id)
+            assert last.note == ("Yazılım güncellendi: 17.6.4 -> 17.9.5 (Çekirdek anahtarlar IOS-XE 17.9.5 "
+                                 "güncellemesi, 07.11.2026 01:00-04:00)")
 
 
 def test_a_failed_update_is_rolled_back_to_the_previous_image(db):
@@ -170,4 +183,4 @@ def test_the_network_lead_hears_of_an_update_not_installed_in_its_window(db):
     db.work_at(CLOSES)
     last = db.mails(instance_id)[-1]
     assert (last.recipients, last.subject) == (
-        "lead:network", "Bakım penceresi aşıldı: Çekirdek anahtarlar IOS-XE 17.9.5 güncellemesi")
+        "network@bidb.example.edu.tr", "Bakım penceresi aşıldı: Çekirdek anahtarlar IOS-XE 17.9.5 güncellemesi")
