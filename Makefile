@@ -48,11 +48,12 @@ install: $(VENV)/.installed static translations
 
 install-test: $(VENV)/.installed-test static translations
 
-## Debian's chromium for the browser tests (never a downloaded browser)
+## Debian's chromium for the browser tests (never a downloaded browser), and the curl and
+## openssl the README's webhook example uses (its test runs it)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium with apt-get" >&2; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2; }
+	@command -v chromium >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium, curl and openssl with apt-get" >&2; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium curl openssl) >&2; }
 
 ## make run: install, migrate, load demo data, serve on http://127.0.0.1:5000 (SQLite default)
 run: install

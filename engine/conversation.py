@@ -35,6 +35,10 @@ REPLY = "requester_reply"
 REOPEN = "reopen"
 # backup_restore waits for the requester's check of the restored data: {ok: bool, note: str}.
 RESTORE_CONFIRMED = "restore_confirmed"
+# software_maintenance waits for the requester's acceptance test of a fix: the same payload.
+ACCEPTANCE_CONFIRMED = "acceptance_confirmed"
+# The requester's confirmations the tracking page can send, in the order they are looked for.
+CONFIRMATIONS = (RESTORE_CONFIRMED, ACCEPTANCE_CONFIRMED)
 BODY_MAX = 10000
 NOTE_MAX = 4000
 COMMENT_MAX = 2000
@@ -136,9 +140,15 @@ def stage_of(session: Session, instance: ProcessInstance) -> Stage:
         return Stage.RESOLVED
     if REPLY in waiting:
         return Stage.WAITING_FOR_YOU
-    if RESTORE_CONFIRMED in waiting:
+    if waiting.intersection(CONFIRMATIONS):
         return Stage.CONFIRM
     return Stage.IN_PROGRESS
+
+
+def confirmation_awaited(session: Session, instance_id: int) -> str | None:
+    """Which of :data:`CONFIRMATIONS` the instance waits for now (None: none of them)."""
+    waiting = waiting_for(session, instance_id)
+    return next((name for name in CONFIRMATIONS if name in waiting), None)
 
 
 def reopen_deadline(session: Session, instance_id: int) -> datetime | None:
@@ -221,8 +231,9 @@ def rate(session: Session, instance: ProcessInstance, score: int, comment: str =
 
 def confirm_restore(session: Session, instance: ProcessInstance, ok: bool, note: str = "", *,
                     email: str) -> RequestMessage | None:
-    """The requester checked restored data (backup_restore): ``ok`` closes the request,
-    otherwise it goes back to the systems team with ``note`` (then required).
+    """The requester checked the result: restored data (backup_restore) or a fix on the test
+    system (software_maintenance's acceptance test). ``ok`` lets the request go on (closes
+    it, or releases the fix), otherwise it goes back to the team with ``note`` (then required).
 
     The note also joins the conversation, so staff read it where they read the rest.
 
@@ -233,13 +244,13 @@ def confirm_restore(session: Session, instance: ProcessInstance, ok: bool, note:
     textinput.check(note, "note", max_length=NOTE_MAX)
     if not ok and not note:
         raise ValidationError("say what is wrong", [Problem("note", "say what is wrong", "required")])
-    if RESTORE_CONFIRMED not in waiting_for(session, instance.id):
+    awaited = confirmation_awaited(session, instance.id)
+    if awaited is None:
         raise ConflictError("the request does not wait for a confirmation")
     actor = f"requester:{email.strip().lower()}"
     message = None
     if note:
         message = add_message(session, instance.id, note, author_kind=AuthorKind.REQUESTER, author=email,
                               actor=actor)
-    runtime.deliver_message(session, RESTORE_CONFIRMED, {"ok": bool(ok), "note": note}, instance_id=instance.id,
-                            actor=actor)
+    runtime.deliver_message(session, awaited, {"ok": bool(ok), "note": note}, instance_id=instance.id, actor=actor)
     return message

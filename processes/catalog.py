@@ -68,7 +68,8 @@ def _e(code: str | None, key: str, title_tr: str, title_en: str, group: str, por
 
 
 CATALOG = (
-    _e("01", "infrastructure_setup", "Bilgi İşlem Altyapı Kurulum Süreci", "IT Infrastructure Setup", "general"),
+    _e("01", "infrastructure_setup", "Bilgi İşlem Altyapı Kurulum Süreci", "IT Infrastructure Setup", "general",
+       portal=True),
     _e("02", "infrastructure_continuity", "Bilgi İşlem Altyapısı Sürekliliğinin Sağlanması Süreci",
        "IT Infrastructure Continuity", "general"),
     _e("03", "infrastructure_maintenance", "Bilgi İşlem Altyapısı Arıza ve Bakım Süreci",
@@ -106,7 +107,7 @@ CATALOG = (
        portal=True),
     _e("05", "software_development", "Yazılım Geliştirme Süreci", "Software Development", "software",
        requester_optional=("requester", "requester_email", "subject")),
-    _e("06", "software_maintenance", "Yazılım Bakım Süreci", "Software Maintenance", "software"),
+    _e("06", "software_maintenance", "Yazılım Bakım Süreci", "Software Maintenance", "software", portal=True),
     _e("09", "parttime_recruitment", "Yarı Zamanlı Öğrenci İşe Alım Süreci", "Part-time Student Recruitment",
        "parttime"),
     _e("10", "assistant_work", "Asistan Öğrenci Çalışma Süreci", "Student Assistant Work", "parttime"),

@@ -407,3 +407,30 @@ def test_behind_a_proxy_each_client_address_is_counted_on_its_own(db, tmp_path):
 
     assert [look_up("10.1.1.1").status_code for _ in range(3)] == [404, 404, 429]
     assert look_up("10.2.2.2").status_code == 404
+
+
+def test_a_fix_is_accepted_from_the_tracking_page_in_the_words_of_an_acceptance_test(site, deploy, make_user):
+    make_user("yazilim.gel", groups=("software",))
+    deploy(*sorted(BPMN.glob("software_maintenance.*")))
+    mine = site.submit(key="software_maintenance", subject="OBS not girişi", data={
+        "application": "Öğrenci Bilgi Sistemi (OBS)", "report_kind": "bug", "impact": "unit",
+        "what_happens": "85,5 kabul edilmiyor.", "steps": "Not girişi > Kaydet"})
+    site.complete(mine.id, "triage", {"triage_decision": "accept"}, "yazilim.gel")
+    site.complete(mine.id, "prioritize", {"priority": "normal"}, "yazilim.gel")
+    site.complete(mine.id, "fix", {"fix_outcome": "fixed", "fix_summary": "Virgül kabul ediliyor.",
+                                   "test_instructions": "obs-test üzerinde deneyin."}, "yazilim.gel")
+    _opened(site, mine)
+    page = site.page(mine)
+    assert "Değişiklik beklediğiniz gibi çalışıyor mu?" in page and "Evet, çalışıyor" in page
+    assert "Verileriniz doğru geri yüklendi mi?" not in page
+
+    assert site.post(mine, "onay", ok="no", note="100 girince hata veriyor").status_code == 302
+    site.work()
+    assert site.open_tasks(mine.id) == ["fix"]
+    site.complete(mine.id, "fix", {"fix_outcome": "fixed", "fix_summary": "100 de kabul ediliyor.",
+                                   "test_instructions": "obs-test üzerinde deneyin."}, "yazilim.gel")
+    answer = site.post(mine, "onay", ok="yes")
+    assert answer.status_code == 302
+    site.work()
+    assert "değişiklik şimdi yayına alınacak" in site.client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert site.open_tasks(mine.id) == ["release"]

@@ -138,5 +138,6 @@ def render_track(instance: ProcessInstance, *, values: dict | None = None, error
         original=original, rating=conversation.rating_of(session, instance.id),
         can_reply=instance.status in OPEN_STATUSES, can_reopen=stage == Stage.RESOLVED,
         can_rate=conversation.can_rate(session, instance), can_confirm=stage == Stage.CONFIRM,
+        confirmation=conversation.confirmation_awaited(session, instance.id) if stage == Stage.CONFIRM else None,
         limits=upload_limits(current_app.config), values=values or {}, errors=errors or {}, children=children)
     return page, status

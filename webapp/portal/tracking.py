@@ -214,10 +214,19 @@ def rate(code: str):
 def confirm(code: str):
     ok = request.form.get("ok") == "yes"
     values = {"note": request.form.get("note", "")}
+    tracked = _tracked(code)
+    # An accepted fix (software_maintenance) still goes to its release; a confirmed restore is closed.
+    accepting = tracked is not None and (conversation.confirmation_awaited(db.session, tracked.id)
+                                         == conversation.ACCEPTANCE_CONFIRMED)
+    if not ok:
+        success = _("Thank you; the team will look at it again.")
+    elif accepting:
+        success = _("Thank you for confirming; the change will now be released.")
+    else:
+        success = _("Thank you for confirming; the request is closed.")
     return _act(code, lambda instance, email: conversation.confirm_restore(db.session, instance, ok, values["note"],
                                                                            email=email),
-                values, _("Thank you for confirming; the request is closed.") if ok
-                else _("Thank you; the team will look at it again."), {"message": "note"})
+                values, success, {"message": "note"})
 
 
 # -- forgot my code ---------------------------------------------------------------------------------
