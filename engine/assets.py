@@ -330,8 +330,8 @@ def sites(session: Session) -> list[str]:
 
 
 def widget_fields(ui_schema: dict | None) -> dict[str, list[str] | None]:
-    """The top-level fields of a form that hold an inventory number, each with its allowed
-    kinds (``None``: any)."""
+    """The top-level fields of a form that hold an inventory number (or a list of them),
+    each with its allowed kinds (``None``: any)."""
     found: dict[str, list[str] | None] = {}
     for name, ui in (ui_schema or {}).items():
         if isinstance(ui, dict) and ui.get("ui:widget") == WIDGET:
@@ -343,7 +343,9 @@ def widget_fields(ui_schema: dict | None) -> dict[str, list[str] | None]:
 
 def form_problems(session: Session, ui_schema: dict | None, data: dict) -> list[Problem]:
     """What is wrong with the inventory numbers a form's asset fields hold: each non-empty
-    value must name a registered asset that is not disposed, of an allowed kind.
+    value must name a registered asset that is not disposed, of an allowed kind. A field
+    may hold a list of numbers (a change on several devices): each is checked, its problem
+    reported at ``field.<index>``.
 
     An empty or missing value is the form schema's business (``required``).
     """
@@ -352,13 +354,16 @@ def form_problems(session: Session, ui_schema: dict | None, data: dict) -> list[
     found: list[Problem] = []
     for name, kinds in widget_fields(ui_schema).items():
         value = data.get(name)
-        if not isinstance(value, str) or not value.strip():
-            continue
-        asset = find(session, value)
-        if asset is None or asset.status == "disposed":
-            found.append(Problem(name, "this inventory number is not registered", UNKNOWN,
-                                 {"value": value[:INVENTORY_NO_MAX]}))
-        elif kinds is not None and asset.kind not in kinds:
-            found.append(Problem(name, f"this asset is a {asset.kind}, not one of {', '.join(kinds)}",
-                                 WRONG_KIND, {"kinds": kinds, "kind": asset.kind}))
+        entries = ([(f"{name}.{index}", item) for index, item in enumerate(value)] if isinstance(value, list)
+                   else [(name, value)])
+        for location, number in entries:
+            if not isinstance(number, str) or not number.strip():
+                continue
+            asset = find(session, number)
+            if asset is None or asset.status == "disposed":
+                found.append(Problem(location, "this inventory number is not registered", UNKNOWN,
+                                     {"value": number[:INVENTORY_NO_MAX]}))
+            elif kinds is not None and asset.kind not in kinds:
+                found.append(Problem(location, f"this asset is a {asset.kind}, not one of {', '.join(kinds)}",
+                                     WRONG_KIND, {"kinds": kinds, "kind": asset.kind}))
     return found

@@ -16,6 +16,7 @@ PROCESS_PACKAGES = (
     "server_external_access", "backup_restore", "software_request", "notifications", "assets",
     "infrastructure_setup", "network_planning", "software_maintenance",
     "infrastructure_continuity", "infrastructure_maintenance",
+    "network_os_update", "network_config_update", "lab_access_restriction",
 )
 
 

@@ -83,7 +83,7 @@ CATALOG = (
     _e("30", "network_planning", "Ağ Hizmetleri Planlama ve Destek Altyapı Projelendirme",
        "Network Planning and Infrastructure Design", "network"),
     _e("31", "lab_access_restriction", "Bilgisayar Laboratuvarlarında Erişim Kısıtlama",
-       "Computer Lab Access Restriction", "network"),
+       "Computer Lab Access Restriction", "network", portal=True),
     _e("33", "server_external_access", "Sunuculara Dışarıdan Erişim", "External Access to Servers", "network",
        portal=True),
     _e("34", "vpn_request", "Bilgi İşlem Ağ Hizmetleri Planlama ve Destek VPN Hizmeti Alma", "VPN Service Request",

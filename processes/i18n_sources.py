@@ -235,6 +235,20 @@ def unattributed_texts() -> list[tuple[str, str]]:
     return [(file, source) for key, file, source in python_texts() if key is None]
 
 
+def _decision_files(bpmn: Path) -> list[Path]:
+    """The DMN files of ``bpmn/`` a process reads: its own (``<key>.*.dmn``) and those
+    defining the decisions its business rule tasks call (a table two processes share)."""
+    called = {_clean(ref.text) for ref in _parse(bpmn).getroot().iter(f"{{{SPIFF_NS}}}calledDecisionId")}
+    key = bpmn.stem
+    found = []
+    for dmn in sorted(BPMN_DIR.glob("*.dmn")):
+        decisions = {d.get("id") for d in _parse(dmn).getroot().iter() if isinstance(d.tag, str)
+                     and d.tag.endswith("}decision")}
+        if dmn.name.startswith(f"{key}.") or decisions & called:
+            found.append(dmn)
+    return found
+
+
 def process_sources(key: str | None) -> list[tuple[str, str]]:
     """Every reader-visible string of process ``key`` (``None``: the shared texts), as
     ``(file, text)`` pairs, in file order, each text once."""
@@ -242,7 +256,7 @@ def process_sources(key: str | None) -> list[tuple[str, str]]:
     if key is not None:
         bpmn = BPMN_DIR / f"{key}.bpmn"
         pairs += [(f"bpmn/{bpmn.name}", t) for t in bpmn_texts(bpmn)]
-        for dmn in sorted(BPMN_DIR.glob(f"{key}.*.dmn")):
+        for dmn in _decision_files(bpmn):
             pairs += [(f"bpmn/{dmn.name}", t) for t in dmn_texts(dmn)]
         for name in form_files(bpmn):
             if (BPMN_DIR / name).is_file():

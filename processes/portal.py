@@ -76,6 +76,9 @@ GROUPS = (
         _p("server_external_access", "Sunucuya dışarıdan erişim izni", "Access to a server from outside",
            "Bir sunucunun kampüs dışından erişilebilir olmasını isteyin.",
            "Ask for a server to be reachable from outside the campus."),
+        _p("lab_access_restriction", "Sınav için laboratuvar erişim kısıtlaması", "Lab access restriction for an exam",
+           "Bilgisayar laboratuvarındaki sınavınız süresince internet erişiminin kısıtlanmasını isteyin.",
+           "Ask for a computer lab's internet access to be restricted during your exam."),
     )),
     ("software", "Yazılım ve web", "Software and web", (
         _c("Staj Yönetim Sistemi", "BYS üzerindeki Staj Yönetim Sistemi ile ilgili sorular ve sorunlar.",

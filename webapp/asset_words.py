@@ -52,11 +52,14 @@ def value_text(name: str, value) -> str:
 def problem_text(problem: Problem) -> str | None:
     """A registry problem in the reader's language; ``None`` for one that is not the registry's."""
     params = problem.params or {}
+    # one number of a list (a change on several devices): say which
+    which = f"{params['value']}: " if "." in (problem.location or "") and params.get("value") else ""
     if problem.code == assets.UNKNOWN:
-        return _("This inventory number is not registered.")
+        return which + _("This inventory number is not registered.")
     if problem.code == assets.WRONG_KIND:
-        return _("This asset is of the kind %(kind)s; this field takes only: %(kinds)s.",
-                 kind=kind_title(params.get("kind")), kinds=", ".join(kind_title(k) for k in params.get("kinds") or []))
+        return which + _("This asset is of the kind %(kind)s; this field takes only: %(kinds)s.",
+                         kind=kind_title(params.get("kind")),
+                         kinds=", ".join(kind_title(k) for k in params.get("kinds") or []))
     if problem.code == assets.TAKEN:
         return _("This inventory number is registered already.")
     if problem.code == assets.INVALID:

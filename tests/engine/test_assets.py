@@ -142,6 +142,10 @@ def test_form_problems_name_the_field_of_an_unknown_disposed_or_wrong_kind_asset
         assert codes("DM-404") == [("device", assets.UNKNOWN)]
         assert codes("DM-OLD") == [("device", assets.UNKNOWN)]
         assert codes("dm-ups-01") == [("device", assets.WRONG_KIND)]
+        # a change on several devices: each number of the list, at its index
+        assert codes(["255.01.02-2024-0017", "DM-404", "", "DM-UPS-01"]) == [
+            ("device.1", assets.UNKNOWN), ("device.3", assets.WRONG_KIND)]
+        assert codes([]) == []
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from processes.user_support.recategorize import recategorize
 
 PORTAL_PROCESSES = ("user_support", "vpn_request", "yurtnet_registration", "server_external_access",
                     "software_request", "backup_restore", "message_routing", "call_record",
-                    "infrastructure_maintenance")
+                    "infrastructure_maintenance",
+                    "lab_access_restriction", "network_os_update", "network_config_update")
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
 
