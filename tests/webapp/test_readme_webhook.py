@@ -65,11 +65,11 @@ def test_the_readme_webhook_example_starts_a_fault_request(served, tmp_path):
     block = block.replace("http://127.0.0.1:5000", f"http://127.0.0.1:{port}")
     send = next(line for line in block.splitlines() if line.startswith("curl "))
     # The block as written, then its delivery once more: the same idempotency key is a replay.
-    script = f"{block}\necho\n" + send.replace("curl -sS", "curl -sS -o /dev/null -w '%{http_code}'")
+    script = f"{block}\n" + send.replace("curl -sS", "curl -sS -o /dev/null -w '\\n%{http_code}'")
     proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True,
                           encoding="utf-8", timeout=120)
     assert proc.returncode == 0, proc.stderr
-    first, replay = proc.stdout.strip().splitlines()
+    first, replay = [line for line in proc.stdout.splitlines() if line.strip()]
     [started] = json.loads(first)["instances"]
     assert replay == "409"
 
