@@ -14,6 +14,7 @@ import importlib
 PROCESS_PACKAGES = (
     "user_support", "vpn_request", "yurtnet_registration", "message_routing", "call_record",
     "server_external_access", "backup_restore", "software_request", "notifications",
+    "lab_support", "workshop_service",
 )
 
 

@@ -1,0 +1,1 @@
+"""lab_support: SEK 08-04-08 Öğrenci Bilgisayar Laboratuvarları Destek Hizmetleri Sunum Süreci."""
