@@ -47,6 +47,8 @@ USERS = (
     ("birim", ["staff"], ["unitheads"]),
     ("amir.muhendislik", ["staff"], ["unithead-muhendislik"]),
     ("amir.fen", ["staff"], ["unithead-fen"]),
+    ("atolye", ["staff"], ["workshop"]),
+    ("lab", ["staff"], ["general"]),
     ("denetci", ["auditor"], []),
     ("yonetici", ["manager"], []),
 )
