@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, owners, spiff, start_forms, validation
+from . import audit, owners, recurring, spiff, start_events, start_forms, validation
 from .errors import NotFoundError, ValidationError
 from .models import OPEN_STATUSES, DefinitionFile, InstanceStatus, ProcessDefinition, ProcessInstance, User
 
@@ -97,6 +97,7 @@ def _deploy_one(session: Session, files, key: str, actor, note) -> DeployResult:
     )
     session.add(definition)
     session.flush()
+    recurring.schedule_definition(session, definition, spec)
     audit.record(session, "definition.deployed", actor=actor, data={
         "key": key, "version": definition.version, "content_hash": digest,
         "files": sorted(needed), "note": note,
@@ -129,13 +130,13 @@ class LoadedDefinition:
     @property
     def start_form(self) -> dict | None:
         """The JSON Schema of the start event's form (what a request is started with), if any."""
-        name, _ui = spiff.start_form_files(self.spec)
+        name, _ui = start_events.form_files(self.spec)
         return self.forms.get(name) if name else None
 
     @property
     def start_ui(self) -> dict | None:
         """The start form's UI schema (field order, widgets, help), if any."""
-        _name, ui = spiff.start_form_files(self.spec)
+        _name, ui = start_events.form_files(self.spec)
         return self.forms.get(ui) if ui else None
 
 

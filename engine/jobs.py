@@ -16,8 +16,8 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, health, mail, notices, runtime, services
-from .errors import ConflictError, NotFoundError, WorkflowError
+from . import audit, health, mail, notices, recurring, runtime, services
+from .errors import ConflictError, NotFoundError, ValidationError, WorkflowError
 from .mail import MailSettings
 from .models import (
     OPEN_TASK_STATES,
@@ -51,6 +51,8 @@ class ServiceContext:
     session: Session
     instance_id: int
     data: dict
+    # The service task running (engine.linked records which task started a child).
+    bpmn_id: str | None = None
 
 
 def claim_next(session: Session, now=None) -> Job | None:
@@ -104,7 +106,7 @@ def _run_service(session: Session, job: Job, settings: WorkerSettings) -> None:
     except SpiffWorkflowException as exc:
         raise WorkflowError(f"{spec.bpmn_id}: parameters failed: {exc}") from exc
     operator = services.get_operator(spec.operation_name)
-    result = operator(ServiceContext(session, job.instance_id, dict(task.data)), **params)
+    result = operator(ServiceContext(session, job.instance_id, dict(task.data), spec.bpmn_id), **params)
     task.data[spec.result_variable] = audit.to_json_value(result)
     task.complete()
     active.run_engine_steps()
@@ -131,15 +133,33 @@ def _run_overdue(session: Session, job: Job, settings: WorkerSettings) -> None:
     notices.run_overdue(session, job, timezone=settings.timezone, overdue_minutes=settings.overdue_minutes)
 
 
+def _run_recurring(session: Session, job: Job, settings: WorkerSettings) -> None:
+    recurring.run_schedule(session, job)
+
+
+def _run_recurring_start(session: Session, job: Job, settings: WorkerSettings) -> None:
+    recurring.run_start(session, job)
+
+
 _HANDLERS = {JobKind.TIMER: _run_timer, JobKind.SERVICE: _run_service, JobKind.MAIL: _run_mail,
-             JobKind.NOTICE: _run_notice, JobKind.DIGEST: _run_digest, JobKind.OVERDUE: _run_overdue}
+             JobKind.NOTICE: _run_notice, JobKind.DIGEST: _run_digest, JobKind.OVERDUE: _run_overdue,
+             JobKind.RECURRING: _run_recurring, JobKind.RECURRING_START: _run_recurring_start}
 
 
 def _record_failure(session: Session, job: Job, exc: Exception, settings: WorkerSettings) -> None:
     message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, WorkflowError) else str(exc)
     job.attempts += 1
     job.last_error = message
-    if job.attempts < job.max_attempts:
+    # A failure retrying cannot mend (a mail to a group that does not exist, start data the
+    # started process refuses) fails the job at once, for an admin to fix and retry.
+    permanent = getattr(exc, "permanent", False)
+    if job.kind == JobKind.RECURRING_START:
+        if isinstance(exc, ValidationError):
+            permanent = True
+            problems = "; ".join(str(p) for p in exc.problems)
+            job.last_error = message = f"{message} ({problems})" if problems else message
+        recurring.start_failed(session, job, message)
+    if job.attempts < job.max_attempts and not permanent:
         job.due_at = utcnow() + timedelta(seconds=settings.backoff_seconds * 2 ** (job.attempts - 1))
         return
     job.state, job.finished_at = JobState.FAILED, utcnow()

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
+from .directory import resolve_recipients
 from .models import Job, JobKind, MailMessage, MailState, utcnow
 from .personal import mask_email
 
@@ -45,11 +46,11 @@ def queue_mail(session: Session, recipients: list[str] | str, subject: str, body
     :param instance_id: the request the mail is about; its job failing for good puts the
         instance in ``error`` (mail to a requester must not be lost quietly). Staff notices
         leave it None.
+    :param recipients: addresses, or the directory's tokens ``group:<slug>`` / ``lead:<slug>``
+        (:func:`engine.directory.resolve_recipients`; an unknown group raises its RecipientError)
     :param template: which template wrote it, and ``language`` in which language (the outbox shows both)
     """
-    if isinstance(recipients, str):
-        recipients = [recipients]
-    recipients = [r.strip() for r in recipients if r and r.strip()]
+    recipients = resolve_recipients(session, recipients)   # group:<slug> and lead:<slug> tokens
     if not recipients:
         raise ValueError("a mail needs at least one recipient")
     message = MailMessage(instance_id=instance_id, recipients=", ".join(recipients),

@@ -9,6 +9,7 @@ transaction.
 
 from __future__ import annotations
 
+import copy
 import secrets
 import threading
 from collections import OrderedDict
@@ -21,12 +22,24 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, facts, form_rules, spiff, start_forms, sync, textinput, workdays
+from . import (
+    assets,
+    audit,
+    definitions,
+    facts,
+    form_rules,
+    spiff,
+    start_events,
+    start_forms,
+    sync,
+    textinput,
+    workdays,
+)
 from .errors import ConflictError, EngineError, NotFoundError, ValidationError, WorkflowError
-from .models import InstanceStatus, MessageSubscription, ProcessInstance, User, utcnow
+from .models import InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, User, utcnow
 
 TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 TRACKING_LENGTH = 10
@@ -84,6 +97,7 @@ class ActiveInstance:
     def save(self, session: Session, action: str, *, actor: str | None, data=None) -> None:
         """Write state, derived rows and an audit event (flush, never commit)."""
         status_before, waits_before = self.instance.status, set(self.previous.get("messages", ()))
+        ended_before = self.instance.completed_at is not None
         sync.write_state(session, self)
         facts.saved(session, self, action, data, status_before, waits_before)
         audit.record(session, action, actor=actor, instance_id=self.instance.id, data=data)
@@ -91,6 +105,9 @@ class ActiveInstance:
             derived_action, derived_data = self.derived_events.pop(0)
             audit.record(session, derived_action, actor=None, instance_id=self.instance.id, data=derived_data)
         remember(session, self)
+        from . import linked  # linked starts and tells instances through this module
+
+        linked.saved(session, self, ended_before=ended_before)
 
     def get_task(self, task_uuid: str):
         task = self.workflow.get_task_from_id(UUID(task_uuid))
@@ -203,15 +220,21 @@ def start_instance(
     data: dict | None = None,
     actor: User | str | None = None,
     version: int | None = None,
+    start_event: str | None = None,
 ) -> ProcessInstance:
     """Start a new instance of a process (its latest version unless ``version``).
+
+    It starts at the process's none start event; a process that also has timer or
+    message start events does not wait at those in this instance. ``start_event`` (a
+    BPMN id) starts it at that start event instead; a timer start event starts as if its
+    timer had fired (what :mod:`engine.recurring` does for each period of a cycle).
 
     Whoever starts it (the portal, a staff page, the API, the CLI, an operator starting
     a follow-up process), ``data`` must fit the process's complete start schema
     (:mod:`engine.start_forms`): nothing starts that a later step would fail on.
 
     :param data: initial data, given to the start event
-    :raises NotFoundError: no such process
+    :raises NotFoundError: no such process, or no such start event in it
     :raises ValidationError: ``data`` is not a JSON object, does not fit the start
         schema or breaks a rule of the process (:mod:`.form_rules`); one problem per field
     :raises WorkflowError: the process failed before its first wait
@@ -221,20 +244,52 @@ def start_instance(
     textinput.check(data)
     definition = definitions.get_definition(session, key, version)
     loaded = definitions.load_by_id(session, definition.id)
+    if start_event is not None and start_event not in start_events.kinds(loaded.spec):
+        raise NotFoundError(f"{key} version {definition.version} has no start event {start_event!r}")
+    _check_start(session, key, loaded, start_event, data or {})
+    return _begin(session, definition, loaded, data or {}, actor=actor, start_event=start_event)
+
+
+def _check_start(session: Session, key: str, loaded: definitions.LoadedDefinition, start_event: str | None,
+                 data: dict) -> None:
+    """Refuse start data that does not fit the form of the start event it starts at: the none
+    start event's form (what people start the process with), completed with the requester's
+    fields (:mod:`.start_forms`), or a timer's or message's own (no requester: nobody asked),
+    the asset registry's numbers
+    (:mod:`.assets`) and the process's rules for that step."""
+    if start_event is None:
+        form, ui, step = loaded.start_form, loaded.start_ui, form_rules.START
+    else:
+        form_name, ui_name = start_events.form_files(loaded.spec, start_event)
+        form = loaded.forms.get(form_name) if form_name else None
+        ui = loaded.forms.get(ui_name) if ui_name else None
+        step = start_event
+    registry = assets.form_problems(session, ui, data)
     try:
-        start_forms.check(key, loaded.start_form, loaded.start_ui, data or {})
+        start_forms.check(key, copy.deepcopy(form), copy.deepcopy(ui), data, by_event=start_event is not None)
     except ValidationError as exc:
-        form_rules.check(key, form_rules.START, data or {}, exc.problems)
+        form_rules.check(key, step, data, [*exc.problems, *registry])
         raise
-    form_rules.check(key, form_rules.START, data or {})
+    form_rules.check(key, step, data, registry)
+
+
+def _begin(session: Session, definition: ProcessDefinition, loaded: definitions.LoadedDefinition, data: dict, *,
+           actor: User | str | None, start_event: str | None, audit_data: dict | None = None) -> ProcessInstance:
+    """Create the instance of checked start data at ``start_event`` and run it to its first waits."""
     workflow = spiff.new_workflow(loaded.spec, loaded.subprocess_specs, script_engine())
+    try:
+        start_events.choose(workflow, start_event)
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise WorkflowError(_describe(exc)) from exc
     if data:
         workflow.task_tree.data.update(audit.to_json_value(data))
         for task in workflow.get_tasks(state=SpiffState.READY):
             task.data.update(audit.to_json_value(data))
     instance = ProcessInstance(
         definition=definition,
-        process_key=key,
+        process_key=definition.key,
         tracking_code=_unique_tracking_code(session),
         started_by=actor_name(actor),
         state={},
@@ -245,9 +300,10 @@ def start_instance(
     facts.received(session, instance, data)
     active = ActiveInstance(instance, loaded, workflow)
     active.run_engine_steps()
-    active.save(session, "instance.started", actor=actor_name(actor), data={
-        "key": key, "version": definition.version, "data": data or {},
-    })
+    started = {"key": definition.key, "version": definition.version, "data": data}
+    if start_event is not None:
+        started["start_event"] = start_event
+    active.save(session, "instance.started", actor=actor_name(actor), data={**started, **(audit_data or {})})
     return instance
 
 
@@ -317,6 +373,63 @@ def deliver_message(
         })
         delivered.append(instance_id_)
     return delivered
+
+
+def message_start_targets(session: Session, message_name: str) -> list[tuple[ProcessDefinition, str]]:
+    """The newest deployed version of each process that a message ``message_name`` starts,
+    with the bpmn id of its message start event, by process key."""
+    latest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    rows = session.scalars(select(ProcessDefinition).join(
+        latest, (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version))
+        .order_by(ProcessDefinition.key))
+    targets = []
+    for definition in rows:
+        try:
+            loaded = definitions.load_by_id(session, definition.id)
+        except ValidationError:   # a drawing kept as documentation starts nothing
+            continue
+        bpmn_id = start_events.message_starts(loaded.spec).get(message_name)
+        if bpmn_id is not None:
+            targets.append((definition, bpmn_id))
+    return targets
+
+
+def start_by_message(
+    session: Session,
+    message_name: str,
+    payload: dict | None,
+    *,
+    actor: User | str | None = None,
+) -> list[ProcessInstance]:
+    """Start every process that message ``message_name`` starts, at its message start event.
+
+    Each is the newest deployed version of a process with a ``startEvent`` whose
+    ``messageEventDefinition`` names that message. ``payload`` is the start data: checked
+    like every door against the complete start schema of that start event's form
+    (:mod:`engine.start_forms`; a form named on the message start event, as on a none
+    start event), the rules registered for the start event's BPMN id (:mod:`.form_rules`)
+    and the text rules (:mod:`.textinput`). The none start event's branch does not run.
+    All are checked before any starts: either every process starts or none does.
+
+    :returns: the new instances, by process key
+    :raises NotFoundError: no deployed process starts on this message
+    :raises ValidationError: the payload does not fit a start form (one problem per field)
+    :raises WorkflowError: a process failed before its first wait
+    """
+    if payload is not None and not isinstance(payload, dict):
+        raise ValidationError("the message payload must be a JSON object", [])
+    data = payload or {}
+    textinput.check(data)
+    targets = message_start_targets(session, message_name)
+    if not targets:
+        raise NotFoundError(f"no deployed process starts on message {message_name!r}")
+    loaded = {definition.id: definitions.load_by_id(session, definition.id) for definition, _ in targets}
+    for definition, bpmn_id in targets:
+        _check_start(session, definition.key, loaded[definition.id], bpmn_id, data)
+    return [_begin(session, definition, loaded[definition.id], data, actor=actor, start_event=bpmn_id,
+                   audit_data={"message": message_name})
+            for definition, bpmn_id in targets]
 
 
 def fire_due_timers(session: Session, instance_id: int) -> tuple[list[str], set[str]]:

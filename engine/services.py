@@ -3,7 +3,9 @@
 ``processes`` registers its operators here; the engine never imports them. A
 service task's ``spiffworkflow:serviceTaskOperator id="NAME"`` names one; the
 worker calls it with the evaluated parameters and stores the JSON-able result in
-the task's ``resultVariable``. Built in: ``send_mail(to, subject, body)``.
+the task's ``resultVariable``. Built in: ``send_mail(to, subject, body)``
+(``to``: addresses or ``group:<slug>`` / ``lead:<slug>``, :mod:`engine.directory`) and
+``start_request(process, data)`` (a linked child request, :mod:`engine.linked`).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ def register_operator(name: str, func: Operator) -> None:
 
 def _builtins() -> dict[str, Operator]:
     from .jobs import send_mail_operator
+    from .linked import start_request_operator
 
-    return {"send_mail": send_mail_operator}
+    return {"send_mail": send_mail_operator, "start_request": start_request_operator}
 
 
 def get_operator(name: str) -> Operator:

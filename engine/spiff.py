@@ -22,7 +22,6 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as timer_module
-from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
@@ -184,13 +183,3 @@ def new_workflow(spec, subprocess_specs, script_engine):
     """Create a fresh workflow for a spec."""
     _Serializers.get()  # SpiffWorkflow configured before anything runs
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
-
-
-def start_form_files(spec) -> tuple[str | None, str | None]:
-    """The form and UI schema files named on the process's start event, if any."""
-    for task_spec in spec.task_specs.values():
-        if isinstance(task_spec, StartEvent):
-            extensions = getattr(task_spec, "extensions", None) or {}
-            if extensions.get("formJsonSchemaFilename"):
-                return extensions["formJsonSchemaFilename"], extensions.get("formUiSchemaFilename")
-    return None, None

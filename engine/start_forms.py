@@ -42,12 +42,14 @@ def complete(key: str, form: Schema, ui: Schema) -> tuple[Schema, Schema]:
     return form, ui
 
 
-def check(key: str, form: Schema, ui: Schema, data: dict) -> None:
+def check(key: str, form: Schema, ui: Schema, data: dict, *, by_event: bool = False) -> None:
     """Refuse start data that does not fit the complete start schema of ``key``.
 
+    :param by_event: the start is an event's (a timer's cycle, a message, a webhook), not a
+        person's: nobody is requesting, so only the event's own form is checked, not completed
     :raises ValidationError: one problem per field (the field's name; ``""`` for the whole)
     """
-    schema, _ui = complete(key, form, ui)
+    schema = form if by_event else complete(key, form, ui)[0]
     if schema is None:
         return
     try:

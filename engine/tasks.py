@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, form_rules, forms, runtime, textinput
+from . import assets, audit, form_rules, forms, runtime, textinput
 from .errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
 from .models import OPEN_TASK_STATES, Group, HumanTask, ProcessInstance, TaskState, User, utcnow
 
@@ -191,16 +191,19 @@ def complete_task(session: Session, task_id: int, user: User, data: dict | None 
         raise PermissionDeniedError(f"task {task.id} is claimed by {task.assignee}")
     textinput.check(data)
     active = runtime.load_instance(session, instance.id)  # the instance read with the task
+    # inventory numbers (UI widget "asset") must name registered assets: the registry's rule
+    registry = assets.form_problems(session, active.definition.forms.get(task.ui_file) if task.ui_file else None,
+                                    data if isinstance(data, dict) else {})
     if task.form_file:
         # the fields the chosen action leaves out are neither required nor stored
         try:
             data = forms.prepare(active.definition.forms[task.form_file], data)
         except ValidationError as exc:
-            form_rules.check(task.process_key, task.bpmn_id, data, exc.problems)
+            form_rules.check(task.process_key, task.bpmn_id, data, [*exc.problems, *registry])
             raise
     elif not isinstance(data, dict):
         raise ValidationError("task data must be a JSON object", [])
-    form_rules.check(task.process_key, task.bpmn_id, data)
+    form_rules.check(task.process_key, task.bpmn_id, data, registry)
     spiff_task = active.get_task(task.task_uuid)
     if not spiff_task.has_state(SpiffState.READY):
         raise ConflictError(f"task {task.id} is no longer open")

@@ -348,6 +348,16 @@ def _dangling_event_and_data_refs(name: str, process):
             if ref is not None and ref not in defined:
                 yield Problem(at_element(name, definition.getparent()),
                               f"{attribute} '{ref}' names no bpmn:{target} of this file")
+    messages = {m.get("id"): (m.get("name") or "").strip() for m in root.iterfind(".//bpmn:message", NS)}
+    for definition in process.iterfind(".//bpmn:messageEventDefinition", NS):
+        ref = definition.get("messageRef")
+        if not ref:
+            yield Problem(at_element(name, definition.getparent()),
+                          "message event names no message: give its messageEventDefinition a messageRef "
+                          "to a bpmn:message with a name")
+        elif ref in messages and not messages[ref]:
+            yield Problem(at_element(name, definition.getparent()),
+                          f"message '{ref}' has no name: the name is what senders and webhooks address")
     by_id = {element.get("id"): element for element in process.iter("{*}*") if element.get("id")}
     for gateway in process.iterfind(".//bpmn:eventBasedGateway", NS):
         for flow in gateway.getparent().iterfind("bpmn:sequenceFlow", NS):
@@ -407,6 +417,7 @@ def _check_rules(name: str, root, files: dict[str, bytes], found: _Found, known_
             compile_each([(p.getparent().getparent().getparent(), p.get("value")) for p in process.iterfind(path, NS)
                           if (p.get("value") or "").strip()], sandbox.check_expression, f"{prop} expression")
         _check_requester_properties(name, process, found)
+        _check_start_events(name, process, found)
         params = ".//spiffworkflow:serviceTaskOperator/spiffworkflow:parameters/spiffworkflow:parameter"
         compile_each([(next(p.iterancestors(f"{{{BPMN_NS}}}serviceTask")), p.get("value"))
                       for p in process.iterfind(params, NS) if (p.get("value") or "").strip()],
@@ -419,6 +430,49 @@ def _check_rules(name: str, root, files: dict[str, bytes], found: _Found, known_
                 task = next(operator.iterancestors(f"{{{BPMN_NS}}}serviceTask"))
                 found.add(name, Problem(at_element(name, task),
                                         f"unknown service operator '{operator.get('id')}'"))
+
+
+def _check_start_events(name: str, process, found: _Found) -> None:
+    """One none start event at most (where people and the API start); a start event's
+    ``timeCycle`` gives a repeating interval (engine.recurring); ``workingDay`` only beside one."""
+    from engine import recurring, sandbox
+
+    none_starts = [s for s in process.iterfind("bpmn:startEvent", NS)
+                   if not any(child.tag.endswith("EventDefinition") for child in s)]
+    for extra in none_starts[1:]:
+        found.add(name, Problem(at_element(name, extra), "a process has one start event without an event "
+                                f"(where people and the API start it); '{none_starts[0].get('id')}' is already one"))
+    for start in process.iterfind(".//bpmn:startEvent", NS):
+        cycle = start.find("bpmn:timerEventDefinition/bpmn:timeCycle", NS)
+        prop = start.find("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='workingDay']",
+                          NS)
+        data = start.find("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='startData']",
+                          NS)
+        if data is not None and (cycle is None or start.getparent() is not process):
+            found.add(name, Problem(at_element(name, start), "startData belongs on a timer start event with a "
+                                                              "timeCycle of the process"))
+        elif data is not None:
+            try:
+                sandbox.check_expression(data.get("value") or "")
+            except Exception as exc:  # noqa: BLE001 - in words
+                found.add(name, Problem(at_element(name, start), "startData expression cannot run in the sandbox: "
+                                                                  f"{getattr(exc, 'message', None) or exc}"))
+        if prop is not None and (cycle is None or start.getparent() is not process):
+            found.add(name, Problem(at_element(name, start), "workingDay belongs on a timer start event with a "
+                                                              "timeCycle of the process"))
+        elif prop is not None and (prop.get("value") or "").strip() not in recurring.WORKING_DAY_VALUES:
+            found.add(name, Problem(at_element(name, start), f"workingDay must be one of "
+                                    f"{', '.join(recurring.WORKING_DAY_VALUES)}, not '{prop.get('value')}'"))
+        if cycle is None or start.getparent() is not process or not (cycle.text or "").strip():
+            continue
+        try:
+            sandbox.check_expression(cycle.text)
+        except Exception:  # noqa: BLE001 - reported as "timer expression cannot run in the sandbox"
+            continue
+        try:
+            recurring.check_expression(cycle.text)
+        except ValueError as exc:
+            found.add(name, Problem(at_element(name, start), str(exc)))
 
 
 def _check_candidate_groups(source: str) -> None:

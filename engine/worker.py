@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import health, jobs, notices
 from .db import transaction
 from .jobs import WorkerSettings
+from .models import JobKind
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def run_due_jobs(factory: sessionmaker[Session], settings: WorkerSettings, *, li
                                 job_id, kind, health.first_line(exc))
                 raise
             log.info("job %s (%s) %s", job.id, job.kind, "done" if ok else f"failed: {job.last_error}")
-            of_a_request = job.instance_id is not None
+            of_a_request = job.instance_id is not None or job.kind == JobKind.RECURRING_START
         if of_a_request:
             count += 1
     return count

@@ -13,7 +13,7 @@ import importlib
 # ``OPERATORS = {"name": function}`` in its ``operators`` module.
 PROCESS_PACKAGES = (
     "user_support", "vpn_request", "yurtnet_registration", "message_routing", "call_record",
-    "server_external_access", "backup_restore", "software_request", "notifications",
+    "server_external_access", "backup_restore", "software_request", "notifications", "assets",
     "lab_support", "workshop_service",
 )
 

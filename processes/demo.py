@@ -10,7 +10,20 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import canned, conversation, definitions, runtime, services, tasks, users, validation
+from engine import (
+    assets,
+    canned,
+    conversation,
+    definitions,
+    directory,
+    hooks,
+    runtime,
+    services,
+    tasks,
+    users,
+    validation,
+)
+from engine.errors import NotFoundError
 from engine.models import AuthorKind, HumanTask, ProcessInstance, utcnow
 
 from . import install
@@ -34,6 +47,11 @@ GROUPS = {
 }
 
 DEMO_PASSWORD = "sek-demo-2026"
+# The monitoring system's webhook (08-04-26 reports a fault, 08-04-03 catches message
+# monitoring_alert): POST /api/v1/hooks/izleme with a flat JSON alert.
+MONITORING_HOOK = "izleme"
+MONITORING_MAPPING = {"host": "/host", "service": "/service", "severity": "/severity", "summary": "/summary",
+                      "detected_at": "/detected_at", "subject": "/summary"}
 
 USERS = (
     ("admin", ["admin"], []),
@@ -47,11 +65,29 @@ USERS = (
     ("birim", ["staff"], ["unitheads"]),
     ("amir.muhendislik", ["staff"], ["unithead-muhendislik"]),
     ("amir.fen", ["staff"], ["unithead-fen"]),
-    ("atolye", ["staff"], ["workshop"]),
-    ("lab", ["staff"], ["general"]),
     ("denetci", ["auditor"], []),
     ("yonetici", ["manager"], []),
+    ("genel", ["staff"], ["general"]),
+    ("yarizamanli", ["staff"], ["parttime"]),
+    ("atolye", ["staff"], ["workshop"]),
 )
+
+# Each group's address and lead (a member above): BPMN names mail recipients as
+# group:<slug> / lead:<slug> (engine.directory), never as an address.
+GROUP_DIRECTORY = {
+    "helpdesk": ("destek@bidb.example.edu.tr", "destek"),
+    "network": ("ag@bidb.example.edu.tr", "ag"),
+    "systems": ("sistem@bidb.example.edu.tr", "sahip"),
+    "software": ("yazilim@bidb.example.edu.tr", "yazilim"),
+    "callcenter": ("cagri@bidb.example.edu.tr", "cagri"),
+    "management": ("baskanlik@bidb.example.edu.tr", "mudur"),
+    "unitheads": ("birim-amirleri@example.edu.tr", "birim"),
+    "unithead-muhendislik": ("muhendislik-dekanlik@example.edu.tr", "amir.muhendislik"),
+    "unithead-fen": ("fen-dekanlik@example.edu.tr", "amir.fen"),
+    "general": ("genel@bidb.example.edu.tr", "genel"),
+    "parttime": ("yarizamanli@bidb.example.edu.tr", "yarizamanli"),
+    "workshop": ("atolye@bidb.example.edu.tr", "atolye"),
+}
 
 SAMPLE_REQUESTS = (
     {"subject": "Personel e-posta şifremi unuttum", "requester": "Ayşe Yılmaz",
@@ -196,8 +232,85 @@ def _as_sent_from_portal(session: Session, instance_id: int, data: dict) -> None
                                  author=data["requester_email"], actor="demo")
 
 
-def load_demo(session: Session) -> str:
-    """Deploy the BPMN folder, create groups and users, and start sample requests once."""
+# The asset registry's demo: the data centre's racks, the campus network, power and cooling, a lab
+# (numbers as on taşınır labels: account code, year, sequence).
+_DC = {"site": "Merkez Kampüs", "room": "Bilgi İşlem Veri Merkezi (B-012)"}
+DEMO_ASSETS = (
+    {"inventory_no": "253.02.03-2022-0001", "kind": "network_device", "model": "Cisco Catalyst 9500-24Y4C (omurga)",
+     "serial": "FDO2533Q1AB", **_DC, "rack": "A1", "rack_unit": 40, "status": "in_use", "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2022-0002", "kind": "network_device", "model": "Cisco Catalyst 9500-24Y4C (omurga)",
+     "serial": "FDO2533Q1AC", **_DC, "rack": "A2", "rack_unit": 40, "status": "in_use", "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2021-0014", "kind": "network_device", "model": "Cisco ASR 1001-X (sınır yönlendirici)",
+     "serial": "SSI2118024K", **_DC, "rack": "A1", "rack_unit": 36, "status": "in_use", "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2023-0007", "kind": "network_device", "model": "Fortinet FortiGate 600F (güvenlik duvarı)",
+     "serial": "FG6H0FTB23900412", **_DC, "rack": "A1", "rack_unit": 32, "status": "in_use",
+     "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2020-0031", "kind": "network_device", "model": "HPE Aruba 2930F-48G (kenar anahtar)",
+     "serial": "CN09KP21X7", "site": "Mühendislik Fakültesi", "room": "Zemin kat kabin odası", "rack": "M-Z1",
+     "rack_unit": 20, "status": "in_use", "owner_unit": "Ağ Hizmetleri"},
+    {"inventory_no": "253.02.03-2020-0032", "kind": "network_device", "model": "HPE Aruba 2930F-48G (kenar anahtar)",
+     "serial": "CN09KP21Y2", "site": "Fen Fakültesi", "room": "1. kat kabin odası", "rack": "F-1",
+     "rack_unit": 18, "status": "in_repair", "owner_unit": "Ağ Hizmetleri",
+     "note": "Güç kaynağı arızalı; garanti kapsamında üreticide."},
+    {"inventory_no": "253.02.03-2016-0009", "kind": "network_device", "model": "Cisco Catalyst 3750X-48P",
+     "serial": "FDO1634R0ZT", "site": "Merkez Kampüs", "room": "Ağ deposu", "status": "retired",
+     "owner_unit": "Ağ Hizmetleri", "note": "Destek süresi bitti; yerine Aruba 2930F takıldı."},
+    {"inventory_no": "253.02.02-2023-0003", "kind": "server", "model": "Dell PowerEdge R750 (sanallaştırma düğümü 1)",
+     "serial": "7XK2LM3", **_DC, "rack": "B1", "rack_unit": 10, "status": "in_use", "owner_unit": "Sistem Destek"},
+    {"inventory_no": "253.02.02-2023-0004", "kind": "server", "model": "Dell PowerEdge R750 (sanallaştırma düğümü 2)",
+     "serial": "7XK2LM4", **_DC, "rack": "B1", "rack_unit": 12, "status": "in_use", "owner_unit": "Sistem Destek"},
+    {"inventory_no": "253.02.02-2021-0011", "kind": "server", "model": "HPE ProLiant DL380 Gen10 (yedekleme)",
+     "serial": "CZJ1120B7Q", **_DC, "rack": "B2", "rack_unit": 6, "status": "in_repair", "owner_unit": "Sistem Destek",
+     "note": "Disk denetleyicisi değişiyor."},
+    {"inventory_no": "253.02.02-2024-0002", "kind": "server", "model": "Dell PowerEdge R660 (e-posta)",
+     "serial": "9QW4RT2", **_DC, "rack": "B2", "rack_unit": 14, "status": "in_use", "owner_unit": "Sistem Destek"},
+    {"inventory_no": "253.03.01-2022-0001", "kind": "ups", "model": "APC Symmetra PX 40kW", "serial": "PX40-22A0117",
+     **_DC, "status": "in_use", "owner_unit": "Genel Süreçler"},
+    {"inventory_no": "253.03.01-2019-0004", "kind": "ups", "model": "APC Smart-UPS SRT 10kVA", "serial": "AS1917220034",
+     "site": "Mühendislik Fakültesi", "room": "Zemin kat kabin odası", "rack": "M-Z1", "rack_unit": 1,
+     "status": "in_use", "owner_unit": "Genel Süreçler"},
+    {"inventory_no": "253.03.02-2018-0001", "kind": "generator", "model": "Aksa AC 275 (275 kVA dizel jeneratör)",
+     "serial": "AKS-18-27531", "site": "Merkez Kampüs", "room": "Jeneratör binası", "status": "in_use",
+     "owner_unit": "Genel Süreçler"},
+    {"inventory_no": "253.03.04-2022-0001", "kind": "cooling", "model": "Vertiv Liebert PDX 35 kW (hassas klima)",
+     "serial": "VRT2207PDX0091", **_DC, "status": "in_use", "owner_unit": "Genel Süreçler"},
+    {"inventory_no": "253.03.04-2022-0002", "kind": "cooling", "model": "Vertiv Liebert PDX 35 kW (hassas klima)",
+     "serial": "VRT2207PDX0092", **_DC, "status": "in_repair", "owner_unit": "Genel Süreçler",
+     "note": "Kompresör bakımı; yedek ünite devrede."},
+    {"inventory_no": "253.02.01-2024-0101", "kind": "computer", "model": "Dell OptiPlex 7010 SFF",
+     "serial": "5HJ8KL3", "site": "Mühendislik Fakültesi", "room": "Bilgisayar Laboratuvarı 3", "status": "in_use",
+     "owner_unit": "Atölye Hizmetleri", "note": "Masa 1"},
+    {"inventory_no": "253.02.01-2024-0102", "kind": "computer", "model": "Dell OptiPlex 7010 SFF",
+     "serial": "5HJ8KL4", "site": "Mühendislik Fakültesi", "room": "Bilgisayar Laboratuvarı 3", "status": "in_use",
+     "owner_unit": "Atölye Hizmetleri", "note": "Masa 2"},
+    {"inventory_no": "253.02.01-2024-0103", "kind": "computer", "model": "Dell OptiPlex 7010 SFF",
+     "serial": "5HJ8KL5", "site": "Mühendislik Fakültesi", "room": "Atölye", "status": "in_stock",
+     "owner_unit": "Atölye Hizmetleri", "note": "Yedek; laboratuvara arıza olursa takılır."},
+    {"inventory_no": "253.02.05-2021-0006", "kind": "printer", "model": "HP LaserJet Enterprise M611dn",
+     "serial": "PHBQL12345", "site": "Merkez Kampüs", "room": "Bilgi İşlem Destek Masası", "status": "in_use",
+     "owner_unit": "Destek Masası"},
+)
+
+
+def load_assets(session: Session) -> int:
+    """Register the demo assets once (an empty registry only); a few with a history."""
+    if assets.search(session, per_page=1).total:
+        return 0
+    for values in DEMO_ASSETS:
+        assets.register(session, values, actor="demo")
+    assets.update(session, "253.02.02-2023-0004", {"rack_unit": 16}, actor="sistem",
+                  note="Kabin düzenlemesi")
+    assets.update(session, "253.02.03-2020-0032", {"note": DEMO_ASSETS[5]["note"]}, actor="ag",
+                  note="Arıza kaydı açıldı")
+    return len(DEMO_ASSETS)
+
+
+def load_demo(session: Session, *, hook_key: str | None = None) -> str:
+    """Deploy the BPMN folder, create groups and users, and start sample requests once.
+
+    :param hook_key: the app's secret key: the monitoring webhook ``izleme`` is added
+        (once) and its secret, derived from this key, is named in the summary
+    """
     install()
     files = validation.load_paths([str(BPMN_DIR)])
     results = definitions.deploy(session, files, actor="demo", note="demo data",
@@ -207,6 +320,8 @@ def load_demo(session: Session) -> str:
     for username, roles, groups in USERS:
         users.add_user(session, username, roles=roles, groups=groups, password=DEMO_PASSWORD,
                        email=f"{username}@example.edu.tr", actor="demo")
+    for slug, (email, lead) in GROUP_DIRECTORY.items():
+        directory.set_contact(session, slug, email, lead, actor="demo")
     ensure_units(session, UNITS, actor="demo")
     for unit in list_units(session):
         if unit.name in UNIT_HEADS and unit.head_group is None:
@@ -214,6 +329,7 @@ def load_demo(session: Session) -> str:
     if not canned.list_all(session):
         for category, title, body in CANNED:
             canned.save(session, category=category, title=title, body=body, by="demo", allowed_categories=CATEGORIES)
+    registered = load_assets(session)
     started = 0
     if not session.scalar(select(func.count()).select_from(ProcessInstance)):
         for data in SAMPLE_REQUESTS:
@@ -227,5 +343,17 @@ def load_demo(session: Session) -> str:
             _as_sent_from_portal(session, instance.id, data)
             started += 1
     deployed = ", ".join(str(r) for r in results)
-    return (f"demo loaded: {deployed}; {len(USERS)} users (password {DEMO_PASSWORD!r}); "
-            f"{started} sample requests started")
+    summary = (f"demo loaded: {deployed}; {len(USERS)} users (password {DEMO_PASSWORD!r}); "
+               f"{started} sample requests started; {registered} assets registered")
+    if hook_key is not None:
+        summary += f"; webhook {MONITORING_HOOK} secret {_monitoring_hook_secret(session, hook_key)}"
+    return summary
+
+
+def _monitoring_hook_secret(session: Session, hook_key: str) -> str:
+    try:
+        return hooks.secret_of(hooks.hook_by_name(session, MONITORING_HOOK), hook_key)
+    except NotFoundError:
+        _hook, secret = hooks.create_hook(session, MONITORING_HOOK, "monitoring_alert", mapping=MONITORING_MAPPING,
+                                          actor="demo", master_key=hook_key)
+        return secret

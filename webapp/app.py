@@ -58,6 +58,7 @@ def build_app(config: dict | None = None) -> Flask:
     from .account import bp as account_bp
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .assets import bp as assets_bp
     from .audit import bp as audit_bp
     from .canned import bp as canned_bp
     from .catalog import bp as catalog_bp
@@ -83,7 +84,7 @@ def build_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     for blueprint in (home_bp, auth.bp, inbox_bp, instances_bp, catalog_bp, admin_bp, api_bp, reply_bp,
                       portal_bp, canned_bp, attachments_bp, account_bp, audit_bp, personal_data_bp, versions_bp,
-                      modeler_bp, reports_bp, search_bp):
+                      modeler_bp, reports_bp, search_bp, assets_bp):
         app.register_blueprint(blueprint)
     return app
 
@@ -109,6 +110,8 @@ def _protect() -> None:
     across sites)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
+    if request.path.startswith("/api/v1/hooks/"):
+        return  # a webhook: its HMAC signature is its authentication (webapp/api/hooks.py), no session is used
     if request.path.startswith("/api/") and (
             request.headers.get("Authorization", "").startswith("Bearer ") or not current_user.is_authenticated):
         return  # a token call, or no one signed in: the API answers 401 without touching anything

@@ -224,6 +224,33 @@ def cmd_message(ctx: Context, args) -> int:
     return 0
 
 
+def cmd_hooks_add(ctx: Context, args) -> int:
+    from engine import hooks
+
+    from .config import secret_key
+
+    mapping = _json_arg(args.map, "--map")
+    mode = "correlate" if args.correlate else "start"
+    with ctx.transaction() as session:
+        _hook, secret = hooks.create_hook(session, args.name, args.message, mapping=mapping, mode=mode,
+                                          correlation_pointer=args.correlate, actor=None,
+                                          master_key=secret_key(ctx.config))
+    print(secret)   # shown once: SEK keeps no copy
+    return 0
+
+
+def cmd_hooks_list(ctx: Context, args) -> int:
+    from engine import hooks
+
+    with ctx.transaction() as session:
+        for hook in hooks.list_hooks(session):
+            target = f"correlate {hook.correlation_pointer}" if hook.mode == "correlate" else "start"
+            state = "active" if hook.active else "inactive"
+            print(f"{hook.name}\t{hook.message}\t{target}\t{state}\t"
+                  f"{json.dumps(hook.mapping, ensure_ascii=False, sort_keys=True)}")
+    return 0
+
+
 def cmd_worker(ctx: Context, args) -> int:
     count = worker.run_worker(ctx.factory, worker_settings(ctx.config), once=args.once)
     if args.once:
@@ -283,8 +310,10 @@ def cmd_jobs_retry(ctx: Context, args) -> int:
 def cmd_demo(ctx: Context, args) -> int:
     from processes import demo
 
+    from .config import secret_key
+
     with ctx.transaction() as session:
-        summary = demo.load_demo(session)
+        summary = demo.load_demo(session, hook_key=secret_key(ctx.config))
     print(summary)
     if args.year is not None:
         from processes import demo_year
@@ -385,6 +414,15 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--correlation", metavar="KEY", help="correlation key or tracking code")
     p.add_argument("--data", metavar="JSON", help=DATA_HELP)
     p.add_argument("--as", dest="as_user", metavar="USER")
+    hooks_cmd = command("hooks", None, "webhooks that start or reach processes").add_subparsers(metavar="ACTION")
+    p = command("add", cmd_hooks_add, "add a webhook; prints its secret (once)", hooks_cmd)
+    p.add_argument("name")
+    p.add_argument("--message", required=True, help="the message name it sends")
+    p.add_argument("--correlate", metavar="POINTER",
+                   help="reach waiting instances by the correlation key at this JSON pointer (default: start)")
+    p.add_argument("--map", required=True, metavar="JSON",
+                   help='start-data field -> JSON pointer or {"const": value}, e.g. {"host": "/host"}')
+    command("list", cmd_hooks_list, "list webhooks", hooks_cmd)
     users_cmd = command("users", None, "accounts").add_subparsers(metavar="ACTION")
     p = command("add", cmd_users_add, "add or update a user", users_cmd)
     p.add_argument("username")

@@ -140,11 +140,34 @@ def day(value: date | datetime | None) -> str:
     return format_date(value, "d MMMM y")
 
 
+# A moment with its weekday, in words: "4 Ocak 2027 Pazartesi 09:00", "Monday 4 January 2027, 09:00".
+_DAY_TIME = {"tr": "d MMMM y EEEE HH:mm", "en": "EEEE d MMMM y, HH:mm"}
+
+
+def day_time(value: datetime | None) -> str:
+    """A moment in words with its weekday, in the user's time zone and language ("–" for none)."""
+    if value is None:
+        return "–"
+    return format_datetime(value, _DAY_TIME.get(_language(), _DAY_TIME["en"]))
+
+
 def month_name(month: int) -> str:
     """A month's name in the reader's language (1 -> ``Ocak`` / ``January``)."""
     if not isinstance(month, int) or not 1 <= month <= 12:
         return str(month)
     return format_date(date(2000, month, 1), "LLLL")
+
+
+def linked_requests(instance) -> dict:
+    """The request's parent ("Üst talep") and children ("Bağlı talepler", engine.linked), only
+    those the signed-in user may see (engine.instances.can_view)."""
+    from engine import instances, linked
+
+    session, user = db.session, current_user
+    parent = linked.parent_of(session, instance.id)
+    children = linked.children_of(session, instance.id)
+    return {"parent": parent.instance if parent and instances.can_view(session, user, parent.instance) else None,
+            "children": [c.instance for c in children if instances.can_view(session, user, c.instance)]}
 
 
 def init_templating(app: Flask) -> None:
@@ -157,10 +180,12 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(team_title)
     app.add_template_global(group_title)
     app.add_template_global(category_title)
+    app.add_template_global(linked_requests)
     app.add_template_filter(ptext, "ptext")
     app.add_template_filter(number, "number")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(day, "day")
+    app.add_template_filter(day_time, "day_time")
     app.add_template_filter(month_name, "month_name")
 
     @app.context_processor

@@ -23,6 +23,7 @@ LABELS = {
     "task.completed": _l("Task completed"),
     "task.reassigned": _l("Task reassigned"),
     "timer.fired": _l("Timer fired"),
+    "schedule.fired": _l("Recurring start"),
     "message.delivered": _l("Message received"),
     "service.completed": _l("Service task completed"),
     "job.failed": _l("Background job failed"),
@@ -38,6 +39,12 @@ LABELS = {
     "request.duplicate_unlinked": _l("Duplicate link removed"),
     "request.duplicate_removed": _l("A duplicate was unlinked from this request"),
     "task.returned": _l("Task went back to who worked it last"),
+    "linked.started": _l("Linked request started"),
+    "linked.started_by": _l("Started by another request"),
+    "linked.not_started": _l("Linked request not started: its process is not in use"),
+    "linked.delivery_failed": _l("The end of a linked request could not be passed on"),
+    "asset.registered": _l("Asset registered"),
+    "asset.updated": _l("Asset changed"),
 }
 # What the triage events say, after their label (webapp.triage.PRIORITY_LABELS names the priorities).
 PRIORITY_WORDS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
@@ -51,6 +58,10 @@ def _triage_detail(action: str, data: dict, label: str, detail: dict) -> tuple[s
     other = data.get("main_id") or data.get("duplicate_id")
     if action.startswith("request.duplicate_") and other:
         return f"{label}: #{other}", {}
+    if action.startswith("linked.") and data.get("tracking_code"):
+        return f"{label}: {data['tracking_code']}", {}
+    if action.startswith("asset.") and data.get("inventory_no"):   # engine/assets.py: the asset's number
+        return f"{label}: {data['inventory_no']}", {}
     if action == "task.returned" and data.get("assignee"):
         return f"{label} ({data['assignee']})", {}
     return label, detail

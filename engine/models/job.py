@@ -18,6 +18,8 @@ class JobKind(enum.StrEnum):
     NOTICE = "notice"      # a staff notice about one new task (engine.notices)
     DIGEST = "digest"      # the daily digest of unclaimed tasks; reschedules itself
     OVERDUE = "overdue"    # looks for tasks past their due date; reschedules itself
+    RECURRING = "recurring"              # a recurring start's schedule (engine.recurring); reschedules itself
+    RECURRING_START = "recurring_start"  # starts one period's instance of a recurring schedule
 
 
 class JobState(enum.StrEnum):

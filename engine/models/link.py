@@ -25,3 +25,16 @@ class ReplyLink(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_payload: Mapped[dict | None] = mapped_column(JSON)
+
+
+class InstanceLink(Base):
+    """A request started by another one (service operator ``start_request``): parent -> child."""
+
+    __tablename__ = "instance_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), unique=True)
+    # The service task of the parent that started the child.
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

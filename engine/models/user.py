@@ -27,7 +27,10 @@ class Group(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(200), default="")
+    # The username of the member who leads the group (``lead:<slug>`` mail recipients).
     lead: Mapped[str | None] = mapped_column(String(150))
+    # The group's own address (``group:<slug>`` mail recipients); None: its members'.
+    email: Mapped[str | None] = mapped_column(String(300))
 
     members: Mapped[list[User]] = relationship(secondary=user_group, back_populates="groups")
 

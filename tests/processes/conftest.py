@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import clock, links, runtime, tasks, users
+from engine import clock, directory, links, runtime, tasks, users
 from engine.errors import ValidationError
 from engine.jobs import WorkerSettings
 from engine.models import AuditEvent, HumanTask, Job, MailMessage, ProcessInstance
@@ -184,6 +184,22 @@ class ProcessDatabase:
         """Pin the engine's clock at ``moment`` and run the jobs due by then; the number run."""
         clock.pin(moment)
         return self.work()
+
+
+# The group directory the process tests' mails go through (BPMN names group:<slug> and
+# lead:<slug>, never an address): each group's own address; no lead unless a test names one.
+GROUP_ADDRESSES = {slug: f"{slug}@bidb.example.edu.tr"
+                   for slug in ("helpdesk", "network", "systems", "software", "callcenter", "management")}
+
+
+@pytest.fixture
+def group_directory(db) -> dict[str, str]:
+    """The groups BPMN mails name, each with its address (:data:`GROUP_ADDRESSES`)."""
+    with db.tx() as session:
+        for slug, email in GROUP_ADDRESSES.items():
+            users.ensure_group(session, slug)
+            directory.set_contact(session, slug, email, None, actor="test")
+    return GROUP_ADDRESSES
 
 
 @pytest.fixture

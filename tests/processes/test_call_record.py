@@ -17,6 +17,9 @@ from sqlalchemy import select
 from engine import clock, links, runtime, tasks, users, workdays
 from engine.models import HumanTask, InstanceStatus
 
+# BPMN mails go to group:<slug> / lead:<slug>: the groups need their addresses.
+pytestmark = pytest.mark.usefixtures("group_directory")
+
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 SECRET = "test-secret"
 CALLER = {"requester": "Mert Aydın", "phone": "0532 000 00 00",
@@ -101,7 +104,7 @@ def test_an_overdue_call_back_is_escalated_and_stays_open(db, every_start):
     due = _working_days_timer(db, instance_id, every_start, 1)
     assert db.work_at(due - timedelta(minutes=5)) == 0
     db.work_at(due + timedelta(minutes=1))
-    assert db.mail_headers(instance_id) == [("bidb-management@example.edu.tr",
+    assert db.mail_headers(instance_id) == [("callcenter@bidb.example.edu.tr",
                                              "Çağrı Merkezi: geri arama gecikti (Yatay geçiş başvurusu)")]
     assert "timer.fired" in db.actions(instance_id)
     _complete(db, instance_id, "call_back", {"callback_result": "not_reached"})
@@ -145,7 +148,7 @@ def test_unit_reminded_after_3_and_agents_alerted_after_7_working_days(db, every
                                                 "Hatırlatma: Çağrı Merkezi: biriminize yönlendirilen mesaj")
     assert db.work_at(alert - timedelta(minutes=5)) == 0
     db.work_at(alert + timedelta(minutes=1))
-    assert db.mail_headers(instance_id)[-1] == ("bidb-callcenter@example.edu.tr",
+    assert db.mail_headers(instance_id)[-1] == ("callcenter@bidb.example.edu.tr",
                                                 "Çağrı Merkezi: Öğrenci İşleri 7 iş günüdür yanıt vermedi")
     assert len(db.mail_headers(instance_id)) == 3
     with db.tx() as session:
@@ -157,5 +160,5 @@ def test_unit_reminded_after_3_and_agents_alerted_after_7_working_days(db, every
 def test_call_back_escalation_fired_by_sek_worker_once(db, sek_worker):
     instance_id = _start(db, "dropped")
     sek_worker(_shift(1), SECRET_KEY=SECRET)
-    assert [m[0] for m in db.mail_headers(instance_id)] == ["bidb-management@example.edu.tr"]
+    assert [m[0] for m in db.mail_headers(instance_id)] == ["callcenter@bidb.example.edu.tr"]
     assert _open_task(db, instance_id).bpmn_id == "call_back"

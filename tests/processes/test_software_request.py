@@ -15,6 +15,9 @@ from engine import clock, conversation, forms, runtime, tasks, users, workdays
 from engine.errors import ValidationError
 from engine.models import HumanTask, InstanceStatus, Job, ProcessInstance
 
+# BPMN mails go to group:<slug> / lead:<slug>: the groups need their addresses.
+pytestmark = pytest.mark.usefixtures("group_directory")
+
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 REQUESTER = "aylin.kara@example.edu.tr"
 START = {
@@ -249,7 +252,7 @@ def test_reminder_after_five_working_days_keeps_the_decision_open(deployed, cloc
     assert db.work() == 3          # timer, reminder service, its mail
 
     [reminder] = db.mails(instance_id)
-    assert reminder.recipients == "bidb-management@example.edu.tr"
+    assert reminder.recipients == "management@bidb.example.edu.tr"
     assert reminder.subject == "Hatırlatma: karar bekleyen yazılım talebi: Mezuniyet anketi"
     assert "12.5 kişi-gün" in reminder.body and "Aylin Kara" in reminder.body
     assert open_task(db, instance_id, "decide").state == "ready"

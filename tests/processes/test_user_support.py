@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, conversation, forms, links, runtime, tasks, users
+from engine import clock, conversation, directory, forms, links, runtime, tasks, users
 from engine.errors import NotFoundError, ValidationError
 from engine.models import AuditEvent, HumanTask, InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
 from processes.user_support.recategorize import CATEGORIES, recategorize
+
+# BPMN mails go to group:<slug> / lead:<slug>: the groups need their addresses.
+pytestmark = pytest.mark.usefixtures("group_directory")
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
@@ -48,11 +51,15 @@ def _request_data(**changes) -> dict:
 
 
 @pytest.fixture
-def site(db, deploy, make_user):
+def site(db, deploy, make_user, group_directory):
     make_user("hakan.yardim", groups=("helpdesk",))
     make_user("selin.sistem", groups=("systems",))
     make_user("mert.ag", groups=("network",))
     make_user("can.yazilim", groups=("software",))
+    with db.tx() as session:   # the systems team's lead, mailed when a request is overdue (lead:systems)
+        lead = users.add_user(session, "eda.lider", groups=("systems",), email="eda.lider@bidb.example.edu.tr")
+        lead.notify_mode = "off"
+        directory.set_contact(session, "systems", group_directory["systems"], "eda.lider", actor="test")
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
     return db
 
@@ -350,7 +357,7 @@ def test_an_overdue_request_is_escalated_to_the_lead_and_stays_with_the_team(sit
     assert db.work() == 3                  # timer, escalation service, its mail
 
     assert _headers(db, instance_id) == [
-        ("systems-lider@example.edu.tr", "Süresi geçen talep" + _subject("Lisanslı Yazılım", "MATLAB lisansı"))]
+        ("eda.lider@bidb.example.edu.tr", "Süresi geçen talep" + _subject("Lisanslı Yazılım", "MATLAB lisansı"))]
     assert "5 iş günü" in db.mail_bodies(instance_id)[0]
     assert db.human_tasks(instance_id) == [("resolve", "systems", "ready")]
     assert db.status(instance_id) == InstanceStatus.RUNNING
@@ -429,7 +436,7 @@ def test_the_least_a_request_may_start_with_carries_it_through_its_escalation(si
     assert db.work() == 3                  # timer, escalation service, its mail
 
     [(to, subject)] = _headers(db, instance_id)
-    assert (to, subject) == ("systems-lider@example.edu.tr", "Süresi geçen talep" + _subject("Lisanslı Yazılım", "Kota"))
+    assert (to, subject) == ("eda.lider@bidb.example.edu.tr", "Süresi geçen talep" + _subject("Lisanslı Yazılım", "Kota"))
     assert "Talep sahibi: Elif Demir <elif.demir@ktu.edu.tr>" in db.mail_bodies(instance_id)[0]
     assert db.status(instance_id) == InstanceStatus.RUNNING
     assert db.human_tasks(instance_id) == [("resolve", "systems", "ready")]

@@ -14,6 +14,9 @@ from engine.errors import ValidationError
 from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, utcnow
 from processes.yurtnet_registration.mac import MacError, normalize_mac
 
+# BPMN mails go to group:<slug> / lead:<slug>: the groups need their addresses.
+pytestmark = pytest.mark.usefixtures("group_directory")
+
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
 KEY = "yurtnet_registration"
@@ -225,7 +228,7 @@ def test_two_working_days_without_a_decision_remind_the_network_team(site, clock
     assert db.work() == 3                       # timer, reminder service, its mail
 
     [reminder] = db.mails(instance_id)
-    assert reminder.recipients == "bidb-network@example.edu.tr"
+    assert reminder.recipients == "network@bidb.example.edu.tr"
     assert reminder.subject == "Hatırlatma: YurtNet kaydı bekliyor A4:5E:60:C2:19:0B"
     assert "öğrenci 402512345" in reminder.body
     assert db.human_tasks(instance_id) == [("register_device", "network", "ready")]   # still theirs
@@ -249,7 +252,7 @@ def test_sek_worker_once_with_a_shifted_clock_sends_the_reminder(site, sek_worke
 
     assert "3 job(s) run" in proc.stdout
     assert [(m.recipients, m.subject) for m in db.mails(instance_id)] == [
-        ("bidb-network@example.edu.tr", "Hatırlatma: YurtNet kaydı bekliyor A4:5E:60:C2:19:0B")]
+        ("network@bidb.example.edu.tr", "Hatırlatma: YurtNet kaydı bekliyor A4:5E:60:C2:19:0B")]
     assert db.human_tasks(instance_id) == [("register_device", "network", "ready")]
     assert "timer.fired" in db.actions(instance_id)
 

@@ -417,7 +417,8 @@ CONTRACT = {
     "/api/v1/tasks": {"get"}, "/api/v1/tasks/{task_id}/claim": {"post"},
     "/api/v1/tasks/{task_id}/unclaim": {"post"}, "/api/v1/tasks/{task_id}/complete": {"post"},
     "/api/v1/definitions": {"post"}, "/api/v1/openapi.json": {"get"},
-    "/api/v1/reports/summary": {"get"}, "/api/v1/search": {"get"},
+    "/api/v1/reports/summary": {"get"}, "/api/v1/search": {"get"}, "/api/v1/hooks/{name}": {"post"},
+    "/api/v1/assets": {"get"}, "/api/v1/assets/{inventory_no}": {"get"},
 }
 
 

@@ -35,7 +35,7 @@ from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
 from sqlalchemy import func, select
 
-from engine import runtime, tasks, users
+from engine import hooks, runtime, tasks, users
 from engine.models import AuditEvent, HumanTask
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -48,7 +48,7 @@ OPERATIONS = [
     "POST /api/v1/processes/{key}/instances", "GET /api/v1/reports/summary", "GET /api/v1/search",
     "GET /api/v1/tasks",
     "POST /api/v1/tasks/{task_id}/claim", "POST /api/v1/tasks/{task_id}/complete",
-    "POST /api/v1/tasks/{task_id}/unclaim",
+    "POST /api/v1/tasks/{task_id}/unclaim", "POST /api/v1/hooks/{name}",
 ]
 DEPLOY, START, COMPLETE = OPERATIONS[0], OPERATIONS[5], OPERATIONS[10]
 # The operations whose data only the processes describe -> the request fields the document describes.
@@ -86,8 +86,11 @@ def seeded(db, deploy) -> Seeded:
         assert [t.group_name for t in open_tasks] == [*CATEGORIES.values(), "helpdesk"]
         tasks.claim_task(session, open_tasks[-1].id, users.get_user(session, "elif"))
         token = users.create_token(session, "fuzzer")
+        hooks.create_hook(session, "izleme", "monitoring_alert", mapping={"host": "/host"}, actor=None,
+                          master_key="fuzz")   # unsigned deliveries to a real hook: 401
     return Seeded({"Authorization": f"Bearer {token}"}, {
-        "instance_id": instances, "task_id": [t.id for t in open_tasks], "key": ["user_support"]})
+        "instance_id": instances, "task_id": [t.id for t in open_tasks], "key": ["user_support"],
+        "name": ["izleme"]})
 
 
 def _words(min_size: int = 1):

@@ -256,8 +256,11 @@ def test_demo_can_be_loaded_twice(run, db):
     first = succeeded(run("demo"))
     second = succeeded(run("demo"))
 
-    assert "user_support version 1 (deployed)" in first and "16 sample requests started" in first
-    assert "user_support version 1 (unchanged)" in second and "0 sample requests started" in second
+    assert "user_support version 1 (deployed)" in first and "16 sample requests started; 20 assets registered" in first
+    assert "user_support version 1 (unchanged)" in second and "0 sample requests started; 0 assets registered" in second
+    # the monitoring webhook, added once; its secret (derived from the app's key) named both times
+    secret = re.search(r"webhook izleme secret ([0-9a-f]{64})", first).group(1)
+    assert f"webhook izleme secret {secret}" in second
     with db.tx() as session:
         assert len(session.scalars(select(ProcessInstance)).all()) == 16  # the sample requests, once
         assert users.get_user(session, "destek").group_slugs == {"helpdesk"}

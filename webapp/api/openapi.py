@@ -30,7 +30,9 @@ ERRORS = {
     401: "no valid session or API token",
     403: "the caller may not do this",
     404: "no such thing",
-    409: "someone else changed it first, or it is no longer open",
+    409: "someone else changed it first, or it is no longer open (a webhook: the Idempotency-Key was "
+         "accepted before; the body carries the first answer's `instances`)",
+    413: "the body is too large",
     422: "invalid input, `fields` says what is wrong where (`invalid`); or the process failed on the data "
          "given (`process_error`), and nothing was saved",
 }

@@ -140,6 +140,17 @@ class StartedSchema(Schema):
     status = fields.String(required=True, validate=INSTANCE_STATUS)
 
 
+class HookInstanceSchema(Schema):
+    id = fields.Integer(required=True)
+    tracking_code = fields.String(required=True)
+
+
+class HookAcceptedSchema(Schema):
+    """An accepted webhook delivery (and, under ``error``, the first answer to a replay)."""
+
+    instances = fields.List(fields.Nested(HookInstanceSchema), required=True)
+
+
 class TaskSchema(Schema):
     """A user task; the shape of ``engine.tasks.task_dict`` and ``sek tasks --json``."""
 

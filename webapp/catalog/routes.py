@@ -6,8 +6,8 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import conversation, definitions, documentation, runtime
-from engine.errors import NotFoundError, ValidationError
+from engine import conversation, definitions, documentation, recurring, runtime
+from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.models import AuthorKind
 from processes import catalog, i18n
 from processes.notifications import notify_requester
@@ -41,8 +41,10 @@ def show(key: str):
     entry = _entry_or_404(key)
     stats = definitions.process_stats(db.session, key=key).get(key)
     doc = documentation.latest_documentation(db.session, key)
+    schedules = recurring.schedules(db.session, key) if stats is not None else []
+    failed = recurring.failed_starts(db.session, key) if current_user.has_role("admin") else []
     return diagram_page(render_template(
-        "catalog/show.html", entry=entry, stats=stats, startable=stats is not None and doc is None and _can_start(),
+        "catalog/show.html", entry=entry, stats=stats, schedules=schedules, every=every, failed_starts=failed, startable=stats is not None and doc is None and _can_start(),
         doc_problems=doc[1] if doc else None, may_upload=may_document(entry),
         has_diagram=stats is not None or entry.bpmn_path.is_file()))
 
@@ -63,6 +65,45 @@ def diagram(key: str):
         content = i18n.translate_bpmn(key, content, reader_language(), entry.bpmn_file)
     return Response(content, mimetype="application/xml", headers={
         "Content-Disposition": f'attachment; filename="{entry.bpmn_file}"', "Vary": "Cookie"})
+
+
+@bp.post("/<key>/recurring/<int:job_id>/retry")
+@require_role("admin")
+def retry_recurring_start(key: str, job_id: int):
+    """An admin queues a failed recurring start again."""
+    _entry_or_404(key)
+    try:
+        with command() as session:
+            recurring.retry_start(session, key, job_id, actor=current_user.username)
+    except NotFoundError:
+        abort(404)
+    except ConflictError:
+        flash(_("This start is not waiting for a retry."), "error")
+        return redirect(url_for("catalog.show", key=key))
+    flash(_("The start is queued again; the worker runs it shortly."), "success")
+    return redirect(url_for("catalog.show", key=key))
+
+
+_EVERY_ONE = {"years": lambda: _("Every year"), "months": lambda: _("Every month"),
+              "weeks": lambda: _("Every week"), "days": lambda: _("Every day"),
+              "hours": lambda: _("Every hour"), "minutes": lambda: _("Every minute")}
+# One or more of a unit: separate messages, not plural forms (Turkish has one form).
+_EVERY_N = {"years": (lambda n: _("%(num)d year", num=n), lambda n: _("%(num)d years", num=n)),
+            "months": (lambda n: _("%(num)d month", num=n), lambda n: _("%(num)d months", num=n)),
+            "weeks": (lambda n: _("%(num)d week", num=n), lambda n: _("%(num)d weeks", num=n)),
+            "days": (lambda n: _("%(num)d day", num=n), lambda n: _("%(num)d days", num=n)),
+            "hours": (lambda n: _("%(num)d hour", num=n), lambda n: _("%(num)d hours", num=n)),
+            "minutes": (lambda n: _("%(num)d minute", num=n), lambda n: _("%(num)d minutes", num=n)),
+            "seconds": (lambda n: _("%(num)d second", num=n), lambda n: _("%(num)d seconds", num=n))}
+
+
+def every(parts: dict[str, int]) -> str:
+    """How often a recurring start runs, in words: "Her ay", "Every 2 weeks"."""
+    if len(parts) == 1:
+        (name, count), = parts.items()
+        if count == 1 and name in _EVERY_ONE:
+            return _EVERY_ONE[name]()
+    return _("Every %(period)s", period=" ".join(_EVERY_N[name][count != 1](count) for name, count in parts.items()))
 
 
 def _can_start() -> bool:

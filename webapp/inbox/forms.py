@@ -20,10 +20,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from engine import form_conditions, textinput
+from engine import assets, form_conditions, textinput
 from engine.errors import Problem, ValidationError
 from engine.forms import validate_form_data
 from processes import rules
+
+from .. import asset_words
+from ..extensions import db
 
 
 @dataclass
@@ -33,7 +36,7 @@ class Field:
     name: str
     label: str
     kind: str          # text, textarea, email, date, datetime, number, integer, select, radio,
-                       # checkbox, checkboxes, lines, json, hidden
+                       # checkbox, checkboxes, lines, json, hidden, asset
     required: bool = False
     help: str = ""
     placeholder: str = ""
@@ -42,6 +45,7 @@ class Field:
     errors: list[str] = field(default_factory=list)
     max_length: int | None = None
     section: Section | None = None   # the case this field belongs to; None: always asked
+    asset_kinds: list[str] = field(default_factory=list)   # kind "asset": the kinds it takes (empty: any)
 
     @property
     def input_id(self) -> str:
@@ -96,6 +100,8 @@ def _kind(prop: dict, ui: dict) -> str:
         return "checkbox"
     if types in ("number", "integer"):
         return types
+    if widget == "asset" and types == "string":
+        return "asset"   # an inventory number of the registry (engine/assets.py)
     if types == "string" or types is None and "format" in prop:
         fmt = prop.get("format")
         if widget == "textarea":
@@ -154,6 +160,8 @@ def build_fields(schema: dict, ui_schema: dict | None = None, values: dict | Non
             options=_options(prop, prop.get("items") if kind == "checkboxes" else None) or [],
             max_length=prop.get("maxLength"),
         )
+        if kind == "asset":
+            item.asset_kinds = list(assets.widget_fields({name: ui}).get(name) or [])
         item.value = _initial(kind, values.get(name, prop.get("default")))
         fields.append(item)
     return _grouped(fields, conditions)
@@ -296,6 +304,9 @@ def _convert(kind: str, prop: dict, text: str):
 
 def problem_text(problem: Problem) -> str:
     """An engine problem in the user's language."""
+    registry = asset_words.problem_text(problem)   # an inventory number field (engine/assets.py)
+    if registry is not None:
+        return registry
     limit = problem.params.get("limit")
     messages = {
         "required": lambda: _("This field is required."),
@@ -364,7 +375,8 @@ def check_submission(fields: list[Field], schema: dict, data: dict) -> list[str]
 
     Text the engine refuses (:mod:`engine.textinput`: control characters, broken
     Unicode, sizes) is reported the same way, and shown again without the refused
-    characters.
+    characters; so are inventory numbers the asset registry does not know
+    (:func:`engine.assets.form_problems`), together with the form's other problems.
 
     :returns: the problems that belong to no field; see :func:`has_errors`
     """
@@ -381,6 +393,11 @@ def check_submission(fields: list[Field], schema: dict, data: dict) -> list[str]
         limited = {p.location for p in exc.problems if p.code == "maxLength"}
         problems = [*(p for p in problems if not (p.code == textinput.MAX_LENGTH and p.location in limited)),
                     *exc.problems]
+    # inventory numbers: the registry's check (the engine makes it again on start and completion)
+    registry = {f.name: {"ui:widget": assets.WIDGET, "ui:options": {"kinds": f.asset_kinds}}
+                for f in fields if f.kind == "asset"}
+    if registry:
+        problems = [*problems, *assets.form_problems(db.session, registry, data)]
     for item in fields:
         if isinstance(item.value, str):
             item.value = textinput.cleaned(item.value)

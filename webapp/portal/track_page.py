@@ -9,7 +9,7 @@ from flask import current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from engine import attachments, conversation, instances, requester_status, textinput
+from engine import attachments, conversation, instances, linked, requester_status, textinput
 from engine.attachments import Limits, Upload
 from engine.conversation import Stage
 from engine.errors import Problem, ValidationError
@@ -123,6 +123,10 @@ def render_track(instance: ProcessInstance, *, values: dict | None = None, error
         original = str(data.get("message") or "").strip()
         original = "" if original in said else original
     history = status_history(instance, said)
+    contact = conversation.contact_of(session, instance.id)
+    # The requests this one started for the same requester (engine.linked), with where each stands.
+    children = [(child, "cancelled" if child.status == "cancelled" else str(conversation.stage_of(session, child)))
+                for child in (linked.children_for_requester(session, instance.id, contact.email) if contact else [])]
     page = render_template(
         "portal/track.html", instance=instance, stage=stage,
         history=history, current=history[-1] if history else None,
@@ -134,5 +138,5 @@ def render_track(instance: ProcessInstance, *, values: dict | None = None, error
         original=original, rating=conversation.rating_of(session, instance.id),
         can_reply=instance.status in OPEN_STATUSES, can_reopen=stage == Stage.RESOLVED,
         can_rate=conversation.can_rate(session, instance), can_confirm=stage == Stage.CONFIRM,
-        limits=upload_limits(current_app.config), values=values or {}, errors=errors or {})
+        limits=upload_limits(current_app.config), values=values or {}, errors=errors or {}, children=children)
     return page, status
