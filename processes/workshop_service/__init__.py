@@ -28,8 +28,19 @@ Sources and choices (seed 003 gives only the title and the workshop team):
   border; every third working day of waiting the requester is mailed a reminder
   (weekends and holidays do not count). After 30 calendar days the device is recorded as
   abandoned, the requester and the unit's head are mailed (operator ``mail_unit_head``).
+- **The asset registry** (C5) follows the device: the request names it with the registry
+  widget (``"ui:widget": "asset"``, computers, printers, lab seats, other; every door refuses
+  an unknown number), and service tasks (``asset_update``) set its status: ``in_repair``
+  when received, ``in_use`` when handed back (repaired or not: it is the unit's again),
+  ``in_stock`` when abandoned (in the workshop's store until the unit's taşınır kayıt
+  yetkilisi collects it), ``retired`` when beyond repair (disposal then makes it
+  ``disposed``). Each change names the request that made it.
+- **Beyond repair** starts SEK 08-04-24 as a linked request (C3 ``start_request``) with the
+  device, the technical report and the requester as its requester; while disposal is not
+  deployed (``started: false``) the workshop records the device for disposal by hand
+  ("Hurdaya ayırma için kayıt").
 - **Due times** (the seeds give none): receive within five working days, diagnose within
-  three (then the workshop's lead is mailed, ``lead:workshop``), parts within ten, repair
+  three (then the workshop's lead is mailed, ``lead:workshop``, the group directory's lead), parts within ten, repair
   within three, disposal record within five.
 - **Data**: the requester states that their data is backed up; a repair may wipe or
   replace a disk (KVKK: the workshop does not keep copies of a user's data).

@@ -1,7 +1,8 @@
 """SEK 08-04-07 in a real browser: the workshop team receives a device (its condition and
 what came with it), diagnoses paid parts (the parts' section appears with the choice and
 is refused empty, in place), the unit head approves, the parts arrive, the device is
-repaired and handed over against a signature; the requester is mailed at each step."""
+repaired and handed over against a signature; the requester is mailed at each step and the
+asset registry follows the device."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 import processes
-from engine import runtime
+from engine import assets, runtime
 from engine.models import MailMessage, ProcessInstance
 
 pytestmark = pytest.mark.browser
@@ -27,6 +28,7 @@ ORDER = "Parçaları temin et"
 REPAIR = "Cihazı onar"
 HAND_OVER = "Cihazı teslim et"
 REQUESTER = "murat.aydin@example.edu.tr"
+INVENTORY_NO = "253.02.01-2021-007701"
 
 
 def _complete(site, page, expected_title: str) -> None:
@@ -39,10 +41,12 @@ def test_the_workshop_repairs_a_device_with_parts_the_unit_head_approves(site, p
     site.add_user("atolye.teknisyen", "workshop")
     site.add_user("birim.amiri.atolye", "unitheads")
     with site.tx() as session:
+        assets.register(session, {"inventory_no": INVENTORY_NO, "kind": "computer", "model": "Lenovo ThinkPad E14",
+                                  "status": "in_use", "owner_unit": "Kimya Bölümü"}, actor="test")
         request_id = runtime.start_instance(session, "workshop_service", actor="portal", data={
             "requester": "Murat Aydın", "requester_email": REQUESTER, "unit": "Kimya Bölümü",
             "subject": "Dizüstü bilgisayar şarj olmuyor", "device_type": "laptop",
-            "inventory_no": "253.02.01-2021-000145", "brand_model": "Lenovo ThinkPad E14",
+            "inventory_no": INVENTORY_NO, "brand_model": "Lenovo ThinkPad E14",
             "fault_description": "Adaptör takılıyken şarj olmuyor, pil göstergesi yanmıyor.", "data_notice": True,
         }).id
         code = session.get(ProcessInstance, request_id).tracking_code
@@ -116,6 +120,7 @@ def test_the_workshop_repairs_a_device_with_parts_the_unit_head_approves(site, p
     page.get_by_test_id("task-form").get_by_label(
         "Teslim alan cihazı ve aksesuarlarını kontrol etti, teslim tutanağını imzaladı").check()
     _complete(site, page, HAND_OVER)
+    site.run_jobs()                                   # the registry's status, by the worker
 
     page.goto(site.at(f"/instances/{request_id}"))
     expect(page.get_by_test_id("status")).to_have_text("tamamlandı")
@@ -126,3 +131,5 @@ def test_the_workshop_repairs_a_device_with_parts_the_unit_head_approves(site, p
         templates = list(session.scalars(select(MailMessage.template).where(MailMessage.instance_id == request_id)
                                          .order_by(MailMessage.id)))
     assert templates == ["workshop_received", "workshop_ready"]
+    with site.tx() as session:
+        assert assets.get(session, INVENTORY_NO).status == "in_use"     # in repair while at the workshop, back in use

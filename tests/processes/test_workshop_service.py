@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import conversation, forms, runtime, users
+from engine import assets, conversation, directory, forms, instances, linked, runtime, users
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
@@ -27,6 +27,7 @@ KEY = "workshop_service"
 REQUESTER = "murat.aydin@example.edu.tr"
 KIMYA_HEADS = "unithead-kimya"
 KIMYA_HEAD_EMAIL = "kimya.baskan@example.edu.tr"
+WORKSHOP_LEAD_EMAIL = "atolye.sefi@bidb.example.edu.tr"
 INVENTORY_NO = "253.02.01-2021-000145"
 LINK_SECRET = "process-test-secret"          # the tracking links' secret of tests/processes/conftest.py
 RECEIVED = {"device_received": "received", "received_condition": "Kasa sağlam, sol menteşe gevşek.",
@@ -55,6 +56,21 @@ def _setup(db, deploy, make_user):
         unit = portal.add_unit(session, "Kimya Bölümü", actor="admin")
         portal.set_unit_head_group(session, unit.id, KIMYA_HEADS, actor="admin")
     make_user("teknisyen", groups=("workshop",))
+    with db.tx() as session:
+        users.add_user(session, "atolye.sefi", groups=("workshop",), email=WORKSHOP_LEAD_EMAIL)
+        directory.set_contact(session, "workshop", "atolye@bidb.example.edu.tr", "atolye.sefi", actor="test")
+        assets.register(session, {"inventory_no": INVENTORY_NO, "kind": "computer", "model": "Lenovo ThinkPad E14",
+                                  "status": "in_use", "owner_unit": "Kimya Bölümü"}, actor="test")
+
+
+def _asset(db) -> tuple[str, list[tuple[str, str, int | None]]]:
+    """The device's status in the registry, and its status changes, oldest first, as
+    ``(before, after, the request that made it)``."""
+    with db.tx() as session:
+        asset = assets.get(session, INVENTORY_NO)
+        changes = sorted(assets.history(session, asset), key=lambda change: change.id)
+        return asset.status, [(c.before.get("status"), c.after.get("status"), c.instance_id) for c in changes
+                              if c.action == "status"]
 
 
 def _start(db, **changes) -> int:
@@ -89,6 +105,13 @@ def test_the_start_form_asks_for_the_device_its_inventory_number_and_the_backup_
                                                        data_notice=False))
     assert sorted(p.location for p in caught.value.problems) == ["data_notice", "fault_description", "inventory_no"]
     assert db.refused_start(KEY, _request_data(device_type="tablet")) == ["device_type"]
+
+
+def test_an_inventory_number_not_in_the_registry_is_refused_under_its_field(db):
+    with db.tx() as session, pytest.raises(ValidationError) as caught:
+        runtime.start_instance(session, KEY, data=_request_data(inventory_no="253.02.01-2021-999999"), actor="portal")
+    assert [p.location for p in caught.value.problems] == ["inventory_no"]
+    assert db.refused_start(KEY, _request_data(inventory_no="253.02.01-2021-999999")) == ["inventory_no"]
 
 
 def test_a_request_waits_for_the_device_at_the_workshop(db):
@@ -130,6 +153,7 @@ def test_a_repair_without_parts_is_handed_over_against_a_signature(db):
     assert "Lenovo ThinkPad E14 cihazınız (demirbaş no 253.02.01-2021-000145)" in received.body
     assert "Cihazla gelenler: Güç adaptörü / kablosu, Çanta" in received.body
     assert db.human_tasks(instance_id)[-1] == ("diagnose", "workshop", "ready")
+    assert _asset(db) == ("in_repair", [("in_use", "in_repair", instance_id)])    # the registry knows where it is
 
     db.complete(instance_id, "diagnose", "teknisyen", {"diagnosis": "Güç soketi kırık.", "verdict": "repair"})
     assert db.human_tasks(instance_id)[-1] == ("repair", "workshop", "ready")
@@ -147,6 +171,7 @@ def test_a_repair_without_parts_is_handed_over_against_a_signature(db):
     db.complete(instance_id, "hand_over", "teknisyen", dict(HANDED))
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert _asset(db) == ("in_use", [("in_use", "in_repair", instance_id), ("in_repair", "in_use", instance_id)])
     assert db.timer_dues(instance_id) == []                  # the reminders went with the hand-over
     assert [m.template for m in db.mails(instance_id)] == ["workshop_received", "workshop_ready"]
     with db.tx() as session:
@@ -164,7 +189,7 @@ def test_a_late_diagnosis_is_told_to_the_workshop_lead_once(db, clock_at, every_
     assert db.work() == 3                                     # the timer, the mail task, the mail
 
     mail = db.mails(instance_id)[-1]
-    assert mail.recipients == "lead:workshop"
+    assert mail.recipients == WORKSHOP_LEAD_EMAIL                # lead:workshop, from the group directory
     assert mail.subject == f"Gecikme: arıza tespiti bekleyen cihaz ({INVENTORY_NO})"
     assert "üç iş günüdür" in mail.body
     assert db.human_tasks(instance_id)[-1] == ("diagnose", "workshop", "ready")
@@ -247,7 +272,10 @@ def test_a_device_beyond_repair_is_recorded_for_disposal(db, where):
     mail = db.mails(instance_id)[-1]
     assert _subject(db, instance_id, mail, "workshop_beyond_repair") == "Cihazınız onarılamıyor"
     assert f"Teknik rapor: {report}" in mail.body
+    assert _asset(db)[0] == "retired"
+    # SEK 08-04-24 is not deployed: the workshop records the device for disposal by hand
     assert db.human_tasks(instance_id)[-1] == ("record_disposal", "workshop", "ready")
+    assert "linked.not_started" in db.actions(instance_id)
     db.complete(instance_id, "record_disposal", "teknisyen", {"disposal_reference": "KDT-2026/14"})
     assert db.status(instance_id) == InstanceStatus.COMPLETED
 
@@ -309,6 +337,7 @@ def test_a_device_not_collected_in_30_days_is_recorded_abandoned_through_sek_wor
     [unit_head] = [m for m in db.mails(instance_id) if m.recipients == KIMYA_HEAD_EMAIL]
     assert unit_head.subject == f"Teslim alınmayan cihaz: demirbaş no {INVENTORY_NO}"
     assert "terk edilmiş olarak kaydedildi" in unit_head.body and "Murat Aydın" in unit_head.body
+    assert _asset(db)[0] == "in_stock"                             # in the workshop's store, still the unit's
 
 
 # -- a requester who chose English ---------------------------------------------------------
@@ -326,3 +355,28 @@ def test_a_requester_who_chose_english_gets_the_workshop_mails_in_english(db):
     assert _subject(db, instance_id, received, "workshop_received", "en") == "The workshop has received your device"
     assert _subject(db, instance_id, ready, "workshop_ready", "en") == "Your device is ready for collection"
     assert "has been repaired and tested" in ready.body
+
+
+def test_once_disposal_runs_a_device_beyond_repair_starts_it_as_a_linked_request(db, deploy):
+    """SEK 08-04-24 deployed (a stand-in here): the disposal request starts as this request's
+    child with the device, its technical report and the requester; no hand-made record."""
+    deploy(ROOT / "tests" / "data" / "disposal_stub" / "disposal.bpmn")
+    instance_id = _received(db)
+    report = "Anakart sıvı teması nedeniyle korozyonlu; onarım maliyeti cihaz değerini aşıyor."
+    db.complete(instance_id, "diagnose", "teknisyen",
+                {"diagnosis": "Sıvı teması.", "verdict": "beyond_repair", "technical_report": report})
+
+    assert db.status(instance_id) == InstanceStatus.COMPLETED
+    assert "record_disposal" not in [task[0] for task in db.human_tasks(instance_id)]
+    with db.tx() as session:
+        [child] = linked.children_of(session, instance_id)
+        child_id = child.instance.id
+        assert child.instance.process_key == "disposal"
+    assert db.human_tasks(child_id) == [("commission", "systems", "ready")]
+    with db.tx() as session:
+        started = instances.current_data(session, child_id)
+    assert {k: started.get(k) for k in ("requester", "requester_email", "inventory_no", "technical_report")} == {
+        "requester": "Murat Aydın", "requester_email": REQUESTER, "inventory_no": INVENTORY_NO,
+        "technical_report": report}
+    assert started["subject"] == f"Hurdaya ayırma: Lenovo ThinkPad E14 ({INVENTORY_NO})"
+    assert _asset(db)[0] == "retired"
