@@ -25,6 +25,16 @@ Sources and choices (seed 003 gives only the title; the process is the general g
 - **The coordinator confirms by silence**: the done mail says what was done; the request
   can be reopened from the tracking page for five working days (message ``reopen``, the
   same as user_support's), and goes back to the same team, due in two working days.
-- **Pre-semester preparation** (a recurring start): a few weeks before the fall and
-  spring semesters the labs are prepared: images updated, licences renewed, seats checked.
+- **A faulty seat's inventory number** is picked from the asset registry (C5,
+  ``"ui:widget": "asset"``, lab seats and computers); it is optional, since a coordinator may
+  not have it at hand.
+- **Pre-semester preparation** (C1 recurring starts): two timer start events, 25 January and
+  1 September at 09:00 every year (``workingDay=next``), about three weeks before the
+  spring and fall semesters' classes (a university's academic calendar puts them in
+  mid-February and late September; the process owner moves the dates in the diagram).
+  The start gives only a subject (nobody requests it, so no requester mails); the three
+  teams get their checklist at once (parallel gateway): the lab staff update the images,
+  the systems team renews the licences, the workshop checks every seat; ten working days,
+  due at 17:00. Then the lab staff approve the preparation or write down the open issues.
+  A start after downtime is one preparation (``missed_periods`` needs no handling).
 """

@@ -15,16 +15,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import clock, conversation, runtime
+from engine import assets, clock, conversation, directory, instances, runtime, users
 from engine.errors import ValidationError
-from engine.models import HumanTask, InstanceStatus, utcnow
+from engine.models import HumanTask, InstanceStatus, ProcessInstance, utcnow
 from engine.workdays import ZONE, add_working_days, is_working_day
 from processes import rules
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 KEY = "lab_support"
 REQUESTER = "selin.kara@example.edu.tr"
-LINK_SECRET = "process-test-secret"          # the tracking links' secret of tests/processes/conftest.py
+LINK_SECRET = "process-test-secret"
+LEADS = {"general": "lab.sefi", "systems": "sistem.sefi", "workshop": "atolye.sefi"}          # the tracking links' secret of tests/processes/conftest.py
 SOFTWARE = {"kind": "course_software", "course_code": "BIL 2003", "software_name": "MATLAB",
             "software_version": "R2026a", "licence_type": "campus"}
 SEAT = {"kind": "faulty_seat", "labs": ["Mühendislik B-204"], "seat_no": "17",
@@ -60,6 +61,10 @@ def _setup(db, deploy, make_user):
     make_user("lab.destek", groups=("general",))
     make_user("sistemci", groups=("systems",))
     make_user("teknisyen", groups=("workshop",))
+    with db.tx() as session:        # the group directory: each team's address and lead
+        for slug, lead in LEADS.items():
+            users.add_user(session, lead, groups=(slug,), email=f"{lead}@bidb.example.edu.tr")
+            directory.set_contact(session, slug, f"{slug}@bidb.example.edu.tr", lead, actor="test")
 
 
 def _start(db, kind: dict, **changes) -> int:
@@ -134,7 +139,7 @@ def test_course_software_goes_to_systems_due_before_the_day_needed_and_the_lead_
     clock_at(warn + timedelta(minutes=1))
     assert db.work() == 3                                       # the timer, the mail task, the mail
     [mail] = db.mails(instance_id)
-    assert (mail.recipients, mail.subject) == ("lead:systems", "Gecikme: laboratuvar talebi "
+    assert (mail.recipients, mail.subject) == ("sistem.sefi@bidb.example.edu.tr", "Gecikme: laboratuvar talebi "
                                                "(Mühendislik B-204, Mühendislik B-205)")
     assert f"Gerekli olduğu gün: {needed:%d.%m.%Y}" in mail.body and "Selin Kara" in mail.body
     assert db.human_tasks(instance_id) == [("prepare_software", "systems", "ready")]
@@ -177,7 +182,7 @@ def test_a_faulty_seat_goes_to_the_workshop_whose_lead_is_told_after_two_working
     clock_at(due + timedelta(minutes=1))
     assert db.work() == 3
     [mail] = db.mails(instance_id)
-    assert mail.recipients == "lead:workshop" and "Mühendislik B-204" in mail.subject
+    assert mail.recipients == "atolye.sefi@bidb.example.edu.tr" and "Mühendislik B-204" in mail.subject
 
 
 def test_a_reopened_seat_goes_back_to_the_workshop_then_closes_after_five_working_days(db, clock_at):
@@ -236,3 +241,83 @@ def test_a_coordinator_who_chose_english_gets_the_lab_mails_in_english(db):
     [mail] = db.mails(instance_id)
     assert _subject(db, instance_id, mail, "lab_not_done", "en") == "Your lab request could not be done"
     assert "Reason: Ağ önyükleme sunucusu bakımda." in mail.body
+
+
+# -- the seat's inventory number ------------------------------------------------------------------
+
+
+def test_a_seat_inventory_number_must_be_a_registered_lab_seat_or_computer(db):
+    with db.tx() as session:
+        assets.register(session, {"inventory_no": "253.02.01-2024-000017", "kind": "lab_seat",
+                                  "site": "Mühendislik", "room": "B-204"}, actor="test")
+        assets.register(session, {"inventory_no": "253.02.03-2022-0009", "kind": "network_device"}, actor="test")
+    assert db.refused_start(KEY, _data(SEAT, seat_inventory_no="253.02.01-2024-999999")) == ["seat_inventory_no"]
+    assert db.refused_start(KEY, _data(SEAT, seat_inventory_no="253.02.03-2022-0009")) == ["seat_inventory_no"]
+    instance_id = _start(db, SEAT, seat_inventory_no="253.02.01-2024-000017")
+    assert db.human_tasks(instance_id) == [("repair_seat", "workshop", "ready")]
+
+
+# -- the pre-semester preparation (recurring) --------------------------------------------------------
+
+
+def _preparations(db) -> list[ProcessInstance]:
+    with db.tx() as session:
+        return list(session.scalars(select(ProcessInstance).where(ProcessInstance.process_key == KEY)
+                                    .order_by(ProcessInstance.id)))
+
+
+def _prepare(db, instance_id: int) -> None:
+    db.complete(instance_id, "update_images", "lab.destek", {
+        "images_labs": ["Mühendislik B-204", "Fen A-101"], "images_name": "LAB-W11-2027-02",
+        "images_checks": ["İşletim sistemi güncellemeleri", "Dönemin ders yazılımları imajda"]})
+    db.complete(instance_id, "renew_licences", "sistemci", {
+        "licence_checks": ["Süresi dolan lisanslar yenilendi", "Lisans sunucusu çalışıyor"],
+        "licences_renewed": ["MATLAB – 31.01.2028"]})
+    db.complete(instance_id, "check_seats", "teknisyen", {
+        "seats_labs": ["Mühendislik B-204", "Fen A-101"], "seats_checks": ["Bilgisayarlar açılıyor ve ağa bağlanıyor"],
+        "seats_faulty": "B-204 / 12: monitör yok"})
+
+
+def test_the_spring_preparation_starts_itself_before_the_semester_through_sek_worker(db, sek_worker):
+    spring = datetime(2027, 1, 25, 9, 0, tzinfo=ZONE)             # a Monday, three weeks before classes
+    assert _preparations(db) == []
+
+    sek_worker(spring - utcnow() - timedelta(hours=1))
+    assert _preparations(db) == []                                # not yet
+    sek_worker(spring - utcnow() + timedelta(minutes=1))
+    sek_worker(spring - utcnow() + timedelta(minutes=2))          # the same period never starts twice
+
+    [preparation] = _preparations(db)
+    assert sorted(db.human_tasks(preparation.id)) == [("check_seats", "workshop", "ready"),
+                                                      ("renew_licences", "systems", "ready"),
+                                                      ("update_images", "general", "ready")]
+    with db.tx() as session:
+        data = instances.current_data(session, preparation.id)
+    assert data["subject"] == "Bahar dönemi laboratuvar hazırlığı 2027"
+    assert (data["semester"], data["academic_year"], data["missed_periods"]) == ("Bahar", "2026-2027", 0)
+    assert datetime.fromisoformat(data["scheduled_for"]) == spring
+    due = datetime.combine(add_working_days(spring, 10).date(), time(17, 0), ZONE)
+    assert db.task(preparation.id, "update_images").due_at == due
+    assert db.mails(preparation.id) == []                          # nobody requested it: no requester mails
+
+    _prepare(db, preparation.id)
+    assert db.human_tasks(preparation.id)[-1] == ("review_preparation", "general", "ready")
+    assert db.refused_fields(preparation.id, "review_preparation", "lab.destek", {"labs_ready": "open_issues"}) == [
+        "preparation_note"]
+    db.complete(preparation.id, "review_preparation", "lab.destek",
+                {"labs_ready": "open_issues", "preparation_note": "B-204 / 12 için arıza talebi açıldı."})
+    assert db.status(preparation.id) == InstanceStatus.COMPLETED
+
+
+def test_a_worker_down_over_both_dates_starts_each_semester_once(db, sek_worker):
+    fall = datetime(2027, 9, 1, 9, 0, tzinfo=ZONE)
+    sek_worker(fall - utcnow() + timedelta(minutes=1))
+    sek_worker(fall - utcnow() + timedelta(minutes=5))
+
+    started = []
+    for instance in _preparations(db):
+        with db.tx() as session:
+            data = instances.current_data(session, instance.id)
+        started.append((data["semester"], data["academic_year"], datetime.fromisoformat(data["scheduled_for"])))
+    assert sorted(started) == [("Bahar", "2026-2027", datetime(2027, 1, 25, 9, 0, tzinfo=ZONE)),
+                               ("Güz", "2027-2028", fall)]
