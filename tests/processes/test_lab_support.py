@@ -231,6 +231,20 @@ def test_an_image_redeploy_is_due_the_working_day_before_and_closes_through_sek_
     assert db.status(instance_id) == InstanceStatus.COMPLETED
 
 
+def test_a_redeploy_not_done_by_its_due_time_is_told_to_the_lab_staff_lead(db, clock_at):
+    wanted = _today() + timedelta(days=3)
+    instance_id = _start(db, IMAGE, redeploy_date=wanted.isoformat())
+    due = datetime.combine(_working_day_before(wanted), time(17, 0), ZONE)
+    assert db.timer_dues(instance_id) == [due]
+    clock_at(due + timedelta(minutes=1))
+    assert db.work() == 3
+    [mail] = db.mails(instance_id)
+    assert (mail.recipients, mail.subject) == ("lab.sefi@bidb.example.edu.tr",
+                                               "Gecikme: laboratuvar talebi (Fen A-101)")
+    assert f"Gerekli olduğu gün: {wanted:%d.%m.%Y}" in mail.body
+    assert db.human_tasks(instance_id) == [("redeploy_image", "general", "ready")]
+
+
 def test_a_coordinator_who_chose_english_gets_the_lab_mails_in_english(db):
     with db.tx() as session:
         instance_id = runtime.start_instance(session, KEY, data=_data(IMAGE), actor="portal").id
