@@ -440,14 +440,16 @@ def fire_due_timers(session: Session, instance_id: int) -> tuple[list[str], set[
     active = load_instance(session, instance_id)
     if active.instance.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
         return [], set()
-    before = set(sync.waiting_timers(active.workflow))
+    before = sync.waiting_timers(active.workflow)
     try:
         active.workflow.refresh_timers()
     except Exception as exc:
         raise WorkflowError(_describe(exc)) from exc
     active.run_engine_steps()
-    waiting = set(sync.waiting_timers(active.workflow))
-    fired = sorted(before - waiting)
+    waiting = sync.waiting_timers(active.workflow)
+    # A timer fired when it stopped waiting, or (a timeCycle, which keeps waiting for its
+    # next period) when its due moment moved on.
+    fired = sorted(uuid for uuid, due in before.items() if waiting.get(uuid) != due)
     if fired:
         active.save(session, "timer.fired", actor=None, data={"tasks": fired, "at": utcnow().isoformat()})
     return fired, waiting

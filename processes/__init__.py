@@ -17,6 +17,7 @@ PROCESS_PACKAGES = (
     "infrastructure_setup", "network_planning", "software_maintenance",
     "infrastructure_continuity", "infrastructure_maintenance",
     "network_os_update", "network_config_update", "lab_access_restriction",
+    "lab_support", "workshop_service",
 )
 
 

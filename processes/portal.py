@@ -105,6 +105,12 @@ GROUPS = (
            "Silinen ya da bozulan bir dosyanın, e-postanın veya veritabanının yedekten "
                              "geri yüklenmesini isteyin.",
            "Ask for a deleted or damaged file, mailbox or database to be restored from backup."),
+        _p("workshop_service", "Cihaz onarımı (atölye)", "Device repair (workshop)",
+           "Biriminizin demirbaş bir bilgisayarını, monitörünü ya da yazıcısını atölyede onartın.",
+           "Have your unit's inventory computer, monitor or printer repaired at the workshop."),
+        _p("lab_support", "Öğrenci laboratuvarı desteği", "Student lab support",
+           "Laboratuvar koordinatörleri için: ders yazılımı kurulumu, arızalı bilgisayar, imajın yeniden yüklenmesi.",
+           "For lab coordinators: course software, a faulty seat, an image redeploy."),
     )),
     ("other", "Diğer", "Other", (
         _c("Diğer", "Yukarıdakilere uymayan her konu: destek masası doğru ekibe aktarır.",

@@ -467,7 +467,7 @@ def test_every_choice_of_a_full_deployment_opens_its_form(client, db, deploy):
     keys = set(re.findall(r'data-key="([a-z_]+)"', page))
     assert keys == {"user_support", "vpn_request", "yurtnet_registration", "server_external_access",
                     "software_request", "backup_restore", "message_routing", "infrastructure_maintenance",
-                    "lab_access_restriction"}
+                    "lab_access_restriction", "workshop_service", "lab_support"}
     assert len(links) == len(CATEGORIES) + len(keys) - 1
     for link in links:
         form = client.get(link)
