@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -432,14 +433,14 @@ def start_by_message(
             for definition, bpmn_id in targets]
 
 
-def fire_due_timers(session: Session, instance_id: int) -> tuple[list[str], set[str]]:
+def fire_due_timers(session: Session, instance_id: int) -> tuple[list[str], dict[str, datetime]]:
     """Let an instance's due timers fire.
 
-    :returns: the task uuids of the timers that fired, and of those still waiting
+    :returns: the task uuids of the timers that fired, and those still waiting with their due moments
     """
     active = load_instance(session, instance_id)
     if active.instance.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
-        return [], set()
+        return [], {}
     before = sync.waiting_timers(active.workflow)
     try:
         active.workflow.refresh_timers()
