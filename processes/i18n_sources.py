@@ -220,7 +220,7 @@ def _module_texts(path: Path) -> Iterator[tuple[str | None, str]]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-        if func == "problem" and len(node.args) >= 3:
+        if func in ("problem", "date_not_past", "date_not_ahead") and len(node.args) >= 3:
             key, source = resolved(node.args[0]), resolved(node.args[2])
         elif func == "text" and len(node.args) >= 2:
             key, source = resolved(node.args[0]), resolved(node.args[1])

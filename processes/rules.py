@@ -56,6 +56,24 @@ def today(now: datetime) -> date:
     return now.astimezone(ZONE).date()
 
 
+def date_not_past(process_key: str, field: str, source: str):
+    """A rule: ``field``'s date, when the form gives one, is not before today (else ``source``,
+    the Turkish refusal)."""
+    def rule(data: dict, now: datetime) -> list[Problem]:
+        day = read_date(data.get(field))
+        return [problem(process_key, field, source)] if day is not None and day < today(now) else []
+    return rule
+
+
+def date_not_ahead(process_key: str, field: str, source: str):
+    """A rule: ``field``'s date, when the form gives one, is not after today (what was done is
+    dated when it was done; else ``source``, the Turkish refusal)."""
+    def rule(data: dict, now: datetime) -> list[Problem]:
+        day = read_date(data.get(field))
+        return [problem(process_key, field, source)] if day is not None and day > today(now) else []
+    return rule
+
+
 def shown(day: date) -> str:
     """A date as the Turkish forms write it (``02.11.2026``)."""
     return day.strftime("%d.%m.%Y")

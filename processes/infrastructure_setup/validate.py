@@ -8,7 +8,7 @@ from datetime import datetime
 
 from engine.errors import Problem
 
-from ..rules import problem, read_date, today
+from ..rules import date_not_ahead, date_not_past, problem, read_date, today
 
 KEY = "infrastructure_setup"
 # A taşınır (inventory) number, then optionally ";" and a serial number.
@@ -34,18 +34,8 @@ def parse_items(lines) -> list[dict]:
     return found
 
 
-def check_desired_date(data: dict, now: datetime) -> list[Problem]:
-    day = read_date(data.get("desired_date"))
-    if day is not None and day < today(now):
-        return [problem(KEY, "desired_date", "Bu tarih geçmiş bir gün olamaz.")]
-    return []
-
-
-def check_survey_date(data: dict, now: datetime) -> list[Problem]:
-    day = read_date(data.get("survey_date"))
-    if day is not None and day > today(now):
-        return [problem(KEY, "survey_date", "Keşif tarihi ileride olamaz: keşif yapıldıktan sonra yazılır.")]
-    return []
+check_desired_date = date_not_past(KEY, "desired_date", "Bu tarih geçmiş bir gün olamaz.")
+check_survey_date = date_not_ahead(KEY, "survey_date", "Keşif tarihi ileride olamaz: keşif yapıldıktan sonra yazılır.")
 
 
 def check_installation(data: dict, now: datetime) -> list[Problem]:

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from engine.errors import Problem
-
-from ..rules import problem, read_date, today
+from ..rules import date_not_ahead, date_not_past
 
 KEY = "network_planning"
 
-
-def check_desired_date(data: dict, now: datetime) -> list[Problem]:
-    day = read_date(data.get("desired_date"))
-    if day is not None and day < today(now):
-        return [problem(KEY, "desired_date", "Bu tarih geçmiş bir gün olamaz.")]
-    return []
-
-
-def check_survey_date(data: dict, now: datetime) -> list[Problem]:
-    day = read_date(data.get("survey_date"))
-    if day is not None and day > today(now):
-        return [problem(KEY, "survey_date", "Keşif tarihi ileride olamaz: keşif yapıldıktan sonra yazılır.")]
-    return []
-
-
-RULES = {"start": [check_desired_date], "survey": [check_survey_date]}
+RULES = {
+    "start": [date_not_past(KEY, "desired_date", "Bu tarih geçmiş bir gün olamaz.")],
+    "survey": [date_not_ahead(KEY, "survey_date",
+                              "Keşif tarihi ileride olamaz: keşif yapıldıktan sonra yazılır.")],
+}
