@@ -35,7 +35,7 @@ from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
 from sqlalchemy import func, select
 
-from engine import hooks, runtime, tasks, users
+from engine import assets, hooks, runtime, tasks, users
 from engine.models import AuditEvent, HumanTask
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -49,6 +49,7 @@ OPERATIONS = [
     "GET /api/v1/tasks",
     "POST /api/v1/tasks/{task_id}/claim", "POST /api/v1/tasks/{task_id}/complete",
     "POST /api/v1/tasks/{task_id}/unclaim", "POST /api/v1/hooks/{name}",
+    "GET /api/v1/assets", "GET /api/v1/assets/{inventory_no}",
 ]
 DEPLOY, START, COMPLETE = OPERATIONS[0], OPERATIONS[5], OPERATIONS[10]
 # The operations whose data only the processes describe -> the request fields the document describes.
@@ -88,9 +89,11 @@ def seeded(db, deploy) -> Seeded:
         token = users.create_token(session, "fuzzer")
         hooks.create_hook(session, "izleme", "monitoring_alert", mapping={"host": "/host"}, actor=None,
                           master_key="fuzz")   # unsigned deliveries to a real hook: 401
+        assets.register(session, {"inventory_no": "253.02.03-2022-0001", "kind": "network_device",
+                                  "model": "Cisco Catalyst 9500", "status": "in_use"}, actor="test")
     return Seeded({"Authorization": f"Bearer {token}"}, {
         "instance_id": instances, "task_id": [t.id for t in open_tasks], "key": ["user_support"],
-        "name": ["izleme"]})
+        "name": ["izleme"], "inventory_no": ["253.02.03-2022-0001"]})
 
 
 def _words(min_size: int = 1):

@@ -15,6 +15,10 @@ from . import bp
 from .openapi import operation
 from .schemas import QUERY_TEXT, _doc
 
+_KIND = "(?:" + "|".join(assets.KINDS) + ")"
+# What the document promises for ``kind``: known kinds, comma-separated (or nothing).
+KINDS_PATTERN = f"^(?:{_KIND}(?:,{_KIND})*)?$"
+
 
 class AssetQuerySchema(Schema):
     """The query string of ``GET /assets`` (every filter optional)."""
@@ -23,7 +27,8 @@ class AssetQuerySchema(Schema):
                       metadata=_doc("part of an inventory number, serial number, model or place (any case)",
                                     pattern=QUERY_TEXT))
     kind = fields.String(load_default="", validate=validate.Length(max=200),
-                         metadata=_doc("only these kinds, comma-separated: " + ", ".join(assets.KINDS)))
+                         metadata=_doc("only these kinds, comma-separated: " + ", ".join(assets.KINDS),
+                                       pattern=KINDS_PATTERN))
     status = fields.String(validate=validate.OneOf(assets.STATUSES), metadata=_doc("only this status"))
     site = fields.String(validate=validate.Length(max=100), metadata=_doc("only this site / building",
                                                                           pattern=QUERY_TEXT))

@@ -39,5 +39,6 @@ def downgrade() -> None:
     with op.batch_alter_table('instance_link', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_instance_link_parent_id'))
     op.drop_table('instance_link')
-    with op.batch_alter_table('user_group_def', schema=None) as batch_op:
-        batch_op.drop_column('email')
+    # Not a batch (copy-and-drop) on SQLite: dropping the old table would cascade to the
+    # group memberships. SQLite 3.35+ drops a column in place.
+    op.drop_column('user_group_def', 'email')
