@@ -189,7 +189,8 @@ class ProcessDatabase:
 # The group directory the process tests' mails go through (BPMN names group:<slug> and
 # lead:<slug>, never an address): each group's own address; no lead unless a test names one.
 GROUP_ADDRESSES = {slug: f"{slug}@bidb.example.edu.tr"
-                   for slug in ("helpdesk", "network", "systems", "software", "callcenter", "management")}
+                   for slug in ("helpdesk", "network", "systems", "software", "callcenter", "management",
+                                "general", "workshop")}
 
 
 @pytest.fixture
@@ -200,6 +201,19 @@ def group_directory(db) -> dict[str, str]:
             users.ensure_group(session, slug)
             directory.set_contact(session, slug, email, None, actor="test")
     return GROUP_ADDRESSES
+
+
+@pytest.fixture
+def group_lead(db, group_directory):
+    """``group_lead(slug, username, email)`` adds ``username`` (no notices of its own) to the
+    group of the directory and makes it the group's lead: ``lead:<slug>`` mails reach ``email``."""
+    def make(slug: str, username: str, email: str) -> str:
+        with db.tx() as session:
+            lead = users.add_user(session, username, groups=(slug,), email=email)
+            lead.notify_mode = "off"
+            directory.set_contact(session, slug, group_directory[slug], username, actor="test")
+        return email
+    return make
 
 
 @pytest.fixture

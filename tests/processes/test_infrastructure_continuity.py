@@ -15,7 +15,7 @@ import pytest
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine import assets, clock, directory, linked, recurring, runtime, users, workdays
+from engine import assets, clock, linked, recurring, runtime, workdays
 from engine.models import InstanceStatus, ProcessInstance
 from engine.workdays import ZONE
 
@@ -31,21 +31,15 @@ POWER_OK = {
 }
 
 
-GROUPS = ("general", "network", "systems", "workshop", "management")
 LEAD = "ag.lider@bidb.example.edu.tr"    # the network team's lead; the other groups have none
 
 
 @pytest.fixture
-def site(db, deploy, make_user):
+def site(db, deploy, make_user, group_lead):
     for group, username in STAFF.items():
         make_user(username, groups=(group,))
-    with db.tx() as session:   # the group directory the lead:<slug> mails go through (C4)
-        for slug in GROUPS:
-            users.ensure_group(session, slug)
-            directory.set_contact(session, slug, f"{slug}@bidb.example.edu.tr", None, actor="test")
-        lead = users.add_user(session, "ag.lider", groups=("network",), email=LEAD)
-        lead.notify_mode = "off"
-        directory.set_contact(session, "network", "network@bidb.example.edu.tr", "ag.lider", actor="test")
+    group_lead("network", "ag.lider", LEAD)   # the directory the group:/lead: mails go through
+    with db.tx() as session:
         for number, kind, model in (("253.3.7.02.0000412", "ups", "APC Symmetra 40 kVA"),
                                     ("253.3.7.01.0000031", "generator", "Aksa AC 300")):
             assets.register(session, {"inventory_no": number, "kind": kind, "model": model, "status": "in_use",

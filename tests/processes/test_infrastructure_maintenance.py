@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import assets, directory, requester_status, runtime, users, workdays
+from engine import assets, requester_status, runtime, workdays
 from engine.errors import NotFoundError, ValidationError
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, utcnow
 from engine.workdays import ZONE
@@ -29,21 +29,15 @@ SWITCH = "253.02.03-2020-0040"      # the floor switch in the asset registry (C5
 REPAIRED = {"work_done": "Arızalı SFP modülü değiştirildi, bağlantı 10 Gbit/s ile geri geldi."}
 
 
-GROUPS = ("general", "network", "systems", "workshop", "management")
 LEAD = "ag.lider@bidb.example.edu.tr"    # the network team's lead; the other groups have none
 
 
 @pytest.fixture
-def site(db, deploy, make_user):
+def site(db, deploy, make_user, group_lead):
     for group, username in STAFF.items():
         make_user(username, groups=(group,))
-    with db.tx() as session:   # the group directory the lead:<slug> mails go through (C4)
-        for slug in GROUPS:
-            users.ensure_group(session, slug)
-            directory.set_contact(session, slug, f"{slug}@bidb.example.edu.tr", None, actor="test")
-        lead = users.add_user(session, "ag.lider", groups=("network",), email=LEAD)
-        lead.notify_mode = "off"
-        directory.set_contact(session, "network", "network@bidb.example.edu.tr", "ag.lider", actor="test")
+    group_lead("network", "ag.lider", LEAD)   # the directory the group:/lead: mails go through
+    with db.tx() as session:
         assets.register(session, {"inventory_no": SWITCH, "kind": "network_device", "model": "HPE Aruba 2930F-48G",
                                   "site": "Fen Fakültesi", "room": "B blok 3. kat", "status": "in_use"}, actor="test")
     deploy(*sorted(BPMN.glob(f"{KEY}.*")))
