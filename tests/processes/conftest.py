@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import clock, directory, links, runtime, tasks, users
+from engine import clock, directory, links, requester_status, runtime, tasks, users
 from engine.errors import ValidationError
 from engine.jobs import WorkerSettings
 from engine.models import AuditEvent, HumanTask, Job, MailMessage, ProcessInstance
@@ -154,6 +154,11 @@ class ProcessDatabase:
         footer = "Takip kodunuz" if language == "tr" else "Your tracking code"
         assert f"{footer}: {code}" in mail.body and links.tracking_url(code, to) in mail.body
         return mail.subject.removeprefix(f"[{code}] ")
+
+    def requester_statuses(self, instance_id: int) -> list[str]:
+        """What the requester's tracking page has said of the request, oldest first."""
+        with self.tx() as session:
+            return [row.text for row in requester_status.history(session, instance_id)]
 
     def reply_token(self, instance_id: int) -> str:
         """The token of the newest reply link mailed by the instance."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import conversation, requester_status, runtime
+from engine import conversation, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, TaskState, utcnow
 from engine.workdays import ZONE
@@ -56,11 +56,6 @@ def _subjects(db, instance_id: int) -> list[tuple[str, str]]:
         else:
             found.append((mail.recipients, mail.subject))
     return found
-
-
-def _statuses(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return [row.text for row in requester_status.history(session, instance_id)]
 
 
 def _approved(db, **changes) -> int:
@@ -118,7 +113,7 @@ def test_the_network_team_rejects_with_a_reason_the_instructor_reads(db):
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert _subjects(db, instance_id) == [("lab_restriction_rejected", "Sınav erişim kısıtlamanız onaylanmadı")]
     assert "B-204'te o saatte başka bir sınav var." in db.mails(instance_id)[0].body
-    assert _statuses(db, instance_id) == ["Ağ ekibinin onayında", "Reddedildi"]
+    assert db.requester_statuses(instance_id) == ["Ağ ekibinin onayında", "Reddedildi"]
     assert db.timer_dues(instance_id) == []
 
 
@@ -152,7 +147,7 @@ def test_approved_applied_before_the_exam_and_lifted_at_its_end(db):
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert [template for template, _ in _subjects(db, instance_id)] == [
         "lab_restriction_approved", "lab_restriction_applied", "lab_restriction_lifted"]
-    assert _statuses(db, instance_id) == [
+    assert db.requester_statuses(instance_id) == [
         "Ağ ekibinin onayında", "Onaylandı: sınavdan önce uygulanacak", "Kısıtlama uygulanıyor",
         "Kısıtlama uygulandı", "Kısıtlama kaldırılıyor", "Kısıtlama uygulandı ve kaldırıldı"]
 
@@ -177,7 +172,7 @@ def test_a_request_nobody_reviewed_before_the_apply_time_ends_and_the_lead_is_to
     assert _subjects(db, instance_id) == [
         ("lab_restriction_too_late", "Sınav erişim kısıtlamanız zamanında değerlendirilemedi"),
         ("network@bidb.example.edu.tr", "Değerlendirilmeden kalan sınav kısıtlaması: Mühendislik B-204")]
-    assert _statuses(db, instance_id)[-1] == "Zamanında değerlendirilemedi"
+    assert db.requester_statuses(instance_id)[-1] == "Zamanında değerlendirilemedi"
 
 
 def test_the_exam_starts_with_the_restriction_not_applied_and_the_lead_is_told(db):

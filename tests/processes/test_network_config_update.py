@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import assets, requester_status, runtime
+from engine import assets, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, TaskState, utcnow
 from engine.workdays import ZONE, add_working_days
@@ -72,11 +72,6 @@ def _setup(db, deploy, make_user, group_directory):
 
 def _start(db, **changes) -> int:
     return db.start(KEY, _change(**changes), actor="murat.celik")
-
-
-def _statuses(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return [row.text for row in requester_status.history(session, instance_id)]
 
 
 def _mails(db, instance_id: int) -> list[tuple[str, str]]:
@@ -175,7 +170,7 @@ def test_the_approval_goes_where_risk_and_impact_say(db, risk, impact, group, da
     data = _data(db, instance_id)
     assert data["change_class_text"] == level
     assert data["devices"] == ["BIDB-2024-0117", "BIDB-2024-0118"]
-    assert _statuses(db, instance_id) == ["Onay bekliyor"]
+    assert db.requester_statuses(instance_id) == ["Onay bekliyor"]
 
 
 def test_a_late_approval_reminds_the_approvers_lead_once(db):
@@ -201,7 +196,7 @@ def test_a_rejected_change_tells_its_owner_why(db):
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert _mails(db, instance_id) == [("network_change_rejected", "Ağ değişikliğiniz onaylanmadı")]
     assert "Gerekçe: Dönem sonu sınavları bitene kadar değişiklik yok." in db.mails(instance_id)[0].body
-    assert _statuses(db, instance_id) == ["Onay bekliyor", "Reddedildi"]
+    assert db.requester_statuses(instance_id) == ["Onay bekliyor", "Reddedildi"]
     assert db.timer_dues(instance_id) == []                # the reminder went with the task
 
 
@@ -211,7 +206,7 @@ def test_an_approval_after_the_window_started_asks_for_a_new_window(db, clock_at
     db.complete(instance_id, "approve_change", "ag.sorumlusu", {"approval": "approve"})
 
     assert db.human_tasks(instance_id)[-1] == ("reschedule_window", "network", TaskState.READY)
-    assert _statuses(db, instance_id)[-1] == "Yeni bakım penceresi bekleniyor"
+    assert db.requester_statuses(instance_id)[-1] == "Yeni bakım penceresi bekleniyor"
     assert db.refused_fields(instance_id, "reschedule_window", "ag.uzmani", {
         "window_start": "2026-11-05T20:00", "window_end": "2026-11-05T21:00"}) == ["window_start"]
     db.complete(instance_id, "reschedule_window", "ag.uzmani", {
@@ -238,7 +233,7 @@ def test_an_approved_change_is_announced_then_done_in_its_window(db):
     assert db.requester_subject(instance_id, scheduled, "network_change_scheduled", to=OWNER) == \
         "Ağ değişikliğiniz onaylandı ve planlandı"
     assert "Cihazlar: BIDB-2024-0117, BIDB-2024-0118" in scheduled.body
-    assert _statuses(db, instance_id)[-1] == "Onaylandı: bakım penceresini bekliyor"
+    assert db.requester_statuses(instance_id)[-1] == "Onaylandı: bakım penceresini bekliyor"
 
     # Nothing before the window; at its start the backup task, due by its end.
     opens = db.timer_due(instance_id, OPENS)
@@ -258,7 +253,7 @@ def test_an_approved_change_is_announced_then_done_in_its_window(db):
         (TOLD, "Planlı ağ çalışması tamamlandı: 05.11.2026 22:00-23:30"),
         ("network_change_done", "Ağ değişikliği tamamlandı")]
     assert "Yedek: " + BACKUP["backup_location"] in db.mails(instance_id)[-1].body
-    assert _statuses(db, instance_id) == [
+    assert db.requester_statuses(instance_id) == [
         "Onay bekliyor", "Onaylandı: bakım penceresini bekliyor", "Uygulanıyor: yapılandırma yedekleniyor",
         "Uygulanıyor", "Doğrulanıyor", "Tamamlandı"]
     # Each device's record in the asset registry notes the change, with this request.
@@ -293,7 +288,7 @@ def test_a_failed_verification_is_rolled_back_until_the_devices_are_restored(db)
     assert db.refused_fields(instance_id, "verify_change", "ag.uzmani",
                              {"verification": "failed", "checks": ["services"]}) == ["failure_reason"]
     db.complete(instance_id, "verify_change", "ag.uzmani", dict(FAILED))
-    assert _statuses(db, instance_id)[-1] == "Doğrulanamadı: geri alınıyor"
+    assert db.requester_statuses(instance_id)[-1] == "Doğrulanamadı: geri alınıyor"
 
     # The first rollback does not restore the devices: the network lead is told, it runs again.
     db.complete(instance_id, "rollback_change", "ag.uzmani", {"rolled_back": True})
@@ -312,5 +307,5 @@ def test_a_failed_verification_is_rolled_back_until_the_devices_are_restored(db)
     assert db.requester_subject(instance_id, failed, "network_change_failed", to=OWNER) == \
         "Ağ değişikliği doğrulanamadı ve geri alındı"
     assert "Neden: VLAN 120'de DHCP yanıt vermiyor." in failed.body
-    assert _statuses(db, instance_id)[-1] == "Başarısız: geri alındı"
+    assert db.requester_statuses(instance_id)[-1] == "Başarısız: geri alındı"
     assert _device_notes(db) == {number: [] for number in SWITCHES}   # a change undone leaves no note

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import assets, requester_status, runtime
+from engine import assets, runtime
 from engine.errors import ValidationError
 from engine.models import InstanceStatus, TaskState, utcnow
 from engine.workdays import ZONE, add_working_days
@@ -62,11 +62,6 @@ def _setup(db, deploy, make_user, group_directory):
 
 def _start(db, **changes) -> int:
     return db.start(KEY, _update(**changes), actor="selin.yildiz")
-
-
-def _statuses(db, instance_id: int) -> list[str]:
-    with db.tx() as session:
-        return [row.text for row in requester_status.history(session, instance_id)]
 
 
 def _owner_mails(db, instance_id: int) -> list[tuple[str, str]]:
@@ -123,7 +118,7 @@ def test_a_rejected_update_tells_its_owner(db):
                 {"approval": "reject", "rejection_reason": "17.9.6 çıktı, onu bekleyin."})
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert _owner_mails(db, instance_id) == [("network_change_rejected", "Ağ değişikliğiniz onaylanmadı")]
-    assert _statuses(db, instance_id)[-1] == "Reddedildi"
+    assert db.requester_statuses(instance_id)[-1] == "Reddedildi"
 
 
 def test_an_installed_update_records_the_running_version(db):
@@ -142,7 +137,7 @@ def test_an_installed_update_records_the_running_version(db):
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert _owner_mails(db, instance_id)[-1] == ("network_change_done", "Ağ değişikliği tamamlandı")
     assert "Cihazlarda çalışan sürüm: 17.9.5" in db.mails(instance_id)[-1].body
-    assert _statuses(db, instance_id)[-1] == "Tamamlandı"
+    assert db.requester_statuses(instance_id)[-1] == "Tamamlandı"
     # The devices' records in the asset registry note the version they run now.
     with db.tx() as session:
         for number in CORE:
@@ -163,7 +158,7 @@ def test_a_failed_update_is_rolled_back_to_the_previous_image(db):
 
     assert db.status(instance_id) == InstanceStatus.COMPLETED
     assert _owner_mails(db, instance_id)[-1] == ("network_change_failed", "Ağ değişikliği doğrulanamadı ve geri alındı")
-    assert _statuses(db, instance_id)[-1] == "Başarısız: geri alındı"
+    assert db.requester_statuses(instance_id)[-1] == "Başarısız: geri alındı"
 
 
 def test_an_update_approved_after_its_window_gets_a_new_one(db, clock_at):
